@@ -1,0 +1,26 @@
+//! # aws-settle
+//!
+//! Make AWS calls *settle*: a program that writes to AWS and then depends on that
+//! write should never be surprised by eventual consistency, throttling or retry
+//! storms, and should never write its own polling loop again.
+//!
+//! Each capability has one home:
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`wait`] | the poll engine: waiters, acceptors, Smithy delays, `waiters-2.json` models |
+//! | [`post`] | post-conditions: every mutating call returns once its change is readable |
+//! | [`chain`] | CloudFormation-style call chains with a resumable memo |
+//! | [`observe`] | events, metrics and reports for every attempt, retry and backoff |
+//! | [`cache`] | a bounded, concurrency-safe cache of SDK clients |
+//!
+//! Service support is behind one cargo feature per AWS service (`ssm`,
+//! `secretsmanager`, `s3`, `iam`, `dynamodb`; `full` enables all).
+
+#![warn(missing_docs)]
+
+pub mod cache;
+pub mod chain;
+pub mod observe;
+pub mod post;
+pub mod wait;

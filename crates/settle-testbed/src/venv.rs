@@ -1,0 +1,101 @@
+//! The project-local Python virtualenv that holds moto.
+//!
+//! Created on first use with the exact versions in `python/moto-constraints.txt`,
+//! under an exclusive file lock so parallel test binaries never race, and reused
+//! afterwards (a marker file records what was installed).
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::TestbedError;
+
+/// The moto version every machine runs.
+pub const MOTO_VERSION: &str = "5.2.5";
+
+const CONSTRAINTS: &str = include_str!("../python/moto-constraints.txt");
+
+/// Where the virtualenv lives: `$SETTLE_MOTO_VENV`, else `<workspace>/.settle/moto-<version>`.
+pub fn venv_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("SETTLE_MOTO_VENV") {
+        return PathBuf::from(dir);
+    }
+    crate::state_dir().join(format!("moto-{MOTO_VERSION}"))
+}
+
+/// The venv's python interpreter.
+fn venv_python(venv: &Path) -> PathBuf {
+    venv.join("bin").join("python")
+}
+
+/// The text the marker file holds when the venv is complete: a change of the
+/// constraints file forces a fresh install.
+fn marker_text() -> String {
+    format!("moto {MOTO_VERSION}\n{:016x}\n", fnv1a(CONSTRAINTS.as_bytes()))
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// Makes sure the virtualenv exists with moto installed and returns its python.
+///
+/// Safe to call from many processes at once: the first one installs while the
+/// others wait on the lock, then all reuse the result.
+pub fn ensure_moto_venv() -> Result<PathBuf, TestbedError> {
+    let venv = venv_dir();
+    let parent = venv.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(|e| TestbedError::io("creating", parent, e))?;
+    let lock_path = parent.join(format!("moto-{MOTO_VERSION}.lock"));
+    let lock = File::create(&lock_path).map_err(|e| TestbedError::io("creating", &lock_path, e))?;
+    lock.lock().map_err(|e| TestbedError::io("locking", &lock_path, e))?;
+
+    let marker = venv.join(".settle-ready");
+    if fs::read_to_string(&marker).ok().as_deref() == Some(marker_text().as_str()) {
+        return Ok(venv_python(&venv));
+    }
+    if venv.exists() {
+        fs::remove_dir_all(&venv).map_err(|e| TestbedError::io("removing stale", &venv, e))?;
+    }
+    let python = find_python()?;
+    run(Command::new(&python).arg("-m").arg("venv").arg(&venv), "python3 -m venv")?;
+    let constraints = venv.join("moto-constraints.txt");
+    fs::write(&constraints, CONSTRAINTS).map_err(|e| TestbedError::io("writing", &constraints, e))?;
+    run(
+        Command::new(venv_python(&venv))
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-c"])
+            .arg(&constraints)
+            .arg(format!("moto[server]=={MOTO_VERSION}")),
+        "pip install moto[server]",
+    )?;
+    fs::write(&marker, marker_text()).map_err(|e| TestbedError::io("writing", &marker, e))?;
+    Ok(venv_python(&venv))
+}
+
+/// The system python used to create the venv: `$SETTLE_PYTHON`, `python3` or `python`.
+fn find_python() -> Result<PathBuf, TestbedError> {
+    let candidates: Vec<PathBuf> = match std::env::var_os("SETTLE_PYTHON") {
+        Some(p) => vec![PathBuf::from(p)],
+        None => vec!["python3".into(), "python".into()],
+    };
+    for candidate in candidates {
+        let probe = Command::new(&candidate)
+            .args(["-c", "import sys, venv, ensurepip; assert sys.version_info >= (3, 9)"])
+            .output();
+        if matches!(probe, Ok(out) if out.status.success()) {
+            return Ok(candidate);
+        }
+    }
+    Err(TestbedError::PythonMissing)
+}
+
+fn run(cmd: &mut Command, what: &'static str) -> Result<(), TestbedError> {
+    let out = cmd.output().map_err(|e| TestbedError::Command { what, detail: e.to_string() })?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let tail: Vec<&str> = stderr.lines().rev().take(20).collect();
+    let detail = tail.into_iter().rev().collect::<Vec<_>>().join("\n");
+    Err(TestbedError::Command { what, detail: format!("{}: {detail}", out.status) })
+}
