@@ -1,6 +1,8 @@
-//! `settle`: the aws-settle command line.
+//! `settle`: the aws-settle command line. One module per subcommand.
 
 mod demo;
+mod proxy;
+mod waiter;
 
 use clap::{Parser, Subcommand};
 
@@ -16,6 +18,11 @@ struct Cli {
 enum Command {
     /// Start moto (the AWS emulator) and show aws-settle at work against it.
     Demo,
+    /// Run the fault-injection proxy in front of an AWS endpoint (e.g. moto).
+    Proxy(proxy::Args),
+    /// Debug and validate custom waiters (botocore waiters-2.json models).
+    #[command(subcommand)]
+    Waiter(waiter::Command),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -23,5 +30,7 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     match cli.command {
         Command::Demo => runtime.block_on(demo::run()),
+        Command::Proxy(args) => runtime.block_on(proxy::run(args)),
+        Command::Waiter(command) => waiter::run(command),
     }
 }
