@@ -1,0 +1,139 @@
+//! How long to sleep between attempts: Smithy waiter delays (the default) or botocore's fixed
+//! delay × max attempts, always bounded by a max wait time.
+
+use std::time::Duration;
+
+use rand::Rng;
+
+/// The delay policy of a waiter, always bounded by a max wait time.
+///
+/// * [`Delays::smithy`] (the default shape): the
+///   [Smithy waiter retry](https://smithy.io/2.0/additional-specs/waiters.html#waiter-retries)
+///   rules. Before attempt `n + 1` the waiter sleeps a uniformly random time in
+///   `[min_delay, min(max_delay, min_delay × 2^(n-1))]`; if the sleep would leave less than
+///   `min_delay` before the max wait time, it is trimmed to `remaining - min_delay` (so the last
+///   attempt happens just before the deadline); when no more than `min_delay` remains, the waiter stops.
+/// * [`Delays::fixed`]: botocore's `delay` × `maxAttempts`: a constant sleep between at most
+///   `max_attempts` attempts (the max wait defaults to `delay × max_attempts`; no sleep goes past it).
+///
+/// ```
+/// use aws_settle::wait::Delays;
+/// use std::time::Duration;
+///
+/// let delays = Delays::smithy(Duration::from_secs(2), Duration::from_secs(120))
+///     .max_wait(Duration::from_secs(300));
+/// let sleeps = delays.schedule(7); // one seeded run of the whole sleep sequence
+/// assert!(sleeps.iter().sum::<Duration>() <= Duration::from_secs(300));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delays {
+    kind: Kind,
+    max_wait: Duration,
+    max_attempts: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Kind {
+    Smithy { min: Duration, max: Duration },
+    Fixed { delay: Duration },
+}
+
+/// The default max wait of [`Delays::smithy`]: 300 s.
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(300);
+
+impl Delays {
+    /// Smithy waiter delays between `min_delay` and `max_delay`, max wait 300 s unless set with
+    /// [`max_wait`](Self::max_wait). A zero `min_delay` is raised to 1 ms; `max_delay` below
+    /// `min_delay` is raised to it.
+    pub fn smithy(min_delay: Duration, max_delay: Duration) -> Self {
+        let min = min_delay.max(Duration::from_millis(1));
+        Self {
+            kind: Kind::Smithy { min, max: max_delay.max(min) },
+            max_wait: DEFAULT_MAX_WAIT,
+            max_attempts: None,
+        }
+    }
+
+    /// botocore's fixed delay: sleep `delay` between at most `max_attempts` attempts (at least 1);
+    /// max wait `delay × max_attempts` unless set with [`max_wait`](Self::max_wait).
+    pub fn fixed(delay: Duration, max_attempts: u32) -> Self {
+        let max_attempts = max_attempts.max(1);
+        Self { kind: Kind::Fixed { delay }, max_wait: delay * max_attempts, max_attempts: Some(max_attempts) }
+    }
+
+    /// Sets the max wait time: no sleep ever ends past it.
+    pub fn max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = max_wait;
+        self
+    }
+
+    /// Also stops after `max_attempts` attempts (at least 1).
+    pub fn max_attempts(mut self, max_attempts: u32) -> Self {
+        self.max_attempts = Some(max_attempts.max(1));
+        self
+    }
+
+    /// The max wait time.
+    pub fn max_wait_time(&self) -> Duration {
+        self.max_wait
+    }
+
+    /// The attempt cap, if any.
+    pub fn max_attempts_limit(&self) -> Option<u32> {
+        self.max_attempts
+    }
+
+    /// The sleep after attempt `attempt` (1-based) when `elapsed` has passed since the first
+    /// attempt started, or `None` when the waiter must stop (max wait or max attempts reached).
+    pub fn next_delay(&self, attempt: u32, elapsed: Duration, rng: &mut impl Rng) -> Option<Duration> {
+        if self.max_attempts.is_some_and(|max| attempt >= max) {
+            return None;
+        }
+        let remaining = self.max_wait.checked_sub(elapsed)?;
+        match self.kind {
+            Kind::Fixed { delay } => {
+                if remaining.is_zero() {
+                    return None;
+                }
+                Some(delay.min(remaining))
+            }
+            Kind::Smithy { min, max } => {
+                if remaining <= min {
+                    return None;
+                }
+                let exp = attempt.saturating_sub(1).min(62);
+                let ceiling = min.checked_mul(1u32 << exp.min(31)).unwrap_or(max).min(max);
+                let (lo, hi) = (min.as_secs_f64(), ceiling.as_secs_f64());
+                let mut delay =
+                    if hi > lo { Duration::from_secs_f64(rng.random_range(lo..=hi)) } else { min };
+                if remaining.saturating_sub(delay) <= min {
+                    delay = remaining - min;
+                }
+                Some(delay)
+            }
+        }
+    }
+
+    /// The whole sequence of sleeps of a wait that never succeeds and whose attempts take no time,
+    /// with a random source seeded by `seed`.
+    pub fn schedule(&self, seed: u64) -> Vec<Duration> {
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let mut sleeps = Vec::new();
+        let mut elapsed = Duration::ZERO;
+        let mut attempt = 1;
+        while let Some(delay) = self.next_delay(attempt, elapsed, &mut rng) {
+            sleeps.push(delay);
+            elapsed += delay;
+            attempt += 1;
+        }
+        sleeps
+    }
+}
+
+impl Default for Delays {
+    /// Smithy delays with the Smithy defaults: min 2 s, max 120 s, max wait 300 s.
+    fn default() -> Self {
+        Self::smithy(Duration::from_secs(2), Duration::from_secs(120))
+    }
+}

@@ -1,0 +1,454 @@
+//! [`Waiter`]: the poll loop.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use rand::SeedableRng;
+use serde_json::Value;
+
+use super::acceptor::{Acceptor, Matcher, Observation, State, evaluate};
+use super::capture::CaptureBody;
+use super::clock::{Clock, TokioClock};
+use super::delay::Delays;
+use super::error::WaitError;
+
+/// What a poll error exposes to error and status matchers.
+///
+/// Implemented for the SDK's `SdkError<E, HttpResponse>` (code from the error metadata, status
+/// from the raw response), for [`ErrorResponse`] and for `Infallible`.
+pub trait PollError: fmt::Debug {
+    /// The error code (e.g. `ResourceNotFoundException`), if any.
+    fn code(&self) -> Option<&str>;
+    /// The HTTP status of the error response, if there was one.
+    fn status(&self) -> Option<u16> {
+        None
+    }
+}
+
+impl<E: ProvideErrorMetadata + fmt::Debug> PollError for SdkError<E, HttpResponse> {
+    fn code(&self) -> Option<&str> {
+        ProvideErrorMetadata::code(self)
+    }
+
+    fn status(&self) -> Option<u16> {
+        self.raw_response().map(|r| r.status().as_u16())
+    }
+}
+
+impl PollError for std::convert::Infallible {
+    fn code(&self) -> Option<&str> {
+        match *self {}
+    }
+}
+
+/// A plain error with a code and a status: for tests, the CLI and non-SDK poll operations.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} (status {})", code.as_deref().unwrap_or("error without code"), status.map_or("none".to_string(), |s| s.to_string()))]
+pub struct ErrorResponse {
+    /// The error code.
+    pub code: Option<String>,
+    /// The HTTP status.
+    pub status: Option<u16>,
+}
+
+impl ErrorResponse {
+    /// An error with this code and status.
+    pub fn new(code: impl Into<String>, status: u16) -> Self {
+        Self { code: Some(code.into()), status: Some(status) }
+    }
+}
+
+impl PollError for ErrorResponse {
+    fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+
+    fn status(&self) -> Option<u16> {
+        self.status
+    }
+}
+
+/// One attempt, as reported to [`Waiter::on_attempt`] (and as a `tracing` debug event).
+#[derive(Debug, Clone)]
+pub struct AttemptReport {
+    /// The waiter's name.
+    pub waiter: String,
+    /// 1 for the first call.
+    pub attempt: u32,
+    /// Time since the first call started, at the end of this one.
+    pub elapsed: Duration,
+    /// The matching acceptor, if any.
+    pub acceptor: Option<usize>,
+    /// The decision.
+    pub state: State,
+    /// Why, in words.
+    pub reason: String,
+    /// The sleep before the next attempt; `None` when the wait ends here.
+    pub next_delay: Option<Duration>,
+}
+
+/// A successful wait.
+#[derive(Debug, Clone)]
+pub struct Settled<O> {
+    /// The last output, when success was decided on an output (not on an error).
+    pub output: Option<O>,
+    /// The index of the success acceptor.
+    pub acceptor: usize,
+    /// Calls made.
+    pub attempts: u32,
+    /// Time since the first call started.
+    pub elapsed: Duration,
+}
+
+type JsonFn<O> = Arc<dyn Fn(&O) -> Option<Value> + Send + Sync>;
+type ReportFn = Arc<dyn Fn(&AttemptReport) + Send + Sync>;
+
+/// Polls an operation until an acceptor decides.
+///
+/// Acceptors are tried in order and the first that matches decides: success ends the wait with
+/// [`Settled`], failure with [`WaitError::FailureState`]. When none matches, an output means retry
+/// and an error fails at once ([`WaitError::UnexpectedError`]). Between attempts the waiter sleeps
+/// as its [`Delays`] say; when they say stop, it ends with [`WaitError::Timeout`]. Dropping the
+/// future returned by [`wait`](Self::wait) stops polling.
+///
+/// ```
+/// use aws_settle::wait::{Delays, ErrorResponse, VirtualClock, Waiter};
+/// use std::time::Duration;
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+/// let mut calls = 0;
+/// let settled = Waiter::new(Delays::smithy(Duration::from_secs(2), Duration::from_secs(120)))
+///     .named("VersionAtLeast3")
+///     .success_when(|version: &u32| *version >= 3)
+///     .retry_on_error_code("ParameterNotFound")
+///     .clock(VirtualClock::new())
+///     .wait(|| {
+///         calls += 1;
+///         let result = if calls == 1 { Err(ErrorResponse::new("ParameterNotFound", 400)) } else { Ok(calls) };
+///         async move { result }
+///     })
+///     .await
+///     .unwrap();
+/// assert_eq!((settled.output, settled.attempts), (Some(3), 3));
+/// # });
+/// ```
+pub struct Waiter<O> {
+    name: String,
+    delays: Delays,
+    acceptors: Vec<Acceptor<O>>,
+    clock: Arc<dyn Clock>,
+    seed: Option<u64>,
+    on_attempt: Option<ReportFn>,
+    capture: Option<CaptureBody>,
+    json_view: Option<JsonFn<O>>,
+    input: Option<Value>,
+}
+
+impl<O> Clone for Waiter<O> {
+    fn clone(&self) -> Self {
+        Self {
+            name: self.name.clone(),
+            delays: self.delays.clone(),
+            acceptors: self.acceptors.clone(),
+            clock: self.clock.clone(),
+            seed: self.seed,
+            on_attempt: self.on_attempt.clone(),
+            capture: self.capture.clone(),
+            json_view: self.json_view.clone(),
+            input: self.input.clone(),
+        }
+    }
+}
+
+impl<O> fmt::Debug for Waiter<O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Waiter")
+            .field("name", &self.name)
+            .field("delays", &self.delays)
+            .field("acceptors", &self.acceptors)
+            .field("clock", &self.clock)
+            .field("seed", &self.seed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<O> Waiter<O> {
+    /// A waiter with these delays, no acceptors, the tokio clock and a random seed.
+    pub fn new(delays: Delays) -> Self {
+        Self {
+            name: "waiter".to_string(),
+            delays,
+            acceptors: Vec::new(),
+            clock: Arc::new(TokioClock),
+            seed: None,
+            on_attempt: None,
+            capture: None,
+            json_view: None,
+            input: None,
+        }
+    }
+
+    /// Names the waiter (in events, reports and errors).
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The waiter's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The delays.
+    pub fn delays(&self) -> &Delays {
+        &self.delays
+    }
+
+    /// Replaces the delays.
+    pub fn with_delays(mut self, delays: Delays) -> Self {
+        self.delays = delays;
+        self
+    }
+
+    /// The acceptors, in order.
+    pub fn acceptors(&self) -> &[Acceptor<O>] {
+        &self.acceptors
+    }
+
+    /// Appends an acceptor (acceptors are tried in the order they were added).
+    pub fn acceptor(mut self, acceptor: Acceptor<O>) -> Self {
+        self.acceptors.push(acceptor);
+        self
+    }
+
+    /// Success when the closure returns true for the output.
+    pub fn success_when(self, predicate: impl Fn(&O) -> bool + Send + Sync + 'static) -> Self {
+        self.acceptor(Acceptor::output(State::Success, predicate))
+    }
+
+    /// Retry when the closure returns true for the output (outputs that no acceptor matches are
+    /// retried anyway; this is for order: it stops later acceptors from matching).
+    pub fn retry_when(self, predicate: impl Fn(&O) -> bool + Send + Sync + 'static) -> Self {
+        self.acceptor(Acceptor::output(State::Retry, predicate))
+    }
+
+    /// Failure when the closure returns true for the output.
+    pub fn failure_when(self, predicate: impl Fn(&O) -> bool + Send + Sync + 'static) -> Self {
+        self.acceptor(Acceptor::output(State::Failure, predicate))
+    }
+
+    /// Success on an error with this code (e.g. a delete is settled at `NotFound`).
+    pub fn success_on_error_code(self, code: impl Into<String>) -> Self {
+        self.acceptor(Acceptor::error_code(State::Success, code))
+    }
+
+    /// Retry on an error with this code (e.g. a create is not visible yet).
+    pub fn retry_on_error_code(self, code: impl Into<String>) -> Self {
+        self.acceptor(Acceptor::error_code(State::Retry, code))
+    }
+
+    /// Failure on an error with this code.
+    pub fn failure_on_error_code(self, code: impl Into<String>) -> Self {
+        self.acceptor(Acceptor::error_code(State::Failure, code))
+    }
+
+    /// Retry on any error with a code (instead of failing at once).
+    pub fn retry_on_any_error(self) -> Self {
+        self.acceptor(Acceptor::error(State::Retry, true))
+    }
+
+    /// Uses this clock (e.g. a [`VirtualClock`](super::VirtualClock) in tests).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Uses a shared clock.
+    pub fn shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Seeds the jitter of the delays (a random seed otherwise).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Calls `callback` after every attempt.
+    pub fn on_attempt(mut self, callback: impl Fn(&AttemptReport) + Send + Sync + 'static) -> Self {
+        self.on_attempt = Some(Arc::new(callback));
+        self
+    }
+
+    /// Reads the JSON view of outputs (and inputs, and the status) from this capture, which
+    /// must be attached to the polled operation. Cleared before each attempt.
+    pub fn capture(mut self, capture: &CaptureBody) -> Self {
+        self.capture = Some(capture.clone());
+        self
+    }
+
+    /// Computes the JSON view of an output with a function (e.g. `|v: &Value| Some(v.clone())`
+    /// when the output already is JSON).
+    pub fn json_view(mut self, view: impl Fn(&O) -> Option<Value> + Send + Sync + 'static) -> Self {
+        self.json_view = Some(Arc::new(view));
+        self
+    }
+
+    /// The input seen by `inputOutput` paths (otherwise the captured request body, if JSON).
+    pub fn input(mut self, input: Value) -> Self {
+        self.input = Some(input);
+        self
+    }
+
+    fn needs_json(&self) -> bool {
+        self.acceptors.iter().any(|a| matches!(a.matcher, Matcher::Path { .. }))
+    }
+
+    /// Polls `operation` until an acceptor decides, the delays say stop, or the future is dropped.
+    pub async fn wait<F, Fut, E>(&self, mut operation: F) -> Result<Settled<O>, WaitError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<O, E>>,
+        O: fmt::Debug,
+        E: PollError,
+    {
+        let mut rng = match self.seed {
+            Some(seed) => rand::rngs::StdRng::seed_from_u64(seed),
+            None => rand::rngs::StdRng::from_rng(&mut rand::rng()),
+        };
+        let needs_json = self.needs_json();
+        let start = self.clock.now();
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            if let Some(capture) = &self.capture {
+                capture.clear();
+            }
+            let result = operation().await;
+            let elapsed = self.clock.now().saturating_sub(start);
+
+            let captured_json = match (&result, needs_json) {
+                (Ok(output), true) => Some(match (&self.json_view, &self.capture) {
+                    (Some(view), _) => view(output)
+                        .ok_or_else(|| "the json_view function gave no JSON for this output".to_string()),
+                    (None, Some(capture)) => capture.response_json(),
+                    (None, None) => {
+                        Err("this waiter has JMESPath acceptors but no JSON view of the output: \
+                                         give it a CaptureBody (`.capture(..)`) or a `.json_view(..)`"
+                            .to_string())
+                    }
+                }),
+                _ => None,
+            };
+            let input =
+                self.input.clone().or_else(|| self.capture.as_ref().and_then(CaptureBody::request_json));
+            let captured_status = self.capture.as_ref().and_then(CaptureBody::status);
+            let observation = match &result {
+                Ok(output) => {
+                    let (json, unavailable) = match &captured_json {
+                        Some(Ok(json)) => (Some(json), None),
+                        Some(Err(e)) => (None, Some(e.clone())),
+                        None => (None, None),
+                    };
+                    Observation {
+                        output: Some(output),
+                        json,
+                        json_unavailable: unavailable,
+                        input: input.as_ref(),
+                        is_error: false,
+                        error_code: None,
+                        status: captured_status.or(Some(200)),
+                    }
+                }
+                Err(error) => Observation::error(error.code(), error.status().or(captured_status))
+                    .with_input(input.as_ref()),
+            };
+            let last = || match &result {
+                Ok(output) => Some(format!("{output:?}")),
+                Err(error) => Some(format!("{error:?}")),
+            };
+            let decision = match evaluate(&self.acceptors, &observation) {
+                Ok(decision) => decision,
+                Err(e) => {
+                    tracing::debug!(waiter = %self.name, attempt, elapsed_ms = elapsed.as_millis() as u64,
+                        acceptor = e.acceptor, error = %e.message, "waiter attempt: acceptor cannot be evaluated");
+                    return Err(WaitError::Unsupported {
+                        waiter: self.name.clone(),
+                        acceptor: e.acceptor,
+                        message: e.message,
+                        attempts: attempt,
+                        elapsed,
+                        last: last(),
+                    });
+                }
+            };
+            let next_delay = match decision.state {
+                State::Retry => self.delays.next_delay(attempt, elapsed, &mut rng),
+                _ => None,
+            };
+            tracing::debug!(
+                waiter = %self.name,
+                attempt,
+                elapsed_ms = elapsed.as_millis() as u64,
+                acceptor = ?decision.acceptor,
+                state = %decision.state,
+                next_delay_ms = ?next_delay.map(|d| d.as_millis() as u64),
+                reason = %decision.reason,
+                "waiter attempt"
+            );
+            if let Some(callback) = &self.on_attempt {
+                callback(&AttemptReport {
+                    waiter: self.name.clone(),
+                    attempt,
+                    elapsed,
+                    acceptor: decision.acceptor,
+                    state: decision.state,
+                    reason: decision.reason.clone(),
+                    next_delay,
+                });
+            }
+            match (decision.state, decision.acceptor) {
+                (State::Success, Some(acceptor)) => {
+                    return Ok(Settled { output: result.ok(), acceptor, attempts: attempt, elapsed });
+                }
+                (State::Failure, Some(acceptor)) => {
+                    return Err(WaitError::FailureState {
+                        waiter: self.name.clone(),
+                        acceptor,
+                        description: self.acceptors[acceptor].to_string(),
+                        attempts: attempt,
+                        elapsed,
+                        last: last(),
+                    });
+                }
+                (State::Failure, None) => {
+                    let (code, status) = (observation.error_code.map(str::to_string), observation.status);
+                    return Err(WaitError::UnexpectedError {
+                        waiter: self.name.clone(),
+                        code,
+                        status,
+                        attempts: attempt,
+                        elapsed,
+                        last: last(),
+                    });
+                }
+                _ => {}
+            }
+            let Some(delay) = next_delay else {
+                return Err(WaitError::Timeout {
+                    waiter: self.name.clone(),
+                    attempts: attempt,
+                    elapsed,
+                    last: last(),
+                });
+            };
+            self.clock.sleep(delay).await;
+        }
+    }
+}
