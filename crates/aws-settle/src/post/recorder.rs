@@ -1,0 +1,98 @@
+//! The SDK interceptor that records a client's writes for its [`Enforcer`].
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, FinalizerInterceptorContextRef,
+};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+
+use super::Enforcer;
+use super::rule::Table;
+
+/// Records each write of one client: captures the typed input before serialization, and after a
+/// successful execution builds the rule's checks from input and output with `reader` (the same
+/// client without this interceptor) and hands them to the enforcer.
+pub(crate) struct Recorder<C> {
+    pub(crate) reader: C,
+    pub(crate) table: Arc<Table<C>>,
+    pub(crate) enforcer: Enforcer,
+}
+
+impl<C> fmt::Debug for Recorder<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recorder").field("service", &self.table.service).finish()
+    }
+}
+
+/// The typed input of the current call, kept in the call's config bag.
+struct CapturedInput(Box<dyn Any + Send + Sync>);
+
+impl fmt::Debug for CapturedInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CapturedInput")
+    }
+}
+
+impl Storable for CapturedInput {
+    type Storer = StoreReplace<Self>;
+}
+
+/// Operation names that only read: never counted as unchecked writes.
+fn is_read(operation: &str) -> bool {
+    const READ_PREFIXES: &[&str] =
+        &["Get", "List", "Describe", "Head", "BatchGet", "Query", "Scan", "Select"];
+    READ_PREFIXES.iter().any(|p| operation.starts_with(p))
+}
+
+impl<C: Send + Sync + 'static> Intercept for Recorder<C> {
+    fn name(&self) -> &'static str {
+        "aws-settle post-condition recorder"
+    }
+
+    // Not `read_before_execution`: client-level interceptors run that hook before the operation's
+    // configuration (and its `Metadata`) is in the bag.
+    fn read_before_serialization(
+        &self,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(operation) = cfg.load::<Metadata>().map(|m| m.name().to_string()) else { return Ok(()) };
+        if let Some(captured) = self.table.find(&operation).and_then(|rule| rule.capture(context.input())) {
+            cfg.interceptor_state().store_put(CapturedInput(captured));
+        }
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        // A failed write changed nothing to settle.
+        let Some(Ok(output)) = context.output_or_error() else { return Ok(()) };
+        let Some(operation) = cfg.load::<Metadata>().map(|m| m.name().to_string()) else { return Ok(()) };
+        let checks = match (self.table.find(&operation), cfg.load::<CapturedInput>()) {
+            (Some(rule), Some(input)) => rule.build(&self.reader, input.0.as_ref(), output),
+            _ => Vec::new(),
+        };
+        if checks.is_empty() {
+            if !is_read(&operation) {
+                self.enforcer.count_unchecked(self.table.service, &operation);
+            }
+            return Ok(());
+        }
+        for check in checks {
+            self.enforcer.record(check);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,134 @@
+//! A [`Rule`]: how one mutating operation is read back; and [`Attach`], per service.
+
+use std::any::Any;
+use std::fmt;
+
+use aws_smithy_runtime_api::client::interceptors::context::{Input, Output};
+
+use super::Enforcer;
+use super::check::Check;
+
+type CaptureFn = fn(&Input) -> Option<Box<dyn Any + Send + Sync>>;
+type BuildFn<C> = Box<dyn Fn(&C, &(dyn Any + Send + Sync), &Output) -> Vec<Check> + Send + Sync>;
+
+/// How one mutating operation of a service is read back: the row of a service table.
+pub(crate) struct Rule<C> {
+    /// The operation, as the SDK's metadata names it (`PutParameter`).
+    pub(crate) operation: &'static str,
+    /// What the read-back checks, in words (the README's coverage table).
+    pub(crate) checks: &'static str,
+    capture: CaptureFn,
+    build: BuildFn<C>,
+}
+
+impl<C> fmt::Debug for Rule<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rule").field("operation", &self.operation).field("checks", &self.checks).finish()
+    }
+}
+
+fn capture_as<I: Clone + fmt::Debug + Send + Sync + 'static>(
+    input: &Input,
+) -> Option<Box<dyn Any + Send + Sync>> {
+    input.downcast_ref::<I>().map(|i| Box::new(i.clone()) as Box<dyn Any + Send + Sync>)
+}
+
+/// A table row: `operation`, whose typed input `I` and output `O` give the checks `build` makes
+/// with the reader client `C`. An empty list means "nothing this rule can check for this input"
+/// and is counted as unchecked.
+pub(crate) fn rule<C, I, O>(
+    operation: &'static str,
+    checks: &'static str,
+    build: fn(&C, &I, &O) -> Vec<Check>,
+) -> Rule<C>
+where
+    C: 'static,
+    I: Clone + fmt::Debug + Send + Sync + 'static,
+    O: fmt::Debug + Send + Sync + 'static,
+{
+    Rule {
+        operation,
+        checks,
+        capture: capture_as::<I>,
+        build: Box::new(move |client, input, output| {
+            match (input.downcast_ref::<I>(), output.downcast_ref::<O>()) {
+                (Some(input), Some(output)) => build(client, input, output),
+                _ => Vec::new(),
+            }
+        }),
+    }
+}
+
+impl<C> Rule<C> {
+    pub(crate) fn capture(&self, input: &Input) -> Option<Box<dyn Any + Send + Sync>> {
+        (self.capture)(input)
+    }
+
+    pub(crate) fn build(&self, client: &C, input: &(dyn Any + Send + Sync), output: &Output) -> Vec<Check> {
+        (self.build)(client, input, output)
+    }
+}
+
+/// A service's post-condition table.
+pub(crate) struct Table<C> {
+    /// The service, as in `Stats::unchecked` keys (`ssm`).
+    pub(crate) service: &'static str,
+    pub(crate) rules: Vec<Rule<C>>,
+}
+
+impl<C> Table<C> {
+    pub(crate) fn find(&self, operation: &str) -> Option<&Rule<C>> {
+        self.rules.iter().find(|r| r.operation == operation)
+    }
+
+    fn coverage(&self) -> impl Iterator<Item = Coverage> + '_ {
+        self.rules.iter().map(|r| Coverage {
+            service: self.service,
+            operation: r.operation,
+            checks: r.checks,
+        })
+    }
+}
+
+/// A client type an [`Enforcer`] can be attached to: one impl per service feature.
+pub trait Attach: Sized {
+    /// This client, recording its writes into `enforcer`.
+    fn attach(self, enforcer: &Enforcer) -> Self;
+}
+
+/// Returns `client` with `enforcer` attached: its writes are recorded, and settled by
+/// [`Settle::settled`](super::Settle::settled) or [`Enforcer::scope`]. The one line existing code
+/// changes.
+///
+/// ```no_run
+/// # #[cfg(feature = "ssm")]
+/// # fn demo(sdk_config: &aws_types::SdkConfig) {
+/// let enforcer = aws_settle::post::Enforcer::new();
+/// let ssm = aws_settle::post::attach(aws_sdk_ssm::Client::new(sdk_config), &enforcer);
+/// # }
+/// ```
+pub fn attach<C: Attach>(client: C, enforcer: &Enforcer) -> C {
+    client.attach(enforcer)
+}
+
+/// One covered operation: what its read-back checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Coverage {
+    /// The service feature (`ssm`, `secretsmanager`, `s3`, `iam`, `dynamodb`).
+    pub service: &'static str,
+    /// The operation.
+    pub operation: &'static str,
+    /// What is read back until visible.
+    pub checks: &'static str,
+}
+
+/// Every operation the enabled service features cover.
+pub fn coverage() -> Vec<Coverage> {
+    #[allow(unused_mut)]
+    let mut all = Vec::new();
+    #[cfg(feature = "ssm")]
+    all.extend(super::services::ssm::table().coverage());
+    #[cfg(feature = "secretsmanager")]
+    all.extend(super::services::secretsmanager::table().coverage());
+    all
+}

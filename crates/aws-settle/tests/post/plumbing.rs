@@ -1,0 +1,140 @@
+//! The enforcer's mechanics against moto without lag: what is recorded, settled and counted.
+
+use std::time::Duration;
+
+use aws_sdk_ssm::types::{ParameterType, ResourceTypeForTagging, Tag};
+use aws_settle::post::{Enforcer, Settle, attach};
+
+fn tag(key: &str, value: &str) -> Tag {
+    Tag::builder().key(key).value(value).build().unwrap()
+}
+
+#[tokio::test]
+async fn settled_put_runs_one_read_back_per_check_and_counts_it() {
+    let enforcer = Enforcer::new();
+    let ssm = attach(aws_sdk_ssm::Client::new(&crate::moto_config()), &enforcer);
+    let name = format!("/settle/{}", settle_testbed::unique_name("plumbing"));
+
+    let put = ssm
+        .put_parameter()
+        .name(&name)
+        .value("v1")
+        .r#type(ParameterType::String)
+        .tags(tag("team", "a"))
+        .send()
+        .settled()
+        .await
+        .unwrap();
+    assert_eq!(put.version(), 1);
+    // Version/value and tags: two checks, both settled.
+    assert_eq!(enforcer.stats().settled, 2);
+    assert_eq!(enforcer.stats().not_settled, 0);
+
+    ssm.add_tags_to_resource()
+        .resource_type(ResourceTypeForTagging::Parameter)
+        .resource_id(&name)
+        .tags(tag("env", "dev"))
+        .send()
+        .settled()
+        .await
+        .unwrap();
+    ssm.delete_parameter().name(&name).send().settled().await.unwrap();
+    assert_eq!(enforcer.stats().settled, 4);
+}
+
+#[tokio::test]
+async fn reads_and_failed_writes_are_not_recorded_and_unknown_writes_are_counted() {
+    let enforcer = Enforcer::new();
+    let ssm = attach(aws_sdk_ssm::Client::new(&crate::moto_config()), &enforcer);
+    let name = format!("/settle/{}", settle_testbed::unique_name("unchecked"));
+
+    let err = ssm.get_parameter().name(&name).send().settled().await.unwrap_err();
+    assert!(err.call_error().is_some(), "a failed call is the call's own error: {err}");
+    // A failed write (overwrite=false on an existing name) records nothing.
+    ssm.put_parameter().name(&name).value("a").r#type(ParameterType::String).send().settled().await.unwrap();
+    let failed = ssm
+        .put_parameter()
+        .name(&name)
+        .value("b")
+        .r#type(ParameterType::String)
+        .send()
+        .settled()
+        .await
+        .unwrap_err();
+    assert!(failed.call_error().is_some());
+    // A write without a rule passes through and is counted.
+    ssm.create_document()
+        .name(settle_testbed::unique_name("doc"))
+        .content(r#"{"schemaVersion":"2.2","description":"d","mainSteps":[{"action":"aws:runShellScript","name":"s","inputs":{"runCommand":["true"]}}]}"#)
+        .document_type(aws_sdk_ssm::types::DocumentType::Command)
+        .send()
+        .settled()
+        .await
+        .unwrap();
+
+    let stats = enforcer.stats();
+    assert_eq!(stats.settled, 1, "only the successful PutParameter settled: {stats:?}");
+    assert_eq!(stats.unchecked.get("ssm:CreateDocument"), Some(&1), "{stats:?}");
+    assert!(!stats.unchecked.keys().any(|k| k.contains("GetParameter")), "reads are not writes: {stats:?}");
+}
+
+#[tokio::test]
+async fn writes_outside_a_settle_step_wait_in_the_enforcer_until_settle_pending() {
+    let enforcer = Enforcer::new();
+    let ssm = attach(aws_sdk_ssm::Client::new(&crate::moto_config()), &enforcer);
+    let name = format!("/settle/{}", settle_testbed::unique_name("pending"));
+    ssm.put_parameter().name(&name).value("a").r#type(ParameterType::String).send().await.unwrap();
+    assert_eq!(enforcer.stats().pending, 1);
+    enforcer.settle_pending().await.unwrap();
+    let stats = enforcer.stats();
+    assert_eq!((stats.pending, stats.settled), (0, 1));
+}
+
+#[tokio::test]
+async fn scope_settles_every_write_made_inside_it() {
+    let enforcer = Enforcer::new();
+    let ssm = attach(aws_sdk_ssm::Client::new(&crate::moto_config()), &enforcer);
+    let prefix = format!("/settle/{}", settle_testbed::unique_name("scope"));
+    let written = enforcer
+        .scope(async {
+            for i in 0..5 {
+                ssm.put_parameter()
+                    .name(format!("{prefix}/{i}"))
+                    .value("x")
+                    .r#type(ParameterType::String)
+                    .send()
+                    .await?;
+            }
+            Ok::<_, aws_sdk_ssm::Error>(5)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(written, 5);
+    assert_eq!(enforcer.stats().settled, 5);
+    assert_eq!(enforcer.stats().pending, 0);
+}
+
+#[tokio::test]
+async fn secrets_manager_create_put_tag_delete_settle() {
+    let enforcer = Enforcer::with_timeout(Duration::from_secs(20));
+    let sm = attach(aws_sdk_secretsmanager::Client::new(&crate::moto_config()), &enforcer);
+    let name = settle_testbed::unique_name("plumbing-secret");
+    let created = sm
+        .create_secret()
+        .name(&name)
+        .secret_string("v1")
+        .tags(aws_sdk_secretsmanager::types::Tag::builder().key("k").value("v").build())
+        .send()
+        .settled()
+        .await
+        .unwrap();
+    let arn = created.arn().unwrap();
+    sm.put_secret_value().secret_id(arn).secret_string("v2").send().settled().await.unwrap();
+    sm.untag_resource().secret_id(arn).tag_keys("k").send().settled().await.unwrap();
+    sm.delete_secret().secret_id(arn).recovery_window_in_days(7).send().settled().await.unwrap();
+    sm.restore_secret().secret_id(arn).send().settled().await.unwrap();
+    sm.delete_secret().secret_id(arn).force_delete_without_recovery(true).send().settled().await.unwrap();
+    // create: 2 checks; then one each.
+    assert_eq!(enforcer.stats().settled, 7, "{:?}", enforcer.stats());
+}
