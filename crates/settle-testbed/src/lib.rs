@@ -11,6 +11,7 @@
 //! Nothing here needs anything installed by hand but Python 3 with `venv` and `pip`.
 
 mod moto;
+mod proxy;
 mod venv;
 
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use moto::MotoServer;
+pub use proxy::proxy_in_front_of_moto;
 pub use venv::{MOTO_VERSION, ensure_moto_venv, venv_dir};
 
 /// What went wrong while preparing or starting the emulator.

@@ -1,0 +1,283 @@
+//! Configuration: global settings (what the `settle proxy` flags set), overridden per
+//! service and per operation. Loaded from TOML (or JSON over the control endpoint).
+//!
+//! ```toml
+//! seed = 42
+//! lag = "500ms..3s"          # every built-in write rule of every service
+//! throttle = "50/s"          # one bucket per service
+//! errors = 0.01              # share of requests answered 500/503
+//! latency = "20ms..80ms"
+//!
+//! [services.ssm]
+//! lag = "exp:1s"
+//! throttle = "10/s:20"
+//!
+//! [services.ssm.operations.PutParameter]
+//! throttle = "3/s"           # an extra bucket for this operation
+//! lag = "2s"
+//!
+//! [services.s3]
+//! enabled = false            # pass S3 through untouched
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::lag::Dist;
+use crate::throttle::Throttle;
+
+/// The default limit on request bodies: 16 MiB.
+pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// A configuration problem.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A value did not parse.
+    #[error("{0}")]
+    Invalid(String),
+    /// The TOML file did not parse.
+    #[error("config: {0}")]
+    Toml(#[from] toml::de::Error),
+    /// The JSON did not parse.
+    #[error("config: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The file could not be read.
+    #[error("reading {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Faults that apply to a scope (everything, a service, or one operation).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Faults {
+    /// Eventual-consistency lag after each write a built-in rule knows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lag: Option<Dist>,
+    /// Token bucket (per service at global/service level, per operation at operation level).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throttle: Option<Throttle>,
+    /// Probability (0..=1) of answering a transient 500 or 503 instead of forwarding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<f64>,
+    /// Added latency before forwarding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Dist>,
+    /// `false` passes the scope through untouched (still recorded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// Per-service settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServiceConfig {
+    /// The service's faults.
+    #[serde(flatten)]
+    pub faults: Faults,
+    /// Per-operation overrides, by operation name (e.g. `PutParameter`, `HeadBucket`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub operations: BTreeMap<String, Faults>,
+}
+
+/// The whole proxy configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Seed for every random draw (lag, errors, latency). `None`: 0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Global faults.
+    #[serde(flatten)]
+    pub faults: Faults,
+    /// Per-service settings, by SigV4 signing name (`ssm`, `s3`, `dynamodb`, ...).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<String, ServiceConfig>,
+    /// Largest accepted request body; larger ones are answered 413.
+    pub max_body_bytes: usize,
+    /// Also record each request's parameters (secrets redacted) in the recording.
+    pub record_params: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            seed: None,
+            faults: Faults::default(),
+            services: BTreeMap::new(),
+            max_body_bytes: DEFAULT_MAX_BODY,
+            record_params: false,
+        }
+    }
+}
+
+/// The settings in force for one request.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Effective {
+    /// Whether faults apply at all.
+    pub enabled: bool,
+    /// Lag for writes.
+    pub lag: Option<Dist>,
+    /// Transient error probability.
+    pub errors: f64,
+    /// Added latency.
+    pub latency: Option<Dist>,
+    /// The service-level bucket spec.
+    pub service_throttle: Option<Throttle>,
+    /// The operation-level bucket spec.
+    pub operation_throttle: Option<Throttle>,
+}
+
+impl Config {
+    /// Parses TOML.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        Ok(toml::from_str(text)?)
+    }
+
+    /// Reads a TOML file.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Io { path: path.display().to_string(), source })?;
+        Self::from_toml(&text)
+    }
+
+    /// Parses JSON or TOML (whichever parses), for the control endpoint.
+    pub fn from_text(text: &str) -> Result<Self, ConfigError> {
+        if text.trim_start().starts_with('{') {
+            Ok(serde_json::from_str(text)?)
+        } else {
+            Self::from_toml(text)
+        }
+    }
+
+    /// Applies the `settle proxy` flags on top of this configuration.
+    pub fn with_flags(mut self, flags: &Flags) -> Result<Self, ConfigError> {
+        if let Some(lag) = &flags.lag {
+            self.faults.lag = Some(lag.parse()?);
+        }
+        if let Some(throttle) = &flags.throttle {
+            self.faults.throttle = Some(throttle.parse()?);
+        }
+        if let Some(errors) = flags.errors {
+            if !(0.0..=1.0).contains(&errors) {
+                return Err(ConfigError::Invalid(format!("--errors {errors}: must be between 0 and 1")));
+            }
+            self.faults.errors = Some(errors);
+        }
+        if let Some(latency) = &flags.latency {
+            self.faults.latency = Some(latency.parse()?);
+        }
+        if flags.seed.is_some() {
+            self.seed = flags.seed;
+        }
+        Ok(self)
+    }
+
+    /// A configuration with only a global lag (handy in tests).
+    pub fn with_lag(lag: Dist) -> Self {
+        Config { faults: Faults { lag: Some(lag), ..Faults::default() }, ..Config::default() }
+    }
+
+    /// The settings for one service and operation: operation over service over global.
+    pub fn effective(&self, service: &str, operation: &str) -> Effective {
+        let svc = self.services.get(service);
+        let op = svc.and_then(|s| s.operations.get(operation));
+        let layers: [Option<&Faults>; 3] = [op, svc.map(|s| &s.faults), Some(&self.faults)];
+        let pick = |f: fn(&Faults) -> Option<Dist>| layers.iter().flatten().find_map(|l| f(l));
+        Effective {
+            enabled: layers.iter().flatten().find_map(|l| l.enabled).unwrap_or(true),
+            lag: pick(|f| f.lag),
+            latency: pick(|f| f.latency),
+            errors: layers.iter().flatten().find_map(|l| l.errors).unwrap_or(0.0).clamp(0.0, 1.0),
+            service_throttle: svc.and_then(|s| s.faults.throttle).or(self.faults.throttle),
+            operation_throttle: op.and_then(|o| o.throttle),
+        }
+    }
+}
+
+/// The `settle proxy` flags in text form, parsed by [`Config::with_flags`].
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    /// `--lag 2s | 500ms..3s | exp:1s`
+    pub lag: Option<String>,
+    /// `--throttle 5/s`
+    pub throttle: Option<String>,
+    /// `--errors 0.01`
+    pub errors: Option<f64>,
+    /// `--latency 20ms..80ms`
+    pub latency: Option<String>,
+    /// `--seed N`
+    pub seed: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn flags_build_a_global_config() {
+        let flags = Flags {
+            lag: Some("500ms..3s".into()),
+            throttle: Some("5/s".into()),
+            errors: Some(0.01),
+            latency: Some("20ms..80ms".into()),
+            seed: Some(9),
+        };
+        let config = Config::default().with_flags(&flags).unwrap();
+        assert_eq!(
+            config.faults.lag,
+            Some(Dist::Uniform(Duration::from_millis(500), Duration::from_secs(3)))
+        );
+        assert_eq!(config.faults.throttle, Some(Throttle { rate: 5.0, burst: 5.0 }));
+        assert_eq!(config.seed, Some(9));
+        let exp = Config::default().with_flags(&Flags { lag: Some("exp:1s".into()), ..Flags::default() });
+        assert_eq!(exp.unwrap().faults.lag, Some(Dist::Exponential(Duration::from_secs(1))));
+        assert!(Config::default().with_flags(&Flags { errors: Some(2.0), ..Flags::default() }).is_err());
+        assert!(
+            Config::default()
+                .with_flags(&Flags { throttle: Some("fast".into()), ..Flags::default() })
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn toml_overrides_per_service_and_operation() {
+        let config = Config::from_toml(
+            r#"
+            seed = 42
+            lag = "1s"
+            throttle = "50/s"
+            [services.ssm]
+            lag = "exp:2s"
+            errors = 0.5
+            [services.ssm.operations.PutParameter]
+            throttle = "3/s"
+            lag = "250ms"
+            [services.s3]
+            enabled = false
+            "#,
+        )
+        .unwrap();
+        let put = config.effective("ssm", "PutParameter");
+        assert_eq!(put.lag, Some(Dist::Fixed(Duration::from_millis(250))));
+        assert_eq!(put.operation_throttle, Some(Throttle { rate: 3.0, burst: 3.0 }));
+        assert_eq!(put.service_throttle, Some(Throttle { rate: 50.0, burst: 50.0 }));
+        assert_eq!(put.errors, 0.5);
+        assert_eq!(
+            config.effective("ssm", "DeleteParameter").lag,
+            Some(Dist::Exponential(Duration::from_secs(2)))
+        );
+        assert_eq!(config.effective("iam", "CreateRole").lag, Some(Dist::Fixed(Duration::from_secs(1))));
+        assert!(!config.effective("s3", "PutObject").enabled);
+        // JSON round trip, as the control endpoint serves it.
+        let json = serde_json::to_string(&config).unwrap();
+        assert_eq!(Config::from_text(&json).unwrap(), config);
+        assert!(Config::from_toml("lag = 3").is_err());
+    }
+}

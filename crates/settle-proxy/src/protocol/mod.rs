@@ -1,0 +1,324 @@
+//! Protocol awareness without an AWS SDK: which service, operation and resource a
+//! request is about, and how each protocol family spells its errors.
+//!
+//! Supported families: awsJson 1.0/1.1 (`X-Amz-Target` + JSON body), query (`Action`
+//! in the form body or URL: IAM, STS, SQS, SNS…), restXml (S3: method, bucket, key,
+//! sub-resource) and restJson (operation named by method and first path segment).
+//! The service comes from the SigV4 credential scope (`Authorization` header or
+//! `X-Amz-Credential` query parameter), else from the `X-Amz-Target` prefix.
+
+pub mod awsjson;
+pub mod query;
+pub mod restjson;
+pub mod restxml;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use serde::{Deserialize, Serialize};
+
+/// The wire protocol family of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Protocol {
+    /// awsJson 1.0 or 1.1: `POST /`, `X-Amz-Target: Prefix.Operation`, JSON body.
+    AwsJson,
+    /// The query protocol: form-encoded `Action=...` (IAM, STS, SQS, SNS, ...).
+    Query,
+    /// restXml (S3).
+    RestXml,
+    /// restJson (Lambda, API Gateway, ...).
+    RestJson,
+    /// Not recognised: passed through untouched.
+    Unknown,
+}
+
+/// What a request is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequestInfo {
+    /// The SigV4 signing name, e.g. `ssm`, `s3`, `dynamodb`; empty when unknown.
+    pub service: String,
+    /// The operation, e.g. `PutParameter`, `HeadBucket`; empty when unknown.
+    pub operation: String,
+    /// The resource key the proxy's rules use, e.g. `ssm-parameter:/a/b`.
+    pub resource: Option<String>,
+    /// The protocol family.
+    pub protocol: Protocol,
+}
+
+/// The location of an S3 request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Location {
+    /// The bucket, if any.
+    pub bucket: Option<String>,
+    /// The object key (percent-decoded), if any.
+    pub key: Option<String>,
+    /// The raw request path (as sent), used to re-issue reads of the same resource.
+    pub raw_path: String,
+}
+
+/// A request parsed once for the rules: the [`RequestInfo`] and its decoded parameters.
+#[derive(Debug, Clone)]
+pub struct ParsedRequest {
+    /// What the request is about.
+    pub info: RequestInfo,
+    /// The `X-Amz-Target` prefix (awsJson), e.g. `AmazonSSM`.
+    pub target_prefix: Option<String>,
+    /// The JSON body (awsJson, restJson), when it parsed.
+    pub json: Option<serde_json::Value>,
+    /// Query-protocol parameters (form body and URL query), percent-decoded.
+    pub params: Vec<(String, String)>,
+    /// S3 bucket/key, for restXml.
+    pub s3: Option<S3Location>,
+    /// The SigV4 region, if any.
+    pub region: Option<String>,
+}
+
+impl ParsedRequest {
+    /// A string field of the JSON body.
+    pub fn json_str(&self, field: &str) -> Option<&str> {
+        self.json.as_ref()?.get(field)?.as_str()
+    }
+
+    /// A query-protocol parameter.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Services whose requests are restXml when not signalled otherwise.
+const REST_XML: &[&str] = &["s3", "route53", "cloudfront"];
+/// Services that are restJson.
+const REST_JSON: &[&str] = &[
+    "lambda",
+    "apigateway",
+    "execute-api",
+    "glacier",
+    "eks",
+    "batch",
+    "appsync",
+    "iot",
+    "mq",
+    "elasticfilesystem",
+    "es",
+    "backup",
+    "ecr-public",
+    "scheduler",
+    "pipes",
+    "schemas",
+];
+
+/// Parses a request. Never panics, whatever the input.
+pub fn parse(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> ParsedRequest {
+    let (scope_service, region) = sigv4_scope(headers, uri);
+    let target = header_str(headers, "x-amz-target");
+    let mut parsed = ParsedRequest {
+        info: RequestInfo {
+            service: scope_service.unwrap_or_default(),
+            operation: String::new(),
+            resource: None,
+            protocol: Protocol::Unknown,
+        },
+        target_prefix: None,
+        json: None,
+        params: Vec::new(),
+        s3: None,
+        region,
+    };
+    let content_type = header_str(headers, "content-type").unwrap_or("").to_ascii_lowercase();
+    if let Some(target) = target {
+        awsjson::parse(&mut parsed, target, body);
+    } else if parsed.info.service.is_empty() {
+        // Unsigned and no target: nothing to go by.
+    } else if content_type.starts_with("application/x-www-form-urlencoded")
+        || uri.query().is_some_and(|q| query::parse_form(q.as_bytes()).iter().any(|(k, _)| k == "Action"))
+    {
+        query::parse(&mut parsed, uri, body);
+    } else if REST_XML.contains(&parsed.info.service.as_str()) {
+        restxml::parse(&mut parsed, method, uri, headers);
+    } else if REST_JSON.contains(&parsed.info.service.as_str()) || content_type.contains("json") {
+        restjson::parse(&mut parsed, method, uri, body);
+    }
+    parsed
+}
+
+/// The service and region of the SigV4 credential scope.
+fn sigv4_scope(headers: &HeaderMap, uri: &Uri) -> (Option<String>, Option<String>) {
+    let credential = header_str(headers, "authorization")
+        .and_then(|auth| auth.split("Credential=").nth(1))
+        .map(|rest| rest.split([',', ' ']).next().unwrap_or("").to_string())
+        .or_else(|| {
+            let query = uri.query()?;
+            query::parse_form(query.as_bytes())
+                .into_iter()
+                .find(|(k, _)| k == "X-Amz-Credential")
+                .map(|(_, v)| v)
+        });
+    let Some(credential) = credential else { return (None, None) };
+    // AKID/date/region/service/aws4_request
+    let parts: Vec<&str> = credential.split('/').collect();
+    if parts.len() >= 5 && parts[parts.len() - 1] == "aws4_request" {
+        let n = parts.len();
+        let service = parts[n - 2].to_string();
+        let region = parts[n - 3].to_string();
+        return ((!service.is_empty()).then_some(service), (!region.is_empty()).then_some(region));
+    }
+    (None, None)
+}
+
+pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Percent-decodes (and, when `plus` is set, turns `+` into space). Invalid escapes are kept.
+pub fn percent_decode(input: &str, plus: bool) -> String {
+    let bytes = input.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    None => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' if plus => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+pub fn percent_encode(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    for b in input.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A response held in memory: status, headers, body.
+#[derive(Debug, Clone)]
+pub struct StoredResponse {
+    /// The status code.
+    pub status: StatusCode,
+    /// The headers (hop-by-hop headers removed).
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl StoredResponse {
+    /// A response with the given status, content type and body.
+    pub fn new(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Self {
+        let mut headers = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(content_type) {
+            headers.insert(http::header::CONTENT_TYPE, v);
+        }
+        StoredResponse { status, headers, body: body.into() }
+    }
+
+    /// A plain-text error of the proxy itself.
+    pub fn plain(status: StatusCode, message: &str) -> Self {
+        StoredResponse::new(status, "text/plain; charset=utf-8", format!("settle-proxy: {message}\n"))
+    }
+}
+
+/// An error the proxy injects, spelled the way the request's protocol spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InjectedError {
+    /// Rate limiting: `ThrottlingException`, `ProvisionedThroughputExceededException`,
+    /// `SlowDown`, `Throttling`, `TooManyRequestsException`.
+    Throttle,
+    /// A transient HTTP 500.
+    Internal,
+    /// A transient HTTP 503.
+    Unavailable,
+}
+
+/// Renders an injected error in the protocol's real shape.
+pub fn render_injected(info: &RequestInfo, error: InjectedError) -> StoredResponse {
+    let service = info.service.as_str();
+    let (status, code, message) = match (info.protocol, error) {
+        (Protocol::AwsJson, InjectedError::Throttle) if service == "dynamodb" => (
+            400,
+            "ProvisionedThroughputExceededException",
+            "The level of configured provisioned throughput for the table was exceeded. \
+             Consider increasing your provisioning level with the UpdateTable API.",
+        ),
+        (Protocol::AwsJson, InjectedError::Throttle) => (400, "ThrottlingException", "Rate exceeded"),
+        (Protocol::Query, InjectedError::Throttle) => (400, "Throttling", "Rate exceeded"),
+        (Protocol::RestXml, InjectedError::Throttle) => (503, "SlowDown", "Please reduce your request rate."),
+        (_, InjectedError::Throttle) => (429, "TooManyRequestsException", "Too Many Requests"),
+        (Protocol::RestXml, InjectedError::Internal) => {
+            (500, "InternalError", "We encountered an internal error. Please try again.")
+        }
+        (Protocol::AwsJson, InjectedError::Internal) if service == "dynamodb" => {
+            (500, "InternalServerError", "Internal server error")
+        }
+        (_, InjectedError::Internal) => (500, "InternalFailure", "The request processing has failed."),
+        (_, InjectedError::Unavailable) => {
+            (503, "ServiceUnavailable", "Service is unavailable. Please retry.")
+        }
+    };
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    render_error(info, status, code, message)
+}
+
+/// Renders an error with the given status, code and message in the request's protocol.
+pub fn render_error(info: &RequestInfo, status: StatusCode, code: &str, message: &str) -> StoredResponse {
+    let mut response = match info.protocol {
+        Protocol::AwsJson => awsjson::render_error(&info.service, code, message),
+        Protocol::Query => query::render_error(status, code, message),
+        Protocol::RestXml => restxml::render_error(code, message),
+        Protocol::RestJson | Protocol::Unknown => restjson::render_error(code, message),
+    };
+    response.status = status;
+    response.headers.insert("x-amzn-requestid", HeaderValue::from_static("settle-proxy-injected"));
+    response
+}
+
+/// The error code of an upstream response, if it is an error.
+pub fn error_code(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Option<String> {
+    if status.as_u16() < 300 {
+        return None;
+    }
+    if let Some(t) = header_str(headers, "x-amzn-errortype") {
+        return Some(t.split(':').next().unwrap_or(t).to_string());
+    }
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+        let code = value.get("__type").or_else(|| value.get("code")).or_else(|| value.get("Code"));
+        if let Some(code) = code.and_then(|c| c.as_str()) {
+            return Some(code.rsplit('#').next().unwrap_or(code).to_string());
+        }
+    }
+    let text = std::str::from_utf8(body).ok()?;
+    let start = text.find("<Code>")? + "<Code>".len();
+    let end = text[start..].find("</Code>")? + start;
+    Some(text[start..end].to_string())
+}
+
+/// Escapes text for XML.
+pub(crate) fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}

@@ -1,0 +1,370 @@
+//! Per-service eventual-consistency rules, as data: which writes touch which resource
+//! (and how that resource is named), which reads of it to snapshot before the write,
+//! and the status lag DynamoDB shows instead of absence.
+//!
+//! A resource key is `class:name`, e.g. `ssm-parameter:/app/db`. A snapshot is kept per
+//! key and *read id* (the read operation, plus a variant such as `WithDecryption`).
+
+mod dynamodb;
+mod iam;
+mod s3;
+mod secretsmanager;
+mod ssm;
+pub(crate) mod tagging;
+
+use serde::Serialize;
+
+use crate::protocol::{ParsedRequest, percent_encode};
+
+/// What a write does to its resource (informational: the snapshot model is the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WriteKind {
+    /// Creates the resource: reads see it absent during the lag.
+    Create,
+    /// Creates or replaces it (e.g. PutParameter): reads see the previous state.
+    Put,
+    /// Changes it: reads see the old value.
+    Update,
+    /// Deletes it: reads still see it.
+    Delete,
+    /// Changes its tags: tag reads see the old tags.
+    Tag,
+}
+
+/// How a rule finds the resource name(s) in a request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum KeyFrom {
+    /// A string field of the JSON body.
+    Json(&'static str),
+    /// A list-of-strings field of the JSON body (one key per element).
+    JsonList(&'static str),
+    /// A JSON field, only when another field has a given value.
+    JsonIf(&'static str, &'static str, &'static str),
+    /// A Secrets Manager secret name or ARN (the ARN's random suffix is dropped).
+    SecretId(&'static str),
+    /// A DynamoDB table ARN (the name is what follows `table/`).
+    TableArn(&'static str),
+    /// A query parameter.
+    Query(&'static str),
+    /// Two query parameters, named `a/b`.
+    QueryPair(&'static str, &'static str),
+    /// An IAM policy ARN query parameter (the name is the last path segment).
+    PolicyArn,
+    /// IAM CreatePolicy: `PolicyName` (+ `Path`), referenced by the default account's ARN.
+    PolicyName,
+    /// The S3 bucket.
+    S3Bucket,
+    /// The S3 object (`bucket/key`).
+    S3Object,
+}
+
+/// A resource named by a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Key {
+    pub class: &'static str,
+    pub name: String,
+    /// The identifiers to put in a snapshot read (`{0}`, `{1}` in templates).
+    pub reference: Vec<String>,
+}
+
+impl Key {
+    pub(crate) fn id(&self) -> String {
+        format!("{}:{}", self.class, self.name)
+    }
+}
+
+/// How to issue a read of a resource.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Template {
+    /// awsJson body; `{0}`, `{1}` become JSON strings, `{v}` the variant.
+    Json(&'static str),
+    /// Query form body; `{0}`, `{1}` are percent-encoded.
+    Query(&'static str),
+    /// S3: method and sub-resource query on the resource's raw path.
+    S3(&'static str, &'static str),
+}
+
+/// A read the proxy can snapshot and answer from the snapshot.
+#[derive(Debug)]
+pub(crate) struct Read {
+    pub op: &'static str,
+    pub class: &'static str,
+    pub key: KeyFrom,
+    pub template: Template,
+    /// A boolean body field that changes the answer (snapshotted both ways).
+    pub variant: Option<&'static str>,
+}
+
+/// A status the read-back shows during the lag, instead of absence.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StatusLag {
+    /// The status shown, e.g. `CREATING`.
+    pub status: &'static str,
+    /// The read whose answer is rewritten.
+    pub read: &'static str,
+    /// Rewrite the pre-write snapshot (delete) rather than the live answer (create/update).
+    pub from_snapshot: bool,
+    /// Operations answered `ResourceNotFoundException` during the lag.
+    pub blocks: &'static [&'static str],
+}
+
+/// A write the proxy delays the visibility of.
+#[derive(Debug)]
+pub(crate) struct Write {
+    pub op: &'static str,
+    pub class: &'static str,
+    pub key: KeyFrom,
+    pub kind: WriteKind,
+    /// Read operations (of the same service and class) to snapshot.
+    pub reads: &'static [&'static str],
+    pub status: Option<StatusLag>,
+    /// Whether the write changes tags, so the Resource Groups Tagging API view lags too.
+    pub tagging: bool,
+}
+
+/// The rules of one service.
+#[derive(Debug)]
+pub(crate) struct ServiceRules {
+    pub service: &'static str,
+    pub writes: &'static [Write],
+    pub reads: &'static [Read],
+}
+
+/// Every service with built-in rules.
+pub(crate) const ALL: &[&ServiceRules] =
+    &[&ssm::RULES, &secretsmanager::RULES, &s3::RULES, &iam::RULES, &dynamodb::RULES];
+
+/// The rules of a service.
+pub(crate) fn for_service(service: &str) -> Option<&'static ServiceRules> {
+    ALL.iter().copied().find(|r| r.service == service)
+}
+
+/// The default account moto uses, for ARNs the proxy has to make up.
+pub(crate) const DEFAULT_ACCOUNT: &str = "123456789012";
+
+/// The keys a request names under a rule.
+pub(crate) fn keys(from: KeyFrom, class: &'static str, req: &ParsedRequest) -> Vec<Key> {
+    let one = |name: String, reference: Vec<String>| vec![Key { class, name, reference }];
+    let simple = |s: &str| one(s.to_string(), vec![s.to_string()]);
+    match from {
+        KeyFrom::Json(field) => req.json_str(field).map(simple).unwrap_or_default(),
+        KeyFrom::JsonList(field) => req
+            .json
+            .as_ref()
+            .and_then(|j| j.get(field))
+            .and_then(|v| v.as_array())
+            .map(|names| {
+                names
+                    .iter()
+                    .filter_map(|n| n.as_str())
+                    .map(|n| Key { class, name: n.to_string(), reference: vec![n.to_string()] })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        KeyFrom::JsonIf(field, cond, value) => {
+            if req.json_str(cond) == Some(value) {
+                req.json_str(field).map(simple).unwrap_or_default()
+            } else {
+                Vec::new()
+            }
+        }
+        KeyFrom::SecretId(field) => req
+            .json_str(field)
+            .map(|id| one(secretsmanager::secret_name(id).to_string(), vec![id.to_string()]))
+            .unwrap_or_default(),
+        KeyFrom::TableArn(field) => req
+            .json_str(field)
+            .and_then(|arn| {
+                let name = arn.split_once(":table/")?.1.split('/').next()?;
+                Some(one(name.to_string(), vec![arn.to_string()]))
+            })
+            .unwrap_or_default(),
+        KeyFrom::Query(name) => req.param(name).map(simple).unwrap_or_default(),
+        KeyFrom::QueryPair(a, b) => match (req.param(a), req.param(b)) {
+            (Some(a), Some(b)) => one(format!("{a}/{b}"), vec![a.to_string(), b.to_string()]),
+            _ => Vec::new(),
+        },
+        KeyFrom::PolicyArn => req
+            .param("PolicyArn")
+            .map(|arn| one(arn.rsplit('/').next().unwrap_or(arn).to_string(), vec![arn.to_string()]))
+            .unwrap_or_default(),
+        KeyFrom::PolicyName => req
+            .param("PolicyName")
+            .map(|name| {
+                let path = req.param("Path").unwrap_or("/");
+                one(name.to_string(), vec![format!("arn:aws:iam::{DEFAULT_ACCOUNT}:policy{path}{name}")])
+            })
+            .unwrap_or_default(),
+        KeyFrom::S3Bucket => match &req.s3 {
+            Some(loc) if loc.key.is_none() => match &loc.bucket {
+                Some(bucket) => one(bucket.clone(), vec![loc.raw_path.clone()]),
+                None => Vec::new(),
+            },
+            _ => Vec::new(),
+        },
+        KeyFrom::S3Object => match &req.s3 {
+            Some(loc) => match (&loc.bucket, &loc.key) {
+                (Some(bucket), Some(key)) => one(format!("{bucket}/{key}"), vec![loc.raw_path.clone()]),
+                _ => Vec::new(),
+            },
+            None => Vec::new(),
+        },
+    }
+}
+
+/// The write rule for a request, if any.
+pub(crate) fn write_rule(req: &ParsedRequest) -> Option<&'static Write> {
+    for_service(&req.info.service)?.writes.iter().find(|w| w.op == req.info.operation)
+}
+
+/// The read rule for a request, if any.
+pub(crate) fn read_rule(req: &ParsedRequest) -> Option<&'static Read> {
+    for_service(&req.info.service)?.reads.iter().find(|r| r.op == req.info.operation)
+}
+
+/// The read id of an incoming read: the operation and its variant.
+pub(crate) fn read_id(read: &Read, req: &ParsedRequest) -> String {
+    match read.variant {
+        Some(field) => {
+            let on = req.json.as_ref().and_then(|j| j.get(field)).and_then(|v| v.as_bool()).unwrap_or(false);
+            format!("{}|{on}", read.op)
+        }
+        None => read.op.to_string(),
+    }
+}
+
+/// The resource key a request names (the first, for multi-key requests), for the recording.
+pub(crate) fn resource_of(req: &ParsedRequest) -> Option<String> {
+    if let Some(w) = write_rule(req) {
+        return keys(w.key, w.class, req).first().map(Key::id);
+    }
+    if let Some(r) = read_rule(req) {
+        return keys(r.key, r.class, req).first().map(Key::id);
+    }
+    if let Some(s3) = &req.s3 {
+        return match (&s3.bucket, &s3.key) {
+            (Some(b), Some(k)) => Some(format!("s3-object:{b}/{k}")),
+            (Some(b), None) => Some(format!("s3-bucket:{b}")),
+            _ => None,
+        };
+    }
+    dynamodb::data_plane_table(req).map(|t| format!("dynamodb-table:{t}"))
+}
+
+/// A read request to issue upstream for a snapshot.
+#[derive(Debug, Clone)]
+pub(crate) struct SnapshotRead {
+    /// The read id the snapshot answers.
+    pub read_id: String,
+    pub method: http::Method,
+    /// Path and query.
+    pub path: String,
+    /// `X-Amz-Target`, for awsJson.
+    pub target: Option<String>,
+    pub content_type: Option<&'static str>,
+    pub body: String,
+}
+
+/// The snapshot reads for a key under a write rule.
+pub(crate) fn snapshot_reads(
+    rules: &ServiceRules,
+    write: &Write,
+    key: &Key,
+    req: &ParsedRequest,
+) -> Vec<SnapshotRead> {
+    let mut out = Vec::new();
+    let mut read_ops: Vec<&str> = write.reads.to_vec();
+    if let Some(status) = write.status
+        && status.from_snapshot
+        && !read_ops.contains(&status.read)
+    {
+        read_ops.push(status.read);
+    }
+    for op in read_ops {
+        let Some(read) = rules.reads.iter().find(|r| r.op == op && r.class == write.class) else { continue };
+        let variants: Vec<Option<bool>> = match read.variant {
+            Some(_) => vec![Some(false), Some(true)],
+            None => vec![None],
+        };
+        for variant in variants {
+            let read_id = match variant {
+                Some(v) => format!("{op}|{v}"),
+                None => op.to_string(),
+            };
+            let fill = |tpl: &str, encode: &dyn Fn(&str) -> String| {
+                let mut text = tpl.to_string();
+                for (i, r) in key.reference.iter().enumerate() {
+                    text = text.replace(&format!("{{{i}}}"), &encode(r));
+                }
+                text.replace("{v}", &variant.unwrap_or(false).to_string())
+            };
+            let snapshot = match read.template {
+                Template::Json(tpl) => SnapshotRead {
+                    read_id,
+                    method: http::Method::POST,
+                    path: "/".into(),
+                    target: Some(format!("{}.{op}", req.target_prefix.as_deref().unwrap_or(""))),
+                    content_type: Some(crate::protocol::awsjson::content_type(rules.service)),
+                    body: fill(tpl, &|s| serde_json::Value::from(s).to_string()),
+                },
+                Template::Query(tpl) => SnapshotRead {
+                    read_id,
+                    method: http::Method::POST,
+                    path: "/".into(),
+                    target: None,
+                    content_type: Some("application/x-www-form-urlencoded; charset=utf-8"),
+                    body: fill(tpl, &percent_encode),
+                },
+                Template::S3(method, query) => {
+                    let base = key.reference.first().cloned().unwrap_or_else(|| "/".into());
+                    SnapshotRead {
+                        read_id,
+                        method: method.parse().unwrap_or(http::Method::GET),
+                        path: if query.is_empty() { base } else { format!("{base}?{query}") },
+                        target: None,
+                        content_type: None,
+                        body: String::new(),
+                    }
+                }
+            };
+            out.push(snapshot);
+        }
+    }
+    out
+}
+
+/// A compact description of every built-in rule, for `GET /__settle/rules` and the docs.
+pub fn describe() -> serde_json::Value {
+    let services: Vec<serde_json::Value> = ALL
+        .iter()
+        .map(|rules| {
+            let writes: Vec<serde_json::Value> = rules
+                .writes
+                .iter()
+                .map(|w| {
+                    serde_json::json!({
+                        "operation": w.op,
+                        "resource": w.class,
+                        "kind": w.kind,
+                        "snapshots": w.reads,
+                        "status": w.status.map(|s| s.status),
+                        "taggingView": w.tagging,
+                    })
+                })
+                .collect();
+            serde_json::json!({ "service": rules.service, "writes": writes })
+        })
+        .collect();
+    serde_json::json!(services)
+}
+
+pub(crate) use dynamodb::{
+    data_plane_table as dynamodb_data_plane_table, rewrite_status as dynamodb_rewrite_status,
+};
+pub(crate) use secretsmanager::secret_name;
+
+/// AWS's message for re-creating a secret name scheduled for deletion.
+pub(crate) fn secretsmanager_conflict_message() -> &'static str {
+    secretsmanager::SCHEDULED_FOR_DELETION
+}

@@ -1,0 +1,142 @@
+//! S3: buckets, objects and bucket/object tagging.
+
+use super::{KeyFrom as K, Read, ServiceRules, Template as T, Write, WriteKind as W};
+
+const BUCKET: &str = "s3-bucket";
+const OBJECT: &str = "s3-object";
+const BUCKET_READS: &[&str] = &["HeadBucket", "GetBucketTagging", "GetBucketLocation"];
+const OBJECT_READS: &[&str] = &["HeadObject", "GetObject", "GetObjectTagging"];
+
+pub(super) static RULES: ServiceRules = ServiceRules {
+    service: "s3",
+    writes: &[
+        Write {
+            op: "CreateBucket",
+            class: BUCKET,
+            key: K::S3Bucket,
+            kind: W::Create,
+            reads: BUCKET_READS,
+            status: None,
+            tagging: false,
+        },
+        Write {
+            op: "DeleteBucket",
+            class: BUCKET,
+            key: K::S3Bucket,
+            kind: W::Delete,
+            reads: BUCKET_READS,
+            status: None,
+            tagging: false,
+        },
+        Write {
+            op: "PutBucketTagging",
+            class: BUCKET,
+            key: K::S3Bucket,
+            kind: W::Tag,
+            reads: &["GetBucketTagging"],
+            status: None,
+            tagging: true,
+        },
+        Write {
+            op: "DeleteBucketTagging",
+            class: BUCKET,
+            key: K::S3Bucket,
+            kind: W::Tag,
+            reads: &["GetBucketTagging"],
+            status: None,
+            tagging: true,
+        },
+        Write {
+            op: "PutObject",
+            class: OBJECT,
+            key: K::S3Object,
+            kind: W::Put,
+            reads: OBJECT_READS,
+            status: None,
+            tagging: false,
+        },
+        Write {
+            op: "CopyObject",
+            class: OBJECT,
+            key: K::S3Object,
+            kind: W::Put,
+            reads: OBJECT_READS,
+            status: None,
+            tagging: false,
+        },
+        Write {
+            op: "CompleteMultipartUpload",
+            class: OBJECT,
+            key: K::S3Object,
+            kind: W::Put,
+            reads: OBJECT_READS,
+            status: None,
+            tagging: false,
+        },
+        Write {
+            op: "DeleteObject",
+            class: OBJECT,
+            key: K::S3Object,
+            kind: W::Delete,
+            reads: OBJECT_READS,
+            status: None,
+            tagging: false,
+        },
+        Write {
+            op: "PutObjectTagging",
+            class: OBJECT,
+            key: K::S3Object,
+            kind: W::Tag,
+            reads: &["GetObjectTagging"],
+            status: None,
+            tagging: false,
+        },
+        Write {
+            op: "DeleteObjectTagging",
+            class: OBJECT,
+            key: K::S3Object,
+            kind: W::Tag,
+            reads: &["GetObjectTagging"],
+            status: None,
+            tagging: false,
+        },
+    ],
+    reads: &[
+        Read {
+            op: "HeadBucket",
+            class: BUCKET,
+            key: K::S3Bucket,
+            template: T::S3("HEAD", ""),
+            variant: None,
+        },
+        Read {
+            op: "GetBucketTagging",
+            class: BUCKET,
+            key: K::S3Bucket,
+            template: T::S3("GET", "tagging"),
+            variant: None,
+        },
+        Read {
+            op: "GetBucketLocation",
+            class: BUCKET,
+            key: K::S3Bucket,
+            template: T::S3("GET", "location"),
+            variant: None,
+        },
+        Read {
+            op: "HeadObject",
+            class: OBJECT,
+            key: K::S3Object,
+            template: T::S3("HEAD", ""),
+            variant: None,
+        },
+        Read { op: "GetObject", class: OBJECT, key: K::S3Object, template: T::S3("GET", ""), variant: None },
+        Read {
+            op: "GetObjectTagging",
+            class: OBJECT,
+            key: K::S3Object,
+            template: T::S3("GET", "tagging"),
+            variant: None,
+        },
+    ],
+};

@@ -1,0 +1,83 @@
+//! SSM Parameter Store: parameters and their tags.
+
+use super::{KeyFrom as K, Read, ServiceRules, Template as T, Write, WriteKind as W};
+
+const PARAM: &str = "ssm-parameter";
+const TAGGED: K = K::JsonIf("ResourceId", "ResourceType", "Parameter");
+const VALUE_READS: &[&str] = &["GetParameter", "ListTagsForResource"];
+
+pub(super) static RULES: ServiceRules = ServiceRules {
+    service: "ssm",
+    writes: &[
+        Write {
+            op: "PutParameter",
+            class: PARAM,
+            key: K::Json("Name"),
+            kind: W::Put,
+            reads: VALUE_READS,
+            status: None,
+            tagging: false,
+        },
+        Write {
+            op: "DeleteParameter",
+            class: PARAM,
+            key: K::Json("Name"),
+            kind: W::Delete,
+            reads: VALUE_READS,
+            status: None,
+            tagging: false,
+        },
+        Write {
+            op: "DeleteParameters",
+            class: PARAM,
+            key: K::JsonList("Names"),
+            kind: W::Delete,
+            reads: VALUE_READS,
+            status: None,
+            tagging: false,
+        },
+        Write {
+            op: "LabelParameterVersion",
+            class: PARAM,
+            key: K::Json("Name"),
+            kind: W::Update,
+            reads: &["GetParameter"],
+            status: None,
+            tagging: false,
+        },
+        Write {
+            op: "AddTagsToResource",
+            class: PARAM,
+            key: TAGGED,
+            kind: W::Tag,
+            reads: &["ListTagsForResource"],
+            status: None,
+            tagging: true,
+        },
+        Write {
+            op: "RemoveTagsFromResource",
+            class: PARAM,
+            key: TAGGED,
+            kind: W::Tag,
+            reads: &["ListTagsForResource"],
+            status: None,
+            tagging: true,
+        },
+    ],
+    reads: &[
+        Read {
+            op: "GetParameter",
+            class: PARAM,
+            key: K::Json("Name"),
+            template: T::Json(r#"{"Name":{0},"WithDecryption":{v}}"#),
+            variant: Some("WithDecryption"),
+        },
+        Read {
+            op: "ListTagsForResource",
+            class: PARAM,
+            key: TAGGED,
+            template: T::Json(r#"{"ResourceType":"Parameter","ResourceId":{0}}"#),
+            variant: None,
+        },
+    ],
+};
