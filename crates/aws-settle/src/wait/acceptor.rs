@@ -34,6 +34,34 @@ impl fmt::Display for State {
     }
 }
 
+/// The JMESPath runtime: the `jmespath` crate's built-in functions, with `avg` patched to return
+/// `null` for an empty list as the specification says (the crate fails on the division by zero).
+fn runtime() -> &'static jmespath::Runtime {
+    use jmespath::functions::{ArgumentType, CustomFunction, Signature};
+    use jmespath::{Rcvar, Variable};
+    static RUNTIME: std::sync::LazyLock<jmespath::Runtime> = std::sync::LazyLock::new(|| {
+        let mut runtime = jmespath::Runtime::new();
+        runtime.register_builtin_functions();
+        let numbers = ArgumentType::TypedArray(Box::new(ArgumentType::Number));
+        runtime.register_function(
+            "avg",
+            Box::new(CustomFunction::new(
+                Signature::new(vec![numbers], None),
+                Box::new(|args: &[Rcvar], _ctx| {
+                    let values = args[0].as_array().map(Vec::as_slice).unwrap_or_default();
+                    let sum: f64 = values.iter().filter_map(|v| v.as_number()).sum();
+                    let avg = (!values.is_empty())
+                        .then(|| serde_json::Number::from_f64(sum / values.len() as f64))
+                        .flatten();
+                    Ok(Rcvar::new(avg.map_or(Variable::Null, Variable::Number)))
+                }),
+            )),
+        );
+        runtime
+    });
+    &RUNTIME
+}
+
 /// A compiled JMESPath expression (compiled once, evaluated on every attempt).
 #[derive(Clone)]
 pub struct JsonPath {
@@ -62,7 +90,7 @@ impl JsonPath {
     /// assert!(JsonPath::compile("Table.[").is_err());
     /// ```
     pub fn compile(expression: &str) -> Result<Self, JsonPathError> {
-        let compiled = jmespath::compile(expression).map_err(|e| JsonPathError {
+        let compiled = runtime().compile(expression).map_err(|e| JsonPathError {
             expression: expression.to_string(),
             message: e.to_string().replace('\n', " "),
         })?;

@@ -356,3 +356,28 @@ pub(crate) fn parse_acceptor(value: &Value) -> Result<Acceptor<Value>, (Option<S
     };
     Ok(Acceptor::new(state, matcher))
 }
+
+impl<O> Acceptor<O> {
+    /// Parses one botocore acceptor (`{"state", "matcher", "expected", "argument"}`), compiling
+    /// its JMESPath; the error names the field.
+    ///
+    /// ```
+    /// use aws_settle::wait::{Acceptor, State};
+    /// let json = serde_json::json!({"state": "retry", "matcher": "status", "expected": 404});
+    /// let acceptor: Acceptor<()> = Acceptor::from_json(&json).unwrap();
+    /// assert_eq!(acceptor.state, State::Retry);
+    /// let bad = serde_json::json!({"state": "retry", "matcher": "path", "argument": "a.[", "expected": 1});
+    /// assert!(Acceptor::<()>::from_json(&bad).unwrap_err().to_string().contains("argument"));
+    /// ```
+    pub fn from_json(value: &Value) -> Result<Self, ModelError> {
+        let acceptor = parse_acceptor(value).map_err(|(field, message)| ModelError {
+            file: None,
+            waiter: None,
+            acceptor: None,
+            field,
+            message,
+        })?;
+        let matcher = acceptor.matcher.retype::<O>().expect("parsed acceptors are never closures");
+        Ok(Acceptor::new(acceptor.state, matcher))
+    }
+}

@@ -1,0 +1,167 @@
+//! The poll loop: progress reports, errors that carry the last observation, dropping the
+//! future, `Send` futures, unsupported JSON views.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_settle::wait::{
+    Acceptor, AttemptReport, Comparator, Delays, ErrorResponse, State, TokioClock, VirtualClock, WaitError,
+    Waiter,
+};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn every_attempt_is_reported_with_acceptor_state_and_next_delay() {
+    let reports: Arc<Mutex<Vec<AttemptReport>>> = Arc::default();
+    let sink = reports.clone();
+    let mut n = 0;
+    let settled = Waiter::new(Delays::fixed(Duration::from_secs(3), 10))
+        .named("CountReaches3")
+        .success_when(|n: &u32| *n >= 3)
+        .retry_on_error_code("Missing")
+        .clock(VirtualClock::new())
+        .on_attempt(move |r| sink.lock().unwrap().push(r.clone()))
+        .wait(|| {
+            n += 1;
+            let r = if n == 1 { Err(ErrorResponse::new("Missing", 404)) } else { Ok(n) };
+            async move { r }
+        })
+        .await
+        .unwrap();
+    assert_eq!((settled.output, settled.attempts, settled.acceptor), (Some(3), 3, 0));
+    assert_eq!(settled.elapsed, Duration::from_secs(6));
+    let reports = reports.lock().unwrap();
+    let summary: Vec<_> =
+        reports.iter().map(|r| (r.attempt, r.elapsed.as_secs(), r.acceptor, r.state, r.next_delay)).collect();
+    let three = Some(Duration::from_secs(3));
+    assert_eq!(
+        summary,
+        vec![
+            (1, 0, Some(1), State::Retry, three),
+            (2, 3, None, State::Retry, three),
+            (3, 6, Some(0), State::Success, None)
+        ]
+    );
+    assert!(reports.iter().all(|r| r.waiter == "CountReaches3"));
+}
+
+#[tokio::test]
+async fn a_timeout_carries_the_attempts_elapsed_time_and_last_output() {
+    let err = Waiter::new(
+        Delays::smithy(Duration::from_secs(1), Duration::from_secs(4)).max_wait(Duration::from_secs(20)),
+    )
+    .named("NeverReady")
+    .success_when(|s: &String| s == "ready")
+    .clock(VirtualClock::new())
+    .seed(7)
+    .wait(|| async { Ok::<_, ErrorResponse>("still-pending".to_string()) })
+    .await
+    .unwrap_err();
+    assert!(err.is_timeout());
+    assert!(err.attempts() > 3);
+    assert!(err.elapsed() <= Duration::from_secs(20) && err.elapsed() >= Duration::from_secs(19));
+    assert_eq!(err.last(), Some("\"still-pending\""));
+    let message = err.to_string();
+    assert!(message.contains("NeverReady") && message.contains("still-pending"), "{message}");
+    // The error is a plain std error that crosses threads.
+    let boxed: Box<dyn std::error::Error + Send + Sync + 'static> = Box::new(err);
+    assert!(boxed.to_string().contains("timed out"));
+}
+
+#[tokio::test]
+async fn a_failure_acceptor_and_an_unexpected_error_say_which_and_what() {
+    let err = Waiter::new(Delays::default())
+        .named("W")
+        .failure_when(|s: &&str| *s == "FAILED")
+        .clock(VirtualClock::new())
+        .wait(|| async { Ok::<_, ErrorResponse>("FAILED") })
+        .await
+        .unwrap_err();
+    let WaitError::FailureState { acceptor, attempts, ref last, .. } = err else { panic!("{err}") };
+    assert_eq!((acceptor, attempts, last.as_deref()), (0, 1, Some("\"FAILED\"")));
+
+    let err = Waiter::new(Delays::default())
+        .success_when(|_: &()| true)
+        .retry_on_error_code("NotFound")
+        .clock(VirtualClock::new())
+        .wait(|| async { Err::<(), _>(ErrorResponse::new("AccessDenied", 403)) })
+        .await
+        .unwrap_err();
+    let WaitError::UnexpectedError { code, status, attempts, .. } = &err else { panic!("{err}") };
+    assert_eq!((code.as_deref(), *status, *attempts), (Some("AccessDenied"), Some(403), 1));
+    assert!(err.to_string().contains("AccessDenied"));
+}
+
+#[tokio::test]
+async fn dropping_the_future_stops_polling() {
+    let calls = Arc::new(AtomicU32::new(0));
+    let counter = calls.clone();
+    let waiter = Waiter::new(Delays::fixed(Duration::from_millis(10), 1000))
+        .success_when(|_: &()| false)
+        .clock(TokioClock);
+    let handle = tokio::spawn(async move {
+        waiter
+            .wait(|| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                async { Ok::<_, ErrorResponse>(()) }
+            })
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    handle.abort(); // drops the wait future
+    let _ = handle.await;
+    let at_drop = calls.load(Ordering::SeqCst);
+    assert!(at_drop >= 2, "it was polling: {at_drop}");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(calls.load(Ordering::SeqCst), at_drop, "no call after the future was dropped");
+}
+
+#[tokio::test]
+async fn the_wait_future_is_send_and_the_waiter_is_reusable() {
+    let waiter = Waiter::new(Delays::fixed(Duration::from_millis(1), 3)).success_when(|v: &u8| *v == 1);
+    let w = waiter.clone();
+    let settled = tokio::spawn(async move { w.wait(|| async { Ok::<_, ErrorResponse>(1u8) }).await })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(settled.attempts, 1);
+    assert_eq!(waiter.wait(|| async { Ok::<_, ErrorResponse>(1u8) }).await.unwrap().attempts, 1);
+}
+
+#[tokio::test]
+async fn a_path_acceptor_without_a_json_view_is_unsupported_not_guessed() {
+    let err = Waiter::new(Delays::default())
+        .named("NoView")
+        .acceptor(Acceptor::path(State::Success, "Status", Comparator::Equals(json!("OK"))).unwrap())
+        .clock(VirtualClock::new())
+        .wait(|| async { Ok::<_, ErrorResponse>(42) })
+        .await
+        .unwrap_err();
+    let WaitError::Unsupported { acceptor, message, attempts, .. } = &err else { panic!("{err}") };
+    assert_eq!((*acceptor, *attempts), (0, 1));
+    assert!(message.contains("CaptureBody"), "{message}");
+}
+
+#[tokio::test]
+async fn a_jmespath_runtime_error_is_reported_with_its_acceptor() {
+    let err = Waiter::new(Delays::default())
+        .json_view(|v: &Value| Some(v.clone()))
+        .acceptor(Acceptor::path(State::Success, "length(Count)", Comparator::Equals(json!(1))).unwrap())
+        .clock(VirtualClock::new())
+        .wait(|| async { Ok::<_, ErrorResponse>(json!({"Count": 5})) })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, WaitError::Unsupported { acceptor: 0, .. }), "{err}");
+}
+
+#[tokio::test]
+async fn success_on_an_error_code_settles_without_output() {
+    let settled = Waiter::new(Delays::default())
+        .success_on_error_code("ParameterNotFound")
+        .clock(VirtualClock::new())
+        .wait(|| async { Err::<u8, _>(ErrorResponse::new("ParameterNotFound", 400)) })
+        .await
+        .unwrap();
+    assert_eq!((settled.output, settled.acceptor), (None, 0));
+}
