@@ -1,0 +1,163 @@
+//! `settle waiter test` and `settle waiter lint`, end to end through the binary.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+fn data(rest: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../aws-settle/tests/data/waiters").join(rest)
+}
+
+fn settle(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_settle")).args(args).output().expect("run settle")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Writes a response document to a temporary file.
+fn response(name: &str, value: &Value) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("settle-waiter-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, value.to_string()).unwrap();
+    path
+}
+
+fn test_json(model: &str, waiter: &str, extra: &[&str]) -> Value {
+    let model = data(model);
+    let mut args =
+        vec!["waiter", "test", "--model", model.to_str().unwrap(), "--waiter", waiter, "--format", "json"];
+    args.extend_from_slice(extra);
+    let output = settle(&args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    serde_json::from_str(stdout(&output).trim()).expect("one JSON object")
+}
+
+#[test]
+fn test_prints_the_matching_acceptor_and_decision_as_json() {
+    let ecs = "valid/ecs.waiters-2.json";
+    let stable = response(
+        "stable.json",
+        &json!({"services": [{"status": "ACTIVE", "deployments": [{}], "runningCount": 2, "desiredCount": 2}], "failures": []}),
+    );
+    let got = test_json(ecs, "ServicesStable", &["--response", stable.to_str().unwrap()]);
+    assert_eq!(got["state"], "success");
+    assert_eq!(got["acceptor"], 3);
+    assert!(got["reason"].as_str().unwrap().contains("acceptor 3"), "{got}");
+
+    let draining = response(
+        "draining.json",
+        &json!({"services": [{"status": "DRAINING", "deployments": [{}], "runningCount": 1, "desiredCount": 2}]}),
+    );
+    let got = test_json(ecs, "ServicesStable", &["--response", draining.to_str().unwrap()]);
+    assert_eq!((got["state"].as_str(), got["acceptor"].as_u64()), (Some("failure"), Some(1)));
+
+    let rolling = response(
+        "rolling.json",
+        &json!({"services": [{"status": "ACTIVE", "deployments": [{}, {}], "runningCount": 1, "desiredCount": 2}]}),
+    );
+    let got = test_json(ecs, "ServicesStable", &["--response", rolling.to_str().unwrap()]);
+    assert_eq!(got, json!({"state": "retry", "acceptor": null, "reason": "no acceptor matched"}));
+}
+
+#[test]
+fn test_evaluates_error_codes_with_a_status() {
+    let ddb = "valid/dynamodb.waiters-2.json";
+    // TableExists retries on ResourceNotFoundException; TableNotExists succeeds on it.
+    let got = test_json(ddb, "TableExists", &["--error", "ResourceNotFoundException", "--status", "400"]);
+    assert_eq!((got["state"].as_str(), got["acceptor"].as_u64()), (Some("retry"), Some(1)));
+    let got = test_json(ddb, "TableNotExists", &["--error", "ResourceNotFoundException"]);
+    assert_eq!((got["state"].as_str(), got["acceptor"].as_u64()), (Some("success"), Some(0)));
+    // An error no acceptor expects: failure, with no acceptor.
+    let got = test_json(ddb, "TableExists", &["--error", "AccessDeniedException", "--status", "403"]);
+    assert_eq!(got["state"], "failure");
+    assert_eq!(got["acceptor"], Value::Null);
+    assert!(got["reason"].as_str().unwrap().contains("unexpected error AccessDeniedException"), "{got}");
+    // A status matcher (S3 BucketExists: 404 → retry).
+    let got = test_json("valid/s3.waiters-2.json", "BucketExists", &["--error", "404", "--status", "404"]);
+    assert_eq!(got["state"], "retry");
+}
+
+#[test]
+fn test_prints_text_by_default() {
+    let model = data("valid/dynamodb.waiters-2.json");
+    let active = response("active.json", &json!({"Table": {"TableStatus": "ACTIVE"}}));
+    let output = settle(&[
+        "waiter",
+        "test",
+        "--model",
+        model.to_str().unwrap(),
+        "--waiter",
+        "TableExists",
+        "--response",
+        active.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("decision: success"), "{text}");
+    assert!(text.contains("acceptor: 0: success on path \"Table.TableStatus\" == \"ACTIVE\""), "{text}");
+}
+
+#[test]
+fn test_names_an_unknown_waiter_and_needs_a_response() {
+    let model = data("valid/dynamodb.waiters-2.json");
+    let output =
+        settle(&["waiter", "test", "--model", model.to_str().unwrap(), "--waiter", "Nope", "--error", "X"]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("no such waiter; the model has: "), "{}", stderr(&output));
+    let output = settle(&["waiter", "test", "--model", model.to_str().unwrap(), "--waiter", "TableExists"]);
+    assert!(!output.status.success(), "neither --response nor --error");
+}
+
+#[test]
+fn lint_passes_every_real_botocore_model() {
+    let output = settle(&["waiter", "lint", data("valid").to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("0 errors"), "{text}");
+    assert!(text.lines().filter(|l| l.starts_with("ok ")).count() >= 15, "{text}");
+}
+
+#[test]
+fn lint_reports_a_precise_error_on_each_broken_model() {
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(data("invalid/EXPECTED.json")).unwrap()).unwrap();
+    for (file, want) in expected.as_object().unwrap() {
+        let path = data(&format!("invalid/{file}"));
+        let output = settle(&[
+            "waiter",
+            "lint",
+            data("valid/ssm.waiters-2.json").to_str().unwrap(),
+            path.to_str().unwrap(),
+        ]);
+        assert!(!output.status.success(), "{file} passed lint");
+        let err = stderr(&output);
+        assert!(err.contains(&path.display().to_string()), "{file}: {err}");
+        if let Some(waiter) = want["waiter"].as_str() {
+            assert!(err.contains(&format!("waiter `{waiter}`")), "{file}: {err}");
+        }
+        if let Some(index) = want["acceptor"].as_u64() {
+            assert!(err.contains(&format!("acceptor {index}")), "{file}: {err}");
+        }
+        if let Some(field) = want["field"].as_str() {
+            assert!(err.contains(&format!("field `{field}`")), "{file}: {err}");
+        }
+        assert!(err.contains(want["message"].as_str().unwrap()), "{file}: {err}");
+        assert!(stdout(&output).contains("ok "), "the valid file before it was checked");
+    }
+}
+
+#[test]
+fn lint_stops_at_the_first_bad_model() {
+    let output =
+        settle(&["waiter", "lint", data("invalid").to_str().unwrap(), data("valid").to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(!stdout(&output).contains("ok "), "nothing after the first bad model is checked");
+}
