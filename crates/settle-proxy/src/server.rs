@@ -535,6 +535,7 @@ async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>, mut stop:
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .keep_alive(true)
+                .half_close(true)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });

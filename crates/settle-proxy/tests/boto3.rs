@@ -1,0 +1,17 @@
+//! The same scenario through boto3 (the venv's python): users of other SDKs use the proxy too.
+
+#[test]
+fn boto3_sees_the_same_pitfalls() {
+    let proxy =
+        settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::with_lag("800ms".parse().unwrap()));
+    let python = settle_testbed::ensure_moto_venv().unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/boto3_lag.py");
+    let out =
+        std::process::Command::new(python).arg(script).arg(proxy.endpoint()).arg("0.8").output().unwrap();
+    assert!(
+        out.status.success(),
+        "boto3 scenario failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,159 @@
+//! Throttling and transient errors, seen by the SDK's standard retry as what they are;
+//! secrets never reach the recording.
+
+use std::time::Duration;
+
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_smithy_types::retry::RetryConfig;
+use settle_proxy::{Config, Faults};
+use settle_testbed::{proxy_in_front_of_moto, sdk_config, unique_name};
+
+/// Three attempts, 10 ms initial backoff: the SDK retries only what it classifies as retryable.
+fn retry() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(10))
+}
+
+fn throttled(rate: &str) -> Config {
+    Config {
+        faults: Faults { throttle: Some(rate.parse().unwrap()), ..Faults::default() },
+        ..Config::default()
+    }
+}
+
+#[tokio::test]
+async fn throttling_is_retried_by_the_sdk_for_every_protocol_family() {
+    // One token, never refilled in the test's time: the first call passes, the next is throttled.
+    let proxy = proxy_in_front_of_moto(throttled("1/h:1"));
+    let config = sdk_config(&proxy.endpoint());
+
+    // awsJson 1.1
+    let ssm = aws_sdk_ssm::Client::from_conf(
+        aws_sdk_ssm::config::Builder::from(&config).retry_config(retry()).build(),
+    );
+    let name = unique_name("/settle/thr");
+    let _ = ssm.get_parameter().name(&name).send().await;
+    let err = ssm.get_parameter().name(&name).send().await.unwrap_err();
+    assert_eq!(err.code(), Some("ThrottlingException"));
+    // awsJson 1.0 (DynamoDB)
+    let ddb = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&config).retry_config(retry()).build(),
+    );
+    let _ = ddb.list_tables().send().await;
+    let err = ddb.list_tables().send().await.unwrap_err();
+    assert_eq!(err.code(), Some("ProvisionedThroughputExceededException"));
+    // query (IAM)
+    let iam = aws_sdk_iam::Client::from_conf(
+        aws_sdk_iam::config::Builder::from(&config).retry_config(retry()).build(),
+    );
+    let _ = iam.list_roles().send().await;
+    let err = iam.list_roles().send().await.unwrap_err();
+    assert_eq!(err.code(), Some("Throttling"));
+    // restXml (S3)
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config).retry_config(retry()).build(),
+    );
+    let _ = s3.list_buckets().send().await;
+    let err = s3.list_buckets().send().await.unwrap_err();
+    assert_eq!(err.code(), Some("SlowDown"));
+
+    // Each throttled call was attempted 3 times: the standard retry classified it as retryable
+    // (a non-retryable 400 would have been attempted once).
+    let counters = proxy.counters();
+    for op in ["ssm:GetParameter", "dynamodb:ListTables", "iam:ListRoles", "s3:ListBuckets"] {
+        assert_eq!(counters.throttled_per_operation.get(op), Some(&3), "{op}: {counters:?}");
+        assert_eq!(counters.per_operation.get(op), Some(&4), "{op}");
+    }
+}
+
+#[tokio::test]
+async fn per_operation_throttle_leaves_other_operations_alone() {
+    let mut config = Config::default();
+    config.services.entry("ssm".into()).or_default().operations.insert(
+        "PutParameter".into(),
+        Faults { throttle: Some("1/h:1".parse().unwrap()), ..Faults::default() },
+    );
+    let proxy = proxy_in_front_of_moto(config);
+    let sdk = sdk_config(&proxy.endpoint());
+    let ssm = aws_sdk_ssm::Client::from_conf(
+        aws_sdk_ssm::config::Builder::from(&sdk).retry_config(RetryConfig::disabled()).build(),
+    );
+    let name = unique_name("/settle/opthr");
+    ssm.put_parameter()
+        .name(&name)
+        .value("v")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ssm.put_parameter().name(&name).value("w").overwrite(true).send().await.unwrap_err().code(),
+        Some("ThrottlingException")
+    );
+    for _ in 0..5 {
+        ssm.get_parameter().name(&name).send().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn injected_5xx_are_transient_for_the_sdk() {
+    let config = Config {
+        faults: Faults { errors: Some(1.0), ..Faults::default() },
+        seed: Some(1),
+        ..Config::default()
+    };
+    let proxy = proxy_in_front_of_moto(config);
+    let sdk = sdk_config(&proxy.endpoint());
+    let ssm = aws_sdk_ssm::Client::from_conf(
+        aws_sdk_ssm::config::Builder::from(&sdk).retry_config(retry()).build(),
+    );
+    let err = ssm.describe_parameters().send().await.unwrap_err();
+    assert!(matches!(err.code(), Some("InternalFailure" | "ServiceUnavailable")), "{err:?}");
+    assert_eq!(proxy.counters().errors_injected, 3, "retried as transient");
+}
+
+#[tokio::test]
+async fn recording_never_contains_secret_values() {
+    let path = std::env::temp_dir().join(format!("settle-proxy-record-{}.jsonl", std::process::id()));
+    let mut config = Config::with_lag("200ms".parse().unwrap());
+    config.record_params = true;
+    let proxy = settle_proxy::Proxy::builder()
+        .upstream(settle_testbed::shared_moto().endpoint())
+        .config(config)
+        .record(&path)
+        .start()
+        .await
+        .unwrap();
+    let sdk = sdk_config(&proxy.endpoint());
+    let (secret, secure, binary) = ("SECRET-string-4f1d9", "SECURE-param-8c2e7", "BINARY-secret-77aa1");
+    let sm = aws_sdk_secretsmanager::Client::new(&sdk);
+    let ssm = aws_sdk_ssm::Client::new(&sdk);
+    let sname = unique_name("settle-redact");
+    let pname = unique_name("/settle/redact");
+    sm.create_secret().name(&sname).secret_string(secret).send().await.unwrap();
+    ssm.put_parameter()
+        .name(&pname)
+        .value(secure)
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sm.get_secret_value().secret_id(&sname).send().await.unwrap();
+    sm.put_secret_value()
+        .secret_id(&sname)
+        .secret_binary(aws_smithy_types::Blob::new(binary.as_bytes()))
+        .send()
+        .await
+        .unwrap();
+    ssm.get_parameter().name(&pname).with_decryption(true).send().await.unwrap();
+    proxy.shutdown();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.lines().count() >= 5, "{text}");
+    assert!(text.contains("\"operation\":\"CreateSecret\"") && text.contains(&pname));
+    let b64 = aws_smithy_types::base64::encode(binary.as_bytes());
+    for needle in [secret, secure, binary, b64.as_str(), settle_testbed::SECRET_ACCESS_KEY, "Signature="] {
+        assert!(!text.contains(needle), "the recording contains {needle}:\n{text}");
+    }
+    let _ = std::fs::remove_file(&path);
+}
