@@ -71,7 +71,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, ConfigError> {
 }
 
 fn format_duration(d: Duration) -> String {
-    if d.subsec_nanos() % 1_000_000 == 0 && d.as_millis() % 1000 != 0 {
+    if d.subsec_nanos().is_multiple_of(1_000_000) && !d.as_millis().is_multiple_of(1000) {
         format!("{}ms", d.as_millis())
     } else if d.subsec_nanos() == 0 {
         format!("{}s", d.as_secs())
