@@ -8,7 +8,7 @@ use aws_smithy_runtime_api::client::interceptors::context::{Input, Output};
 use super::Enforcer;
 use super::check::Check;
 
-type CaptureFn = fn(&Input) -> Option<Box<dyn Any + Send + Sync>>;
+type CaptureFn = Box<dyn Fn(&Input) -> Option<Box<dyn Any + Send + Sync>> + Send + Sync>;
 type BuildFn<C> = Box<dyn Fn(&C, &(dyn Any + Send + Sync), &Output) -> Vec<Check> + Send + Sync>;
 
 /// How one mutating operation of a service is read back: the row of a service table.
@@ -27,12 +27,6 @@ impl<C> fmt::Debug for Rule<C> {
     }
 }
 
-fn capture_as<I: Clone + fmt::Debug + Send + Sync + 'static>(
-    input: &Input,
-) -> Option<Box<dyn Any + Send + Sync>> {
-    input.downcast_ref::<I>().map(|i| Box::new(i.clone()) as Box<dyn Any + Send + Sync>)
-}
-
 /// A table row: `operation`, whose typed input `I` and output `O` give the checks `build` makes
 /// with the reader client `C`. An empty list means "nothing this rule can check for this input"
 /// and is counted as unchecked.
@@ -46,13 +40,32 @@ where
     I: Clone + fmt::Debug + Send + Sync + 'static,
     O: fmt::Debug + Send + Sync + 'static,
 {
+    rule_with(operation, checks, I::clone, build)
+}
+
+/// As [`rule`], for inputs that cannot be cloned (a streaming body): `keep` extracts what the
+/// checks need from the input before it is sent.
+pub(crate) fn rule_with<C, I, K, O>(
+    operation: &'static str,
+    checks: &'static str,
+    keep: fn(&I) -> K,
+    build: fn(&C, &K, &O) -> Vec<Check>,
+) -> Rule<C>
+where
+    C: 'static,
+    I: fmt::Debug + Send + Sync + 'static,
+    K: Send + Sync + 'static,
+    O: fmt::Debug + Send + Sync + 'static,
+{
     Rule {
         operation,
         checks,
-        capture: capture_as::<I>,
-        build: Box::new(move |client, input, output| {
-            match (input.downcast_ref::<I>(), output.downcast_ref::<O>()) {
-                (Some(input), Some(output)) => build(client, input, output),
+        capture: Box::new(move |input| {
+            input.downcast_ref::<I>().map(|i| Box::new(keep(i)) as Box<dyn Any + Send + Sync>)
+        }),
+        build: Box::new(move |client, kept, output| {
+            match (kept.downcast_ref::<K>(), output.downcast_ref::<O>()) {
+                (Some(kept), Some(output)) => build(client, kept, output),
                 _ => Vec::new(),
             }
         }),
@@ -130,5 +143,11 @@ pub fn coverage() -> Vec<Coverage> {
     all.extend(super::services::ssm::table().coverage());
     #[cfg(feature = "secretsmanager")]
     all.extend(super::services::secretsmanager::table().coverage());
+    #[cfg(feature = "s3")]
+    all.extend(super::services::s3::table().coverage());
+    #[cfg(feature = "iam")]
+    all.extend(super::services::iam::table().coverage());
+    #[cfg(feature = "dynamodb")]
+    all.extend(super::services::dynamodb::table().coverage());
     all
 }

@@ -11,6 +11,12 @@ use super::recorder::Recorder;
 use super::rule::Table;
 use crate::wait::{Delays, Waiter};
 
+#[cfg(feature = "dynamodb")]
+pub mod dynamodb;
+#[cfg(feature = "iam")]
+pub mod iam;
+#[cfg(feature = "s3")]
+pub mod s3;
 #[cfg(feature = "secretsmanager")]
 pub mod secretsmanager;
 #[cfg(feature = "ssm")]
