@@ -23,7 +23,8 @@ use serde_json::Value;
 ///
 /// Attach one `CaptureBody` per wait, to the polled operation only, and give it to the waiter:
 ///
-/// ```ignore
+/// ```no_run
+/// # #[cfg(feature = "dynamodb")]
 /// # async fn f(client: aws_sdk_dynamodb::Client) -> Result<(), Box<dyn std::error::Error>> {
 /// use aws_settle::wait::{CaptureBody, Model};
 /// let model = Model::from_json_str(r#"{"version": 2, "waiters": {"TableExists": {
@@ -38,8 +39,8 @@ use serde_json::Value;
 ///     .wait(|| client.describe_table().table_name("t").customize().interceptor(capture.clone()).send())
 ///     .await?;
 /// # Ok(()) }
+/// # fn main() {}
 /// ```
-/// (Not compiled as a doctest: it needs the `dynamodb` feature.)
 #[derive(Debug, Clone, Default)]
 pub struct CaptureBody {
     inner: Arc<Mutex<Captured>>,

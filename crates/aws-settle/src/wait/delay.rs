@@ -14,7 +14,8 @@ use rand::Rng;
 ///   `min_delay` before the max wait time, it is trimmed to `remaining - min_delay` (so the last
 ///   attempt happens just before the deadline); when no more than `min_delay` remains, the waiter stops.
 /// * [`Delays::fixed`]: botocore's `delay` × `maxAttempts`: a constant sleep between at most
-///   `max_attempts` attempts (the max wait defaults to `delay × max_attempts`; no sleep goes past it).
+///   `max_attempts` attempts (the max wait defaults to `delay × max_attempts` + 300 s; no sleep goes
+///   past it).
 ///
 /// ```
 /// use aws_settle::wait::Delays;
@@ -54,11 +55,16 @@ impl Delays {
         }
     }
 
-    /// botocore's fixed delay: sleep `delay` between at most `max_attempts` attempts (at least 1);
-    /// max wait `delay × max_attempts` unless set with [`max_wait`](Self::max_wait).
+    /// botocore's fixed delay: sleep `delay` between at most `max_attempts` attempts (at least 1).
+    /// The max wait is `delay × max_attempts` plus [`DEFAULT_MAX_WAIT`] for the calls themselves
+    /// (botocore bounds only the attempts), unless set with [`max_wait`](Self::max_wait).
     pub fn fixed(delay: Duration, max_attempts: u32) -> Self {
         let max_attempts = max_attempts.max(1);
-        Self { kind: Kind::Fixed { delay }, max_wait: delay * max_attempts, max_attempts: Some(max_attempts) }
+        Self {
+            kind: Kind::Fixed { delay },
+            max_wait: delay.saturating_mul(max_attempts).saturating_add(DEFAULT_MAX_WAIT),
+            max_attempts: Some(max_attempts),
+        }
     }
 
     /// Sets the max wait time: no sleep ever ends past it.

@@ -12,22 +12,27 @@
 //!
 //! A closure waiter over an SDK call, retrying while the parameter does not exist yet:
 //!
-//! ```ignore
-//! use aws_settle::wait::{Delays, Waiter};
+//! ```no_run
+//! # #[cfg(feature = "ssm")]
+//! # async fn example(ssm: aws_sdk_ssm::Client) -> Result<(), aws_settle::wait::WaitError> {
 //! use aws_sdk_ssm::operation::get_parameter::GetParameterOutput;
+//! use aws_settle::wait::{Delays, Waiter};
 //! use std::time::Duration;
 //!
-//! let settled = Waiter::new(Delays::smithy(Duration::from_secs(2), Duration::from_secs(120))
-//!         .max_wait(Duration::from_secs(300)))
-//!     .named("ParameterVersion")
-//!     .success_when(|o: &GetParameterOutput| o.parameter().is_some_and(|p| p.version() >= 2))
-//!     .retry_on_error_code("ParameterNotFound")
-//!     .wait(|| ssm.get_parameter().name("/app/config").send())
-//!     .await?;
-//! println!("settled after {} attempt(s)", settled.attempts);
+//! let settled = Waiter::new(
+//!     Delays::smithy(Duration::from_secs(2), Duration::from_secs(120)).max_wait(Duration::from_secs(300)),
+//! )
+//! .named("ParameterVersion2")
+//! .success_when(|o: &GetParameterOutput| o.parameter().is_some_and(|p| p.version() >= 2))
+//! .retry_on_error_code("ParameterNotFound")
+//! .wait(|| ssm.get_parameter().name("/app/config").send())
+//! .await?;
+//! println!("settled after {} attempt(s) in {:?}", settled.attempts, settled.elapsed);
+//! # Ok(()) }
+//! # fn main() {}
 //! ```
 //!
-//! (Not compiled here: it needs the `ssm` feature; `tests/wait/ssm.rs` runs it against moto.)
+//! (Compiled with the `ssm` feature; `tests/wait/ssm.rs` runs the same against moto.)
 //!
 //! JSON waiters come from botocore `waiters-2.json` files ([`Model`]); their JMESPath
 //! acceptors read the raw response body captured by [`CaptureBody`] — exact for awsJson and

@@ -7,6 +7,7 @@ mod dynamodb;
 mod engine;
 mod jmespath_compliance;
 mod models;
+mod s3;
 mod ssm;
 
 use std::path::PathBuf;

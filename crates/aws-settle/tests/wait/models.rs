@@ -20,14 +20,16 @@ fn every_real_botocore_waiter_model_loads() {
 
 #[test]
 fn all_botocore_models_in_the_testbed_venv_load_when_present() {
-    let Some(root) = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../.settle"))
+    // The test bed's venv (botocore 1.44.8 ships with moto 5.2.5), when a moto test has made it.
+    let lib = settle_testbed::venv_dir().join("lib");
+    let Some(root) = std::fs::read_dir(&lib)
         .ok()
         .into_iter()
         .flatten()
-        .filter_map(|e| e.ok().map(|e| e.path().join("lib/python3.11/site-packages/botocore/data")))
+        .filter_map(|e| e.ok().map(|e| e.path().join("site-packages/botocore/data")))
         .find(|p| p.is_dir())
     else {
-        eprintln!("no moto venv yet: skipped");
+        eprintln!("no moto venv at {} yet: skipped", lib.display());
         return;
     };
     let mut count = 0;
@@ -41,6 +43,7 @@ fn all_botocore_models_in_the_testbed_venv_load_when_present() {
         }
     }
     eprintln!("{count} botocore waiter models loaded");
+    assert!(count >= 100, "{count}");
 }
 
 #[test]
