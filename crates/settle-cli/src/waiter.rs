@@ -28,7 +28,7 @@ pub enum Command {
 
 /// Arguments of `settle waiter test`.
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("response_kind").required(true).args(["response", "error"])))]
+#[command(group(clap::ArgGroup::new("response_kind").required(true).multiple(true).args(["response", "error"])))]
 pub struct TestArgs {
     /// The waiters-2.json model.
     #[arg(long)]
@@ -39,7 +39,8 @@ pub struct TestArgs {
     /// The response: the operation's output document as JSON (`-` for standard input).
     #[arg(long)]
     response: Option<PathBuf>,
-    /// Evaluate an error response with this error code instead of an output.
+    /// Evaluate an error response with this error code instead of an output (a `--response`
+    /// document given too is only checked to be JSON: path matchers never match an error).
     #[arg(long)]
     error: Option<String>,
     /// The HTTP status of the response (default 200 for an output, 400 for an error).
@@ -74,10 +75,11 @@ fn test(args: TestArgs) -> anyhow::Result<()> {
         None => None,
     };
     let observation = match (&output, &args.error) {
-        (Some(output), _) => {
+        (_, Some(code)) => Observation::error(Some(code.as_str()), Some(args.status.unwrap_or(400))),
+        (Some(output), None) => {
             Observation::output(output, Some(output)).with_status(Some(args.status.unwrap_or(200)))
         }
-        (None, code) => Observation::error(code.as_deref(), Some(args.status.unwrap_or(400))),
+        (None, None) => anyhow::bail!("give --response FILE or --error CODE"),
     };
     let decision =
         waiter.evaluate(&observation).map_err(|e| anyhow::anyhow!("waiter {}: {e}", waiter.name))?;
@@ -85,15 +87,9 @@ fn test(args: TestArgs) -> anyhow::Result<()> {
         Format::Json => println!("{}", serde_json::to_string(&decision)?),
         Format::Text => {
             println!("waiter:   {} (operation {})", waiter.name, waiter.operation);
-            match (&output, &args.error) {
-                (Some(_), _) => println!("response: output, status {}", args.status.unwrap_or(200)),
-                (None, code) => {
-                    println!(
-                        "response: error {}, status {}",
-                        code.as_deref().unwrap_or("?"),
-                        args.status.unwrap_or(400)
-                    )
-                }
+            match &args.error {
+                Some(code) => println!("response: error {code}, status {}", args.status.unwrap_or(400)),
+                None => println!("response: output, status {}", args.status.unwrap_or(200)),
             }
             match decision.acceptor {
                 Some(index) => println!("acceptor: {index}: {}", waiter.acceptors()[index]),

@@ -80,6 +80,14 @@ fn test_evaluates_error_codes_with_a_status() {
     assert_eq!(got["state"], "failure");
     assert_eq!(got["acceptor"], Value::Null);
     assert!(got["reason"].as_str().unwrap().contains("unexpected error AccessDeniedException"), "{got}");
+    // --error wins over a --response document: path matchers never match an error.
+    let active = response("active-too.json", &json!({"Table": {"TableStatus": "ACTIVE"}}));
+    let got = test_json(
+        ddb,
+        "TableExists",
+        &["--response", active.to_str().unwrap(), "--error", "ResourceNotFoundException", "--status", "400"],
+    );
+    assert_eq!((got["state"].as_str(), got["acceptor"].as_u64()), (Some("retry"), Some(1)));
     // A status matcher (S3 BucketExists: 404 → retry).
     let got = test_json("valid/s3.waiters-2.json", "BucketExists", &["--error", "404", "--status", "404"]);
     assert_eq!(got["state"], "retry");

@@ -214,7 +214,8 @@ pub enum Matcher<O> {
     /// `true`: any error (with a code, as botocore); `false`: no error, i.e. any output
     /// (botocore `error` with a boolean; Smithy `success`, negated).
     Error(bool),
-    /// The HTTP status code of the response (output or error).
+    /// The HTTP status code of the response (output or error). An output's status comes from the
+    /// [`CaptureBody`](super::CaptureBody) when the waiter has one, and is taken as 200 otherwise.
     Status(u16),
 }
 

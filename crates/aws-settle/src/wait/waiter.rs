@@ -88,6 +88,8 @@ pub struct AttemptReport {
     pub state: State,
     /// Why, in words.
     pub reason: String,
+    /// What the call returned, in short: `output` or `error CODE (status N)`.
+    pub observed: String,
     /// The sleep before the next attempt; `None` when the wait ends here.
     pub next_delay: Option<Duration>,
 }
@@ -162,6 +164,13 @@ impl<O> Clone for Waiter<O> {
             json_view: self.json_view.clone(),
             input: self.input.clone(),
         }
+    }
+}
+
+impl<O> Default for Waiter<O> {
+    /// A waiter with Smithy's default delays (min 2 s, max 120 s, max wait 300 s).
+    fn default() -> Self {
+        Self::new(Delays::default())
     }
 }
 
@@ -410,6 +419,14 @@ impl<O> Waiter<O> {
                     acceptor: decision.acceptor,
                     state: decision.state,
                     reason: decision.reason.clone(),
+                    observed: match &result {
+                        Ok(_) => "output".to_string(),
+                        Err(_) => format!(
+                            "error {} (status {})",
+                            observation.error_code.unwrap_or("<no code>"),
+                            observation.status.map_or("none".to_string(), |s| s.to_string())
+                        ),
+                    },
                     next_delay,
                 });
             }

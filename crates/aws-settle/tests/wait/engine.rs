@@ -44,6 +44,9 @@ async fn every_attempt_is_reported_with_acceptor_state_and_next_delay() {
         ]
     );
     assert!(reports.iter().all(|r| r.waiter == "CountReaches3"));
+    assert_eq!(reports[0].observed, "error Missing (status 404)");
+    assert_eq!(reports[1].observed, "output");
+    assert!(reports[2].reason.contains("acceptor 0 matched"), "{}", reports[2].reason);
 }
 
 #[tokio::test]
