@@ -500,3 +500,61 @@ pub struct EvalError {
     /// What went wrong.
     pub message: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn numbers_compare_by_value_like_python() {
+        assert!(json_eq(&json!(1), &json!(1.0)));
+        assert!(json_eq(&json!({"a": [0]}), &json!({"a": [0.0]})));
+        assert!(!json_eq(&json!(1), &json!("1")));
+        assert!(!json_eq(&json!(true), &json!(1)));
+    }
+
+    #[test]
+    fn list_comparators_need_a_non_empty_list() {
+        for comparator in [
+            Comparator::AllEquals(json!("a")),
+            Comparator::AnyEquals(json!("a")),
+            Comparator::AllStringEquals("a".into()),
+            Comparator::AnyStringEquals("a".into()),
+        ] {
+            assert!(!comparator.matches(&json!([])), "{comparator:?}");
+            assert!(!comparator.matches(&json!(null)), "{comparator:?}");
+            assert!(!comparator.matches(&json!("a")), "{comparator:?}");
+            assert!(comparator.matches(&json!(["a"])), "{comparator:?}");
+        }
+        assert!(!Comparator::AllEquals(json!("a")).matches(&json!(["a", "b"])));
+        assert!(Comparator::AnyEquals(json!("a")).matches(&json!(["b", "a"])));
+        assert!(!Comparator::AllStringEquals("1".into()).matches(&json!([1])));
+    }
+
+    #[test]
+    fn string_and_boolean_comparators_are_typed() {
+        assert!(Comparator::StringEquals("true".into()).matches(&json!("true")));
+        assert!(!Comparator::StringEquals("true".into()).matches(&json!(true)));
+        assert!(Comparator::BooleanEquals(false).matches(&json!(false)));
+        assert!(!Comparator::BooleanEquals(false).matches(&json!(null)));
+    }
+
+    #[test]
+    fn path_and_closure_matchers_never_match_an_error() {
+        let path: Acceptor<Value> =
+            Acceptor::path(State::Success, "@", Comparator::Equals(json!(null))).unwrap();
+        let closure: Acceptor<Value> = Acceptor::output(State::Success, |_| true);
+        let error = Observation::error(Some("X"), Some(400));
+        assert_eq!(path.matches(&error), Ok(false));
+        assert_eq!(closure.matches(&error), Ok(false));
+    }
+
+    #[test]
+    fn avg_of_an_empty_list_is_null() {
+        let path = JsonPath::compile("avg(@)").unwrap();
+        assert_eq!(path.search(&json!([])), Ok(json!(null)));
+        assert_eq!(path.search(&json!([1, 2])), Ok(json!(1.5)));
+        assert!(path.search(&json!(["a"])).is_err());
+    }
+}

@@ -17,6 +17,7 @@ use serde_json::Value;
 /// SDK outputs are not serializable, so JMESPath acceptors read the raw response body instead:
 /// exact for awsJson services (DynamoDB, SSM, Secrets Manager, ECS, …) and for restJson
 /// members bound to the body (members bound to headers or the status code are not in it).
+/// Values keep their wire form: timestamps are epoch seconds (awsJson) or strings, not dates.
 /// XML-protocol services (S3, EC2, IAM, CloudFormation, … — restXml, query, ec2) are **not
 /// supported**: a JMESPath acceptor over such a response fails with
 /// [`WaitError::Unsupported`](super::WaitError::Unsupported); use closure matchers there.
@@ -139,5 +140,38 @@ impl Intercept for CaptureBody {
         captured.content_type = response.headers().get("content-type").map(str::to_string);
         captured.response = response.body().bytes().map(<[u8]>::to_vec);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::body_to_json;
+    use serde_json::json;
+
+    #[test]
+    fn an_empty_body_is_an_empty_object() {
+        assert_eq!(body_to_json(b"", None), Ok(json!({})));
+        assert_eq!(body_to_json(b" \n", Some("application/x-amz-json-1.0")), Ok(json!({})));
+    }
+
+    #[test]
+    fn a_json_body_is_parsed() {
+        assert_eq!(body_to_json(br#"{"A": [1, 2]}"#, Some("application/json")), Ok(json!({"A": [1, 2]})));
+    }
+
+    #[test]
+    fn xml_is_refused_with_a_clear_message() {
+        let by_type = body_to_json(b"{}", Some("application/xml")).unwrap_err();
+        let by_body = body_to_json(b"  <ListBucketResult/>", None).unwrap_err();
+        for message in [by_type, by_body] {
+            assert!(message.contains("XML-protocol services") && message.contains("closure"), "{message}");
+        }
+        assert!(body_to_json(b"not json", None).unwrap_err().contains("not JSON"));
+    }
+
+    #[test]
+    fn nothing_captured_says_how_to_attach_it() {
+        let message = super::CaptureBody::new().response_json().unwrap_err();
+        assert!(message.contains(".customize().interceptor("), "{message}");
     }
 }

@@ -143,3 +143,35 @@ impl Default for Delays {
         Self::smithy(Duration::from_secs(2), Duration::from_secs(120))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn the_first_delay_is_min_and_the_ceiling_doubles_to_max() {
+        let delays = Delays::smithy(Duration::from_secs(2), Duration::from_secs(20))
+            .max_wait(Duration::from_secs(1000));
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        assert_eq!(delays.next_delay(1, Duration::ZERO, &mut rng), Some(Duration::from_secs(2)));
+        for attempt in 2..40 {
+            let ceiling = Duration::from_secs((2u64 << (attempt - 1).min(20)).min(20));
+            let d = delays.next_delay(attempt, Duration::ZERO, &mut rng).unwrap();
+            assert!(d >= Duration::from_secs(2) && d <= ceiling, "attempt {attempt}: {d:?} vs {ceiling:?}");
+        }
+    }
+
+    #[test]
+    fn it_stops_when_no_more_than_min_delay_is_left_or_at_max_attempts() {
+        let delays =
+            Delays::smithy(Duration::from_secs(2), Duration::from_secs(20)).max_wait(Duration::from_secs(10));
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        assert_eq!(delays.next_delay(3, Duration::from_secs(8), &mut rng), None);
+        assert_eq!(delays.next_delay(3, Duration::from_secs(11), &mut rng), None);
+        assert_eq!(delays.next_delay(1, Duration::from_secs(7), &mut rng), Some(Duration::from_secs(1)));
+        let capped = delays.max_attempts(2);
+        assert!(capped.next_delay(1, Duration::ZERO, &mut rng).is_some());
+        assert_eq!(capped.next_delay(2, Duration::ZERO, &mut rng), None);
+    }
+}
