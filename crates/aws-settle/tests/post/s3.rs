@@ -88,3 +88,24 @@ async fn bucket_tagging() {
     assert!(after.is_err() || after.unwrap().tag_set().is_empty());
     env.assert_all_settled(3);
 }
+
+#[tokio::test]
+async fn bucket_policy() {
+    let env = Lagged::new(LAG);
+    let (plain, s3) = env.clients(s3);
+    let b = bucket();
+    s3.create_bucket().bucket(&b).send().settled().await.unwrap();
+    let policy = |sid: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"{sid}","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::{b}/*"}}]}}"#
+        )
+    };
+    plain.put_bucket_policy().bucket(&b).policy(policy("Naive")).send().await.unwrap();
+    let naive = plain.get_bucket_policy().bucket(&b).send().await;
+    assert!(naive.is_err(), "naive: NoSuchBucketPolicy while the new policy lags: {naive:?}");
+
+    s3.put_bucket_policy().bucket(&b).policy(policy("Settled")).send().settled().await.unwrap();
+    let got = plain.get_bucket_policy().bucket(&b).send().await.unwrap();
+    assert!(got.policy().unwrap().contains("Settled"), "{:?}", got.policy());
+    env.assert_all_settled(2);
+}

@@ -37,6 +37,9 @@ pub enum WriteKind {
 pub(crate) enum KeyFrom {
     /// A string field of the JSON body.
     Json(&'static str),
+    /// An SSM parameter name field, without a `:version` or `:label` selector (a selector
+    /// becomes part of the read id, so `name:label` reads have snapshots of their own).
+    Parameter(&'static str),
     /// A list-of-strings field of the JSON body (one key per element).
     JsonList(&'static str),
     /// A JSON field, only when another field has a given value.
@@ -149,6 +152,9 @@ pub(crate) fn keys(from: KeyFrom, class: &'static str, req: &ParsedRequest) -> V
     let simple = |s: &str| one(s.to_string(), vec![s.to_string()]);
     match from {
         KeyFrom::Json(field) => req.json_str(field).map(simple).unwrap_or_default(),
+        KeyFrom::Parameter(field) => {
+            req.json_str(field).map(|n| simple(parameter_selector(n).0)).unwrap_or_default()
+        }
         KeyFrom::JsonList(field) => req
             .json
             .as_ref()
@@ -225,12 +231,28 @@ pub(crate) fn read_rule(req: &ParsedRequest) -> Option<&'static Read> {
 
 /// The read id of an incoming read: the operation and its variant.
 pub(crate) fn read_id(read: &Read, req: &ParsedRequest) -> String {
-    match read.variant {
+    let mut id = match read.variant {
         Some(field) => {
             let on = req.json.as_ref().and_then(|j| j.get(field)).and_then(|v| v.as_bool()).unwrap_or(false);
             format!("{}|{on}", read.op)
         }
         None => read.op.to_string(),
+    };
+    if let KeyFrom::Parameter(field) = read.key
+        && let Some(selector) = req.json_str(field).and_then(|n| parameter_selector(n).1)
+    {
+        id = format!("{id}|:{selector}");
+    }
+    id
+}
+
+/// An SSM parameter reference split into its name and its `:version`/`:label` selector
+/// (ARNs keep their colons; the selector is what follows the name's last `:` after `parameter/`).
+pub(crate) fn parameter_selector(reference: &str) -> (&str, Option<&str>) {
+    let name_start = reference.find(":parameter/").map_or(0, |i| i + ":parameter".len());
+    match reference[name_start..].rfind(':') {
+        Some(i) => (&reference[..name_start + i], Some(&reference[name_start + i + 1..])),
+        None => (reference, None),
     }
 }
 
@@ -287,48 +309,58 @@ pub(crate) fn snapshot_reads(
             Some(_) => vec![Some(false), Some(true)],
             None => vec![None],
         };
+        // A labelling write also snapshots `name:label` for each label it sets.
+        let mut selectors: Vec<(String, Vec<String>)> = vec![(String::new(), key.reference.clone())];
+        if matches!(read.key, KeyFrom::Parameter(_)) {
+            let labels = req.json.as_ref().and_then(|j| j.get("Labels")).and_then(|l| l.as_array());
+            for label in labels.into_iter().flatten().filter_map(|l| l.as_str()) {
+                selectors.push((format!("|:{label}"), vec![format!("{}:{label}", key.name)]));
+            }
+        }
         for variant in variants {
-            let read_id = match variant {
-                Some(v) => format!("{op}|{v}"),
-                None => op.to_string(),
-            };
-            let fill = |tpl: &str, encode: &dyn Fn(&str) -> String| {
-                let mut text = tpl.to_string();
-                for (i, r) in key.reference.iter().enumerate() {
-                    text = text.replace(&format!("{{{i}}}"), &encode(r));
-                }
-                text.replace("{v}", &variant.unwrap_or(false).to_string())
-            };
-            let snapshot = match read.template {
-                Template::Json(tpl) => SnapshotRead {
-                    read_id,
-                    method: http::Method::POST,
-                    path: "/".into(),
-                    target: Some(format!("{}.{op}", req.target_prefix.as_deref().unwrap_or(""))),
-                    content_type: Some(crate::protocol::awsjson::content_type(rules.service)),
-                    body: fill(tpl, &|s| serde_json::Value::from(s).to_string()),
-                },
-                Template::Query(tpl) => SnapshotRead {
-                    read_id,
-                    method: http::Method::POST,
-                    path: "/".into(),
-                    target: None,
-                    content_type: Some("application/x-www-form-urlencoded; charset=utf-8"),
-                    body: fill(tpl, &percent_encode),
-                },
-                Template::S3(method, query) => {
-                    let base = key.reference.first().cloned().unwrap_or_else(|| "/".into());
-                    SnapshotRead {
-                        read_id,
-                        method: method.parse().unwrap_or(http::Method::GET),
-                        path: if query.is_empty() { base } else { format!("{base}?{query}") },
-                        target: None,
-                        content_type: None,
-                        body: String::new(),
+            for (suffix, reference) in &selectors {
+                let read_id = match variant {
+                    Some(v) => format!("{op}|{v}{suffix}"),
+                    None => format!("{op}{suffix}"),
+                };
+                let fill = |tpl: &str, encode: &dyn Fn(&str) -> String| {
+                    let mut text = tpl.to_string();
+                    for (i, r) in reference.iter().enumerate() {
+                        text = text.replace(&format!("{{{i}}}"), &encode(r));
                     }
-                }
-            };
-            out.push(snapshot);
+                    text.replace("{v}", &variant.unwrap_or(false).to_string())
+                };
+                let snapshot = match read.template {
+                    Template::Json(tpl) => SnapshotRead {
+                        read_id,
+                        method: http::Method::POST,
+                        path: "/".into(),
+                        target: Some(format!("{}.{op}", req.target_prefix.as_deref().unwrap_or(""))),
+                        content_type: Some(crate::protocol::awsjson::content_type(rules.service)),
+                        body: fill(tpl, &|s| serde_json::Value::from(s).to_string()),
+                    },
+                    Template::Query(tpl) => SnapshotRead {
+                        read_id,
+                        method: http::Method::POST,
+                        path: "/".into(),
+                        target: None,
+                        content_type: Some("application/x-www-form-urlencoded; charset=utf-8"),
+                        body: fill(tpl, &percent_encode),
+                    },
+                    Template::S3(method, query) => {
+                        let base = reference.first().cloned().unwrap_or_else(|| "/".into());
+                        SnapshotRead {
+                            read_id,
+                            method: method.parse().unwrap_or(http::Method::GET),
+                            path: if query.is_empty() { base } else { format!("{base}?{query}") },
+                            target: None,
+                            content_type: None,
+                            body: String::new(),
+                        }
+                    }
+                };
+                out.push(snapshot);
+            }
         }
     }
     out
@@ -367,4 +399,19 @@ pub(crate) use secretsmanager::secret_name;
 /// AWS's message for re-creating a secret name scheduled for deletion.
 pub(crate) fn secretsmanager_conflict_message() -> &'static str {
     secretsmanager::SCHEDULED_FOR_DELETION
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parameter_selector;
+
+    #[test]
+    fn parameter_selectors_split_off_versions_and_labels_but_not_arn_colons() {
+        assert_eq!(parameter_selector("/app/db"), ("/app/db", None));
+        assert_eq!(parameter_selector("/app/db:3"), ("/app/db", Some("3")));
+        assert_eq!(parameter_selector("/app/db:stable"), ("/app/db", Some("stable")));
+        let arn = "arn:aws:ssm:us-east-1:123456789012:parameter/app/db";
+        assert_eq!(parameter_selector(arn), (arn, None));
+        assert_eq!(parameter_selector(&format!("{arn}:blue")), (arn, Some("blue")));
+    }
 }

@@ -1,4 +1,4 @@
-//! S3: buckets, objects and bucket/object tagging.
+//! S3: buckets, objects, bucket/object tagging and bucket policies.
 
 use super::{KeyFrom as K, Read, ServiceRules, Template as T, Write, WriteKind as W};
 
@@ -100,8 +100,33 @@ pub(super) static RULES: ServiceRules = ServiceRules {
             status: None,
             tagging: false,
         },
+        Write {
+            op: "PutBucketPolicy",
+            class: BUCKET,
+            key: K::S3Bucket,
+            kind: W::Update,
+            reads: &["GetBucketPolicy"],
+            status: None,
+            tagging: false,
+        },
+        Write {
+            op: "DeleteBucketPolicy",
+            class: BUCKET,
+            key: K::S3Bucket,
+            kind: W::Update,
+            reads: &["GetBucketPolicy"],
+            status: None,
+            tagging: false,
+        },
     ],
     reads: &[
+        Read {
+            op: "GetBucketPolicy",
+            class: BUCKET,
+            key: K::S3Bucket,
+            template: T::S3("GET", "policy"),
+            variant: None,
+        },
         Read {
             op: "HeadBucket",
             class: BUCKET,

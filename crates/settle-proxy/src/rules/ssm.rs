@@ -12,7 +12,7 @@ pub(super) static RULES: ServiceRules = ServiceRules {
         Write {
             op: "PutParameter",
             class: PARAM,
-            key: K::Json("Name"),
+            key: K::Parameter("Name"),
             kind: W::Put,
             reads: VALUE_READS,
             status: None,
@@ -21,7 +21,7 @@ pub(super) static RULES: ServiceRules = ServiceRules {
         Write {
             op: "DeleteParameter",
             class: PARAM,
-            key: K::Json("Name"),
+            key: K::Parameter("Name"),
             kind: W::Delete,
             reads: VALUE_READS,
             status: None,
@@ -39,7 +39,7 @@ pub(super) static RULES: ServiceRules = ServiceRules {
         Write {
             op: "LabelParameterVersion",
             class: PARAM,
-            key: K::Json("Name"),
+            key: K::Parameter("Name"),
             kind: W::Update,
             reads: &["GetParameter"],
             status: None,
@@ -68,7 +68,7 @@ pub(super) static RULES: ServiceRules = ServiceRules {
         Read {
             op: "GetParameter",
             class: PARAM,
-            key: K::Json("Name"),
+            key: K::Parameter("Name"),
             template: T::Json(r#"{"Name":{0},"WithDecryption":{v}}"#),
             variant: Some("WithDecryption"),
         },
