@@ -51,6 +51,8 @@ pub struct Stats {
 #[derive(Debug, Default)]
 struct Inner {
     timeout: Option<Duration>,
+    #[cfg(feature = "tagging")]
+    view: Option<super::rule::ViewClient>,
     stats: Mutex<Stats>,
     pending: Mutex<VecDeque<Check>>,
 }
@@ -73,6 +75,27 @@ impl Enforcer {
     /// [`Settle::settled_within`]).
     pub fn with_timeout(timeout: Duration) -> Self {
         Enforcer { inner: Arc::new(Inner { timeout: Some(timeout), ..Inner::default() }) }
+    }
+
+    /// This enforcer, also waiting for each tag write to show in the Resource Groups Tagging API
+    /// (`GetResources`), read with `client`. Call it when building the enforcer: the counters
+    /// start afresh.
+    ///
+    /// ```no_run
+    /// # fn demo(sdk_config: &aws_types::SdkConfig) {
+    /// let view = aws_sdk_resourcegroupstagging::Client::new(sdk_config);
+    /// let enforcer = aws_settle::post::Enforcer::new().with_tagging_view(view);
+    /// # }
+    /// ```
+    #[cfg(feature = "tagging")]
+    pub fn with_tagging_view(self, client: aws_sdk_resourcegroupstagging::Client) -> Self {
+        let inner = Inner { timeout: self.inner.timeout, view: Some(client), ..Inner::default() };
+        Enforcer { inner: Arc::new(inner) }
+    }
+
+    #[cfg(feature = "tagging")]
+    pub(crate) fn tagging_view(&self) -> Option<&super::rule::ViewClient> {
+        self.inner.view.as_ref()
     }
 
     /// A snapshot of the counters.

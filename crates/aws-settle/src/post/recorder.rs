@@ -25,6 +25,22 @@ pub(crate) struct Recorder<C> {
     pub(crate) enforcer: Enforcer,
 }
 
+/// The typed input of the current call as the tagging-view rule keeps it.
+#[cfg(feature = "tagging")]
+struct CapturedViewInput(Box<dyn Any + Send + Sync>);
+
+#[cfg(feature = "tagging")]
+impl fmt::Debug for CapturedViewInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CapturedViewInput")
+    }
+}
+
+#[cfg(feature = "tagging")]
+impl Storable for CapturedViewInput {
+    type Storer = StoreReplace<Self>;
+}
+
 impl<C> fmt::Debug for Recorder<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Recorder").field("service", &self.table.service).finish()
@@ -68,6 +84,13 @@ impl<C: Send + Sync + 'static> Intercept for Recorder<C> {
         if let Some(captured) = self.table.find(&operation).and_then(|rule| rule.capture(context.input())) {
             cfg.interceptor_state().store_put(CapturedInput(captured));
         }
+        #[cfg(feature = "tagging")]
+        if self.enforcer.tagging_view().is_some()
+            && let Some(captured) =
+                self.table.find_view(&operation).and_then(|rule| rule.capture(context.input()))
+        {
+            cfg.interceptor_state().store_put(CapturedViewInput(captured));
+        }
         Ok(())
     }
 
@@ -80,10 +103,17 @@ impl<C: Send + Sync + 'static> Intercept for Recorder<C> {
         // A failed write changed nothing to settle.
         let Some(Ok(output)) = context.output_or_error() else { return Ok(()) };
         let Some(operation) = cfg.load::<Metadata>().map(|m| m.name().to_string()) else { return Ok(()) };
-        let checks = match (self.table.find(&operation), cfg.load::<CapturedInput>()) {
+        #[allow(unused_mut)]
+        let mut checks = match (self.table.find(&operation), cfg.load::<CapturedInput>()) {
             (Some(rule), Some(input)) => rule.build(&self.reader, input.0.as_ref(), output),
             _ => Vec::new(),
         };
+        #[cfg(feature = "tagging")]
+        if let (Some(view), Some(rule), Some(input)) =
+            (self.enforcer.tagging_view(), self.table.find_view(&operation), cfg.load::<CapturedViewInput>())
+        {
+            checks.extend(rule.build(view, input.0.as_ref(), output));
+        }
         if checks.is_empty() {
             if !is_read(&operation) {
                 self.enforcer.count_unchecked(self.table.service, &operation);

@@ -82,11 +82,18 @@ impl<C> Rule<C> {
     }
 }
 
+/// The client of the Resource Groups Tagging API view.
+#[cfg(feature = "tagging")]
+pub(crate) type ViewClient = aws_sdk_resourcegroupstagging::Client;
+
 /// A service's post-condition table.
 pub(crate) struct Table<C> {
     /// The service, as in `Stats::unchecked` keys (`ssm`).
     pub(crate) service: &'static str,
     pub(crate) rules: Vec<Rule<C>>,
+    /// Tag writes and how the tagging API view shows them (used when the enforcer opts in).
+    #[cfg(feature = "tagging")]
+    pub(crate) view: Vec<Rule<ViewClient>>,
 }
 
 impl<C> Table<C> {
@@ -94,12 +101,24 @@ impl<C> Table<C> {
         self.rules.iter().find(|r| r.operation == operation)
     }
 
+    #[cfg(feature = "tagging")]
+    pub(crate) fn find_view(&self, operation: &str) -> Option<&Rule<ViewClient>> {
+        self.view.iter().find(|r| r.operation == operation)
+    }
+
     fn coverage(&self) -> impl Iterator<Item = Coverage> + '_ {
-        self.rules.iter().map(|r| Coverage {
-            service: self.service,
-            operation: r.operation,
-            checks: r.checks,
-        })
+        let row = |r: &Rule<_>| Coverage { service: self.service, operation: r.operation, checks: r.checks };
+        let rows: Vec<Coverage> = self.rules.iter().map(row).collect();
+        #[cfg(feature = "tagging")]
+        let rows: Vec<Coverage> = rows
+            .into_iter()
+            .chain(self.view.iter().map(|r| Coverage {
+                service: self.service,
+                operation: r.operation,
+                checks: r.checks,
+            }))
+            .collect();
+        rows.into_iter()
     }
 }
 

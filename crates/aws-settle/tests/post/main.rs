@@ -6,12 +6,14 @@
 //! lasts; the same write on an attached client with `.settled()` is readable at once afterwards.
 
 mod batch;
+mod coverage;
 mod dynamodb;
 mod iam;
 mod plumbing;
 mod s3;
 mod secretsmanager;
 mod ssm;
+mod tagging;
 
 use aws_settle::post::{Enforcer, attach};
 

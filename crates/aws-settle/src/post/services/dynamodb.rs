@@ -35,6 +35,8 @@ pub(crate) fn table() -> Table<Client> {
             rule("TagResource", "ListTagsOfResource: every tag added, with its value", tag_resource),
             rule("UntagResource", "ListTagsOfResource: no removed key", untag_resource),
         ],
+        #[cfg(feature = "tagging")]
+        view: view::rules(),
     }
 }
 
@@ -158,4 +160,38 @@ fn untag_resource(ddb: &Client, input: &UntagResourceInput, _: &UntagResourceOut
     vec![list_tags_until("UntagResource", ddb, arn, expected, move |o| {
         lacks_keys(o.tags().iter().map(|t| t.key()), &keys)
     })]
+}
+
+/// The tagging API view of table tags.
+#[cfg(feature = "tagging")]
+mod view {
+    use super::*;
+    use crate::post::rule::{Rule, ViewClient};
+    use crate::post::services::tagging::{Change, view_check};
+
+    pub(super) fn rules() -> Vec<Rule<ViewClient>> {
+        vec![
+            rule("TagResource", "GetResources (tagging view, opt-in): every tag added", tag_resource),
+            rule("UntagResource", "GetResources (tagging view, opt-in): no removed key", untag_resource),
+        ]
+    }
+
+    fn check(view: &ViewClient, operation: &'static str, arn: &str, change: Change) -> Check {
+        let wanted = arn.to_string();
+        view_check(view, operation, arn, "dynamodb:table", move |a| a == wanted, change)
+    }
+
+    fn tag_resource(view: &ViewClient, input: &TagResourceInput, _: &TagResourceOutput) -> Vec<Check> {
+        let tags = input.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
+        input
+            .resource_arn()
+            .map(|arn| check(view, "TagResource", arn, Change::Added(tags)))
+            .into_iter()
+            .collect()
+    }
+
+    fn untag_resource(view: &ViewClient, input: &UntagResourceInput, _: &UntagResourceOutput) -> Vec<Check> {
+        let change = Change::Removed(input.tag_keys().to_vec());
+        input.resource_arn().map(|arn| check(view, "UntagResource", arn, change)).into_iter().collect()
+    }
 }

@@ -55,6 +55,8 @@ pub(crate) fn table() -> Table<Client> {
             rule("TagRole", "ListRoleTags: every tag added, with its value", tag_role),
             rule("UntagRole", "ListRoleTags: no removed key", untag_role),
         ],
+        #[cfg(feature = "tagging")]
+        view: Vec::new(),
     }
 }
 

@@ -21,6 +21,10 @@ pub mod s3;
 pub mod secretsmanager;
 #[cfg(feature = "ssm")]
 pub mod ssm;
+// Which tag changes are constructed depends on the service features enabled.
+#[cfg(feature = "tagging")]
+#[allow(dead_code)]
+pub(crate) mod tagging;
 
 /// The interceptor to add to a client's config: records into `enforcer`, reads back with `client`.
 #[allow(dead_code)]

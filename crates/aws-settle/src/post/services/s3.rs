@@ -47,6 +47,8 @@ pub(crate) fn table() -> Table<Client> {
                 put_bucket_policy,
             ),
         ],
+        #[cfg(feature = "tagging")]
+        view: view::rules(),
     }
 }
 
@@ -190,4 +192,44 @@ fn put_bucket_policy(s3: &Client, input: &PutBucketPolicyInput, _: &PutBucketPol
             .retry_on_error_code("NoSuchBucketPolicy"),
         move || client.get_bucket_policy().bucket(&b).send(),
     )]
+}
+
+/// The tagging API view of bucket tags.
+#[cfg(feature = "tagging")]
+mod view {
+    use super::*;
+    use crate::post::rule::{Rule, ViewClient};
+    use crate::post::services::tagging::{Change, view_check};
+
+    pub(super) fn rules() -> Vec<Rule<ViewClient>> {
+        vec![
+            rule("PutBucketTagging", "GetResources (tagging view, opt-in): the tags written", put_tagging),
+            rule("DeleteBucketTagging", "GetResources (tagging view, opt-in): no tags", delete_tagging),
+        ]
+    }
+
+    fn check(view: &ViewClient, operation: &'static str, bucket: &str, change: Change) -> Check {
+        let arn = format!("arn:aws:s3:::{bucket}");
+        view_check(view, operation, bucket, "s3", move |a| a == arn, change)
+    }
+
+    fn put_tagging(
+        view: &ViewClient,
+        input: &PutBucketTaggingInput,
+        _: &PutBucketTaggingOutput,
+    ) -> Vec<Check> {
+        let tags: Vec<(String, String)> = input
+            .tagging()
+            .map(|t| t.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())
+            .unwrap_or_default();
+        input.bucket().map(|b| check(view, "PutBucketTagging", b, Change::Added(tags))).into_iter().collect()
+    }
+
+    fn delete_tagging(
+        view: &ViewClient,
+        input: &DeleteBucketTaggingInput,
+        _: &DeleteBucketTaggingOutput,
+    ) -> Vec<Check> {
+        input.bucket().map(|b| check(view, "DeleteBucketTagging", b, Change::Cleared)).into_iter().collect()
+    }
 }

@@ -55,6 +55,8 @@ pub(crate) fn table() -> Table<Client> {
                 update_version_stage,
             ),
         ],
+        #[cfg(feature = "tagging")]
+        view: view::rules(),
     }
 }
 
@@ -232,4 +234,50 @@ fn update_version_stage(
         };
         on.as_deref().is_none_or(has) && off.as_deref().is_none_or(|v| !has(v))
     })]
+}
+
+/// The tagging API view of secret tags.
+#[cfg(feature = "tagging")]
+mod view {
+    use super::*;
+    use crate::post::rule::{Rule, ViewClient};
+    use crate::post::services::tagging::{Change, view_check};
+
+    pub(super) fn rules() -> Vec<Rule<ViewClient>> {
+        vec![
+            rule("CreateSecret", "GetResources (tagging view, opt-in): every tag given", create_secret),
+            rule("TagResource", "GetResources (tagging view, opt-in): every tag added", tag_resource),
+            rule("UntagResource", "GetResources (tagging view, opt-in): no removed key", untag_resource),
+        ]
+    }
+
+    /// A secret id is its ARN, or its name (then the ARN is `...:secret:NAME-xxxxxx`).
+    fn check(view: &ViewClient, operation: &'static str, id: &str, change: Change) -> Check {
+        let (exact, by_name) = (id.to_string(), format!(":secret:{id}-"));
+        let is_secret = move |arn: &str| arn == exact || arn.contains(&by_name);
+        view_check(view, operation, id, "secretsmanager:secret", is_secret, change)
+    }
+
+    fn create_secret(
+        view: &ViewClient,
+        input: &CreateSecretInput,
+        output: &CreateSecretOutput,
+    ) -> Vec<Check> {
+        match output.arn().or(input.name()) {
+            Some(id) if !input.tags().is_empty() => {
+                vec![check(view, "CreateSecret", id, Change::Added(tags(input.tags())))]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn tag_resource(view: &ViewClient, input: &TagResourceInput, _: &TagResourceOutput) -> Vec<Check> {
+        let change = Change::Added(tags(input.tags()));
+        input.secret_id().map(|id| check(view, "TagResource", id, change)).into_iter().collect()
+    }
+
+    fn untag_resource(view: &ViewClient, input: &UntagResourceInput, _: &UntagResourceOutput) -> Vec<Check> {
+        let change = Change::Removed(input.tag_keys().to_vec());
+        input.secret_id().map(|id| check(view, "UntagResource", id, change)).into_iter().collect()
+    }
 }

@@ -47,6 +47,8 @@ pub(crate) fn table() -> Table<Client> {
                 label_version,
             ),
         ],
+        #[cfg(feature = "tagging")]
+        view: view::rules(),
     }
 }
 
@@ -202,4 +204,65 @@ fn label_version(
             )
         })
         .collect()
+}
+
+/// The tagging API view of parameter tags.
+#[cfg(feature = "tagging")]
+mod view {
+    use super::*;
+    use crate::post::rule::{Rule, ViewClient};
+    use crate::post::services::tagging::{Change, view_check};
+
+    pub(super) fn rules() -> Vec<Rule<ViewClient>> {
+        vec![
+            rule("PutParameter", "GetResources (tagging view, opt-in): every tag given", put_parameter),
+            rule("AddTagsToResource", "GetResources (tagging view, opt-in): every tag added", add_tags),
+            rule(
+                "RemoveTagsFromResource",
+                "GetResources (tagging view, opt-in): no removed key",
+                remove_tags,
+            ),
+        ]
+    }
+
+    fn check(view: &ViewClient, operation: &'static str, name: &str, change: Change) -> Check {
+        let suffix =
+            if name.starts_with('/') { format!(":parameter{name}") } else { format!(":parameter/{name}") };
+        view_check(view, operation, name, "ssm:parameter", move |arn| arn.ends_with(&suffix), change)
+    }
+
+    fn put_parameter(view: &ViewClient, input: &PutParameterInput, _: &PutParameterOutput) -> Vec<Check> {
+        match input.name() {
+            Some(name) if !input.tags().is_empty() => {
+                vec![check(view, "PutParameter", name, Change::Added(tags(input.tags())))]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn add_tags(
+        view: &ViewClient,
+        input: &AddTagsToResourceInput,
+        _: &AddTagsToResourceOutput,
+    ) -> Vec<Check> {
+        match (input.resource_type(), input.resource_id()) {
+            (Some(ResourceTypeForTagging::Parameter), Some(id)) => {
+                vec![check(view, "AddTagsToResource", id, Change::Added(tags(input.tags())))]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn remove_tags(
+        view: &ViewClient,
+        input: &RemoveTagsFromResourceInput,
+        _: &RemoveTagsFromResourceOutput,
+    ) -> Vec<Check> {
+        match (input.resource_type(), input.resource_id()) {
+            (Some(ResourceTypeForTagging::Parameter), Some(id)) => {
+                vec![check(view, "RemoveTagsFromResource", id, Change::Removed(input.tag_keys().to_vec()))]
+            }
+            _ => Vec::new(),
+        }
+    }
 }

@@ -1,0 +1,118 @@
+//! The opt-in Resource Groups Tagging API view under lag: tag writes also wait for GetResources.
+
+use aws_sdk_resourcegroupstagging::Client as Tagging;
+use aws_sdk_ssm::types::{ParameterType, ResourceTypeForTagging, Tag};
+use aws_settle::post::{Enforcer, Settle, attach};
+
+use crate::{LAG, Lagged, unique};
+
+/// The tags GetResources shows for ARNs ending in `suffix`.
+async fn view_tags(tagging: &Tagging, resource_type: &str, suffix: &str) -> Vec<String> {
+    let out = tagging.get_resources().resource_type_filters(resource_type).send().await.unwrap();
+    out.resource_tag_mapping_list()
+        .iter()
+        .filter(|m| m.resource_arn().is_some_and(|a| a.ends_with(suffix)))
+        .flat_map(|m| m.tags().iter().map(|t| format!("{}={}", t.key(), t.value())))
+        .collect()
+}
+
+#[tokio::test]
+async fn ssm_tag_writes_wait_for_the_tagging_api_view() {
+    let env = Lagged::new(LAG);
+    let tagging = Tagging::new(&env.config);
+    let enforcer = Enforcer::new().with_tagging_view(tagging.clone());
+    let plain = aws_sdk_ssm::Client::new(&env.config);
+    let ssm = attach(plain.clone(), &enforcer);
+    let (naive, settled) = (format!("/settle/view/{}", unique("n")), format!("/settle/view/{}", unique("s")));
+    for name in [&naive, &settled] {
+        ssm.put_parameter()
+            .name(name)
+            .value("v")
+            .r#type(ParameterType::String)
+            .send()
+            .settled()
+            .await
+            .unwrap();
+    }
+    let add = |client: &aws_sdk_ssm::Client, name: &str| {
+        client
+            .add_tags_to_resource()
+            .resource_type(ResourceTypeForTagging::Parameter)
+            .resource_id(name)
+            .tags(Tag::builder().key("cost-center").value("42").build().unwrap())
+            .send()
+    };
+    add(&plain, &naive).await.unwrap();
+    assert!(view_tags(&tagging, "ssm:parameter", &naive).await.is_empty(), "naive: the tagging view lags");
+
+    add(&ssm, &settled).settled().await.unwrap();
+    assert_eq!(view_tags(&tagging, "ssm:parameter", &settled).await, ["cost-center=42"]);
+    // The parameter's own tags and the tagging view: two checks for the tag write.
+    let stats = enforcer.stats();
+    assert_eq!((stats.settled, stats.not_settled), (4, 0), "{stats:?}");
+    assert!(env.proxy.counters().tagging_view_rewrites > 0, "the proxy lagged the view");
+
+    ssm.remove_tags_from_resource()
+        .resource_type(ResourceTypeForTagging::Parameter)
+        .resource_id(&settled)
+        .tag_keys("cost-center")
+        .send()
+        .settled()
+        .await
+        .unwrap();
+    assert!(view_tags(&tagging, "ssm:parameter", &settled).await.is_empty());
+}
+
+#[tokio::test]
+async fn without_the_view_tag_writes_do_not_query_the_tagging_api() {
+    let env = Lagged::new("0s");
+    let ssm = attach(aws_sdk_ssm::Client::new(&env.config), &env.enforcer);
+    let name = format!("/settle/view/{}", unique("off"));
+    ssm.put_parameter()
+        .name(&name)
+        .value("v")
+        .r#type(ParameterType::String)
+        .tags(Tag::builder().key("k").value("v").build().unwrap())
+        .send()
+        .settled()
+        .await
+        .unwrap();
+    let counters = env.proxy.counters();
+    assert!(!counters.per_operation.keys().any(|k| k.contains("GetResources")), "{counters:?}");
+    assert_eq!(env.enforcer.stats().settled, 2);
+}
+
+#[tokio::test]
+async fn secrets_and_buckets_tag_writes_wait_for_the_view() {
+    let env = Lagged::new(LAG);
+    let tagging = Tagging::new(&env.config);
+    let enforcer = Enforcer::new().with_tagging_view(tagging.clone());
+    let sm = attach(aws_sdk_secretsmanager::Client::new(&env.config), &enforcer);
+    let name = unique("view-secret");
+    let created = sm
+        .create_secret()
+        .name(&name)
+        .secret_string("x")
+        .tags(aws_sdk_secretsmanager::types::Tag::builder().key("team").value("a").build())
+        .send()
+        .settled()
+        .await
+        .unwrap();
+    assert_eq!(view_tags(&tagging, "secretsmanager:secret", created.arn().unwrap()).await, ["team=a"]);
+
+    let s3 = attach(
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&env.config).force_path_style(true).build(),
+        ),
+        &enforcer,
+    );
+    let bucket = unique("view-bucket").to_lowercase();
+    s3.create_bucket().bucket(&bucket).send().settled().await.unwrap();
+    let tagging_set = aws_sdk_s3::types::Tagging::builder()
+        .tag_set(aws_sdk_s3::types::Tag::builder().key("env").value("prod").build().unwrap())
+        .build()
+        .unwrap();
+    s3.put_bucket_tagging().bucket(&bucket).tagging(tagging_set).send().settled().await.unwrap();
+    assert_eq!(view_tags(&tagging, "s3", &format!(":::{bucket}")).await, ["env=prod"]);
+    assert_eq!(enforcer.stats().not_settled, 0);
+}
