@@ -2,21 +2,73 @@
 
 use aws_sdk_iam::Client;
 use aws_sdk_iam::types::Tag;
-use aws_settle::post::Settle;
 
-use crate::{LAG, Lagged, unique};
+use crate::scenario::{BoxFut, Scenario, bx, nothing, run, send};
+use crate::unique;
 
 const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 const POLICY: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
 
-async fn role(iam: &Client, name: &str) {
-    iam.create_role().role_name(name).assume_role_policy_document(TRUST).send().settled().await.unwrap();
+/// moto's default account.
+fn policy_arn(name: &str) -> String {
+    format!("arn:aws:iam::123456789012:policy/{name}")
 }
 
-async fn policy(iam: &Client, name: &str) -> String {
-    let out = iam.create_policy().policy_name(name).policy_document(POLICY).send().settled().await.unwrap();
-    out.policy().unwrap().arn().unwrap().to_string()
+fn tag(key: &str) -> Tag {
+    Tag::builder().key(key).value("v").build().unwrap()
+}
+
+fn role(iam: Client, name: String) -> BoxFut<()> {
+    bx(async move {
+        send(
+            iam.create_role().role_name(&name).assume_role_policy_document(TRUST).tags(tag("team")).send(),
+            true,
+        )
+        .await;
+    })
+}
+
+fn user(iam: Client, name: String) -> BoxFut<()> {
+    bx(async move {
+        send(iam.create_user().user_name(&name).send(), true).await;
+    })
+}
+
+fn policy(iam: Client, name: String) -> BoxFut<()> {
+    bx(async move {
+        send(iam.create_policy().policy_name(&name).policy_document(POLICY).send(), true).await;
+    })
+}
+
+/// A role `name` and a managed policy `name-pol`.
+fn role_and_policy(iam: Client, name: String) -> BoxFut<()> {
+    bx(async move {
+        role(iam.clone(), name.clone()).await;
+        policy(iam, format!("{name}-pol")).await;
+    })
+}
+
+fn role_with_attached_policy(iam: Client, name: String) -> BoxFut<()> {
+    bx(async move {
+        role_and_policy(iam.clone(), name.clone()).await;
+        send(
+            iam.attach_role_policy().role_name(&name).policy_arn(policy_arn(&format!("{name}-pol"))).send(),
+            true,
+        )
+        .await;
+    })
+}
+
+fn role_with_inline_policy(iam: Client, name: String) -> BoxFut<()> {
+    bx(async move {
+        role(iam.clone(), name.clone()).await;
+        send(
+            iam.put_role_policy().role_name(&name).policy_name("inline").policy_document(POLICY).send(),
+            true,
+        )
+        .await;
+    })
 }
 
 async fn attached(iam: &Client, role: &str) -> Vec<String> {
@@ -24,118 +76,129 @@ async fn attached(iam: &Client, role: &str) -> Vec<String> {
     out.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)).collect()
 }
 
-async fn role_tag_keys(iam: &Client, role: &str) -> Vec<String> {
-    let out = iam.list_role_tags().role_name(role).send().await.unwrap();
-    out.tags().iter().map(|t| t.key().to_string()).collect()
+async fn role_tags(iam: &Client, role: &str) -> Option<Vec<String>> {
+    let out = iam.list_role_tags().role_name(role).send().await.ok()?;
+    Some(out.tags().iter().map(|t| t.key().to_string()).collect())
+}
+
+fn is_no_such_entity<E: aws_sdk_iam::error::ProvideErrorMetadata>(result: Result<impl Sized, E>) -> bool {
+    result.is_err_and(|e| e.code() == Some("NoSuchEntity"))
 }
 
 #[tokio::test]
-async fn create_and_delete_role() {
-    let env = Lagged::new(LAG);
-    let (plain, iam) = env.clients(Client::new);
-    let naive = unique("naive-role");
-    plain.create_role().role_name(&naive).assume_role_policy_document(TRUST).send().await.unwrap();
-    let err = plain.get_role().role_name(&naive).send().await.unwrap_err().into_service_error();
-    assert!(err.is_no_such_entity_exception(), "naive: a new role is not found: {err:?}");
-
-    let name = unique("role");
-    iam.create_role()
-        .role_name(&name)
-        .assume_role_policy_document(TRUST)
-        .tags(Tag::builder().key("team").value("a").build().unwrap())
-        .send()
-        .settled()
-        .await
-        .unwrap();
-    assert_eq!(plain.get_role().role_name(&name).send().await.unwrap().role().unwrap().role_name(), name);
-    assert_eq!(role_tag_keys(&plain, &name).await, ["team"]);
-
-    iam.delete_role().role_name(&name).send().settled().await.unwrap();
-    let err = plain.get_role().role_name(&name).send().await.unwrap_err().into_service_error();
-    assert!(err.is_no_such_entity_exception(), "{err:?}");
-    env.assert_all_settled(3);
-}
-
-#[tokio::test]
-async fn create_and_delete_user() {
-    let env = Lagged::new(LAG);
-    let (plain, iam) = env.clients(Client::new);
-    let naive = unique("naive-user");
-    plain.create_user().user_name(&naive).send().await.unwrap();
-    assert!(plain.get_user().user_name(&naive).send().await.is_err(), "naive: a new user is not found");
-
-    let name = unique("user");
-    iam.create_user().user_name(&name).send().settled().await.unwrap();
-    plain.get_user().user_name(&name).send().await.unwrap();
-    iam.delete_user().user_name(&name).send().settled().await.unwrap();
-    let err = plain.get_user().user_name(&name).send().await.unwrap_err().into_service_error();
-    assert!(err.is_no_such_entity_exception(), "{err:?}");
-    env.assert_all_settled(2);
-}
-
-#[tokio::test]
-async fn create_delete_attach_and_detach_policy() {
-    let env = Lagged::new(LAG);
-    let (plain, iam) = env.clients(Client::new);
-    let naive =
-        plain.create_policy().policy_name(unique("naive-pol")).policy_document(POLICY).send().await.unwrap();
-    let naive_arn = naive.policy().unwrap().arn().unwrap();
-    assert!(
-        plain.get_policy().policy_arn(naive_arn).send().await.is_err(),
-        "naive: a new policy is not found"
-    );
-
-    let r = unique("role");
-    role(&iam, &r).await;
-    let arn = policy(&iam, &unique("pol")).await;
-    plain.get_policy().policy_arn(&arn).send().await.unwrap();
-
-    plain.attach_role_policy().role_name(&r).policy_arn(naive_arn).send().await.unwrap();
-    assert!(attached(&plain, &r).await.is_empty(), "naive: the attachment is not visible yet");
-    iam.attach_role_policy().role_name(&r).policy_arn(&arn).send().settled().await.unwrap();
-    assert!(attached(&plain, &r).await.contains(&arn));
-    iam.detach_role_policy().role_name(&r).policy_arn(&arn).send().settled().await.unwrap();
-    assert!(!attached(&plain, &r).await.contains(&arn));
-
-    iam.delete_policy().policy_arn(&arn).send().settled().await.unwrap();
-    let err = plain.get_policy().policy_arn(&arn).send().await.unwrap_err().into_service_error();
-    assert!(err.is_no_such_entity_exception(), "{err:?}");
-    env.assert_all_settled(5);
-}
-
-#[tokio::test]
-async fn inline_role_policy_and_role_tags() {
-    let env = Lagged::new(LAG);
-    let (plain, iam) = env.clients(Client::new);
-    let r = unique("role");
-    role(&iam, &r).await;
-    plain.put_role_policy().role_name(&r).policy_name("naive").policy_document(POLICY).send().await.unwrap();
-    assert!(
-        plain.get_role_policy().role_name(&r).policy_name("naive").send().await.is_err(),
-        "naive: a new inline policy is not found"
-    );
-    iam.put_role_policy()
-        .role_name(&r)
-        .policy_name("inline")
-        .policy_document(POLICY)
-        .send()
-        .settled()
-        .await
-        .unwrap();
-    let got = plain.get_role_policy().role_name(&r).policy_name("inline").send().await.unwrap();
-    assert_eq!(got.policy_name(), "inline");
-    iam.delete_role_policy().role_name(&r).policy_name("inline").send().settled().await.unwrap();
-    assert!(plain.get_role_policy().role_name(&r).policy_name("inline").send().await.is_err());
-
-    iam.tag_role()
-        .role_name(&r)
-        .tags(Tag::builder().key("env").value("dev").build().unwrap())
-        .send()
-        .settled()
-        .await
-        .unwrap();
-    assert_eq!(role_tag_keys(&plain, &r).await, ["env"]);
-    iam.untag_role().role_name(&r).tag_keys("env").send().settled().await.unwrap();
-    assert!(role_tag_keys(&plain, &r).await.is_empty());
-    env.assert_all_settled(5);
+async fn every_iam_rule_turns_the_pitfall_into_a_settled_read() {
+    run(
+        Client::new,
+        || unique("settle-iam"),
+        vec![
+            Scenario {
+                rule: "CreateRole (with tags)",
+                setup: nothing,
+                write: |iam, n, settle| {
+                    bx(async move {
+                        let create = iam.create_role().role_name(&n).assume_role_policy_document(TRUST).tags(tag("team"));
+                        send(create.send(), settle).await;
+                    })
+                },
+                visible: |iam, n| {
+                    bx(async move {
+                        iam.get_role().role_name(&n).send().await.is_ok() && role_tags(&iam, &n).await == Some(vec!["team".into()])
+                    })
+                },
+            },
+            Scenario {
+                rule: "DeleteRole",
+                setup: role,
+                write: |iam, n, settle| bx(async move { send(iam.delete_role().role_name(&n).send(), settle).await; }),
+                visible: |iam, n| bx(async move { is_no_such_entity(iam.get_role().role_name(&n).send().await) }),
+            },
+            Scenario {
+                rule: "CreateUser",
+                setup: nothing,
+                write: |iam, n, settle| bx(async move { send(iam.create_user().user_name(&n).send(), settle).await; }),
+                visible: |iam, n| bx(async move { iam.get_user().user_name(&n).send().await.is_ok() }),
+            },
+            Scenario {
+                rule: "DeleteUser",
+                setup: user,
+                write: |iam, n, settle| bx(async move { send(iam.delete_user().user_name(&n).send(), settle).await; }),
+                visible: |iam, n| bx(async move { is_no_such_entity(iam.get_user().user_name(&n).send().await) }),
+            },
+            Scenario {
+                rule: "CreatePolicy",
+                setup: nothing,
+                write: |iam, n, settle| {
+                    bx(async move { send(iam.create_policy().policy_name(&n).policy_document(POLICY).send(), settle).await; })
+                },
+                visible: |iam, n| bx(async move { iam.get_policy().policy_arn(policy_arn(&n)).send().await.is_ok() }),
+            },
+            Scenario {
+                rule: "DeletePolicy",
+                setup: policy,
+                write: |iam, n, settle| bx(async move { send(iam.delete_policy().policy_arn(policy_arn(&n)).send(), settle).await; }),
+                visible: |iam, n| bx(async move { is_no_such_entity(iam.get_policy().policy_arn(policy_arn(&n)).send().await) }),
+            },
+            Scenario {
+                rule: "AttachRolePolicy",
+                setup: role_and_policy,
+                write: |iam, n, settle| {
+                    bx(async move {
+                        let arn = policy_arn(&format!("{n}-pol"));
+                        send(iam.attach_role_policy().role_name(&n).policy_arn(arn).send(), settle).await;
+                    })
+                },
+                visible: |iam, n| bx(async move { attached(&iam, &n).await == [policy_arn(&format!("{n}-pol"))] }),
+            },
+            Scenario {
+                rule: "DetachRolePolicy",
+                setup: role_with_attached_policy,
+                write: |iam, n, settle| {
+                    bx(async move {
+                        let arn = policy_arn(&format!("{n}-pol"));
+                        send(iam.detach_role_policy().role_name(&n).policy_arn(arn).send(), settle).await;
+                    })
+                },
+                visible: |iam, n| bx(async move { attached(&iam, &n).await.is_empty() }),
+            },
+            Scenario {
+                rule: "PutRolePolicy",
+                setup: role,
+                write: |iam, n, settle| {
+                    bx(async move {
+                        let put = iam.put_role_policy().role_name(&n).policy_name("inline").policy_document(POLICY);
+                        send(put.send(), settle).await;
+                    })
+                },
+                visible: |iam, n| {
+                    bx(async move {
+                        let got = iam.get_role_policy().role_name(&n).policy_name("inline").send().await;
+                        got.is_ok_and(|p| p.policy_name() == "inline")
+                    })
+                },
+            },
+            Scenario {
+                rule: "DeleteRolePolicy",
+                setup: role_with_inline_policy,
+                write: |iam, n, settle| {
+                    bx(async move { send(iam.delete_role_policy().role_name(&n).policy_name("inline").send(), settle).await; })
+                },
+                visible: |iam, n| {
+                    bx(async move { is_no_such_entity(iam.get_role_policy().role_name(&n).policy_name("inline").send().await) })
+                },
+            },
+            Scenario {
+                rule: "TagRole",
+                setup: role,
+                write: |iam, n, settle| bx(async move { send(iam.tag_role().role_name(&n).tags(tag("env")).send(), settle).await; }),
+                visible: |iam, n| bx(async move { role_tags(&iam, &n).await.is_some_and(|t| t.contains(&"env".to_string())) }),
+            },
+            Scenario {
+                rule: "UntagRole",
+                setup: role,
+                write: |iam, n, settle| bx(async move { send(iam.untag_role().role_name(&n).tag_keys("team").send(), settle).await; }),
+                visible: |iam, n| bx(async move { role_tags(&iam, &n).await.is_some_and(|t| t.is_empty()) }),
+            },
+        ],
+    )
+    .await;
 }

@@ -11,6 +11,7 @@ mod dynamodb;
 mod iam;
 mod plumbing;
 mod s3;
+mod scenario;
 mod secretsmanager;
 mod ssm;
 mod tagging;

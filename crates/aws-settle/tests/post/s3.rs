@@ -3,109 +3,171 @@
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Tag, Tagging};
-use aws_settle::post::Settle;
 
-use crate::{LAG, Lagged, unique};
+use crate::scenario::{BoxFut, Scenario, bx, nothing, run, send};
+use crate::unique;
 
 fn s3(config: &aws_types::SdkConfig) -> Client {
     Client::from_conf(aws_sdk_s3::config::Builder::from(config).force_path_style(true).build())
-}
-
-fn bucket() -> String {
-    unique("settle-b").to_lowercase()
 }
 
 fn tagging(key: &str) -> Tagging {
     Tagging::builder().tag_set(Tag::builder().key(key).value("v").build().unwrap()).build().unwrap()
 }
 
-#[tokio::test]
-async fn create_and_delete_bucket() {
-    let env = Lagged::new(LAG);
-    let (plain, s3) = env.clients(s3);
-    let naive = bucket();
-    plain.create_bucket().bucket(&naive).send().await.unwrap();
-    assert!(
-        plain.head_bucket().bucket(&naive).send().await.is_err(),
-        "naive: HeadBucket 404 on a new bucket"
-    );
+fn policy(bucket: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"Readers","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*"}}]}}"#
+    )
+}
 
-    let settled = bucket();
-    s3.create_bucket().bucket(&settled).send().settled().await.unwrap();
-    plain.head_bucket().bucket(&settled).send().await.unwrap();
-    s3.delete_bucket().bucket(&settled).send().settled().await.unwrap();
-    let err = plain.head_bucket().bucket(&settled).send().await.unwrap_err().into_service_error();
-    assert!(err.is_not_found(), "{err:?}");
-    env.assert_all_settled(2);
+fn bucket(s3: Client, name: String) -> BoxFut<()> {
+    bx(async move {
+        send(s3.create_bucket().bucket(&name).send(), true).await;
+    })
+}
+
+fn bucket_with_object(s3: Client, name: String) -> BoxFut<()> {
+    bx(async move {
+        bucket(s3.clone(), name.clone()).await;
+        send(s3.put_object().bucket(&name).key("k").body(ByteStream::from_static(b"hello")).send(), true)
+            .await;
+    })
+}
+
+fn bucket_with_tags(s3: Client, name: String) -> BoxFut<()> {
+    bx(async move {
+        bucket(s3.clone(), name.clone()).await;
+        send(s3.put_bucket_tagging().bucket(&name).tagging(tagging("team")).send(), true).await;
+    })
+}
+
+async fn bucket_tags(s3: &Client, bucket: &str) -> Option<Vec<String>> {
+    let out = s3.get_bucket_tagging().bucket(bucket).send().await.ok()?;
+    Some(out.tag_set().iter().map(|t| t.key().to_string()).collect())
 }
 
 #[tokio::test]
-async fn put_and_delete_object() {
-    let env = Lagged::new(LAG);
-    let (plain, s3) = env.clients(s3);
-    let b = bucket();
-    s3.create_bucket().bucket(&b).send().settled().await.unwrap();
-    plain.put_object().bucket(&b).key("naive").body(ByteStream::from_static(b"1")).send().await.unwrap();
-    assert!(
-        plain.head_object().bucket(&b).key("naive").send().await.is_err(),
-        "naive: a new object is not found"
-    );
-
-    let put = s3
-        .put_object()
-        .bucket(&b)
-        .key("k")
-        .body(ByteStream::from_static(b"hello"))
-        .send()
-        .settled()
-        .await
-        .unwrap();
-    let head = plain.head_object().bucket(&b).key("k").send().await.unwrap();
-    assert_eq!(head.e_tag(), put.e_tag());
-    assert_eq!(head.content_length(), Some(5));
-
-    s3.delete_object().bucket(&b).key("k").send().settled().await.unwrap();
-    let err = plain.head_object().bucket(&b).key("k").send().await.unwrap_err().into_service_error();
-    assert!(err.is_not_found(), "{err:?}");
-    env.assert_all_settled(3);
-}
-
-#[tokio::test]
-async fn bucket_tagging() {
-    let env = Lagged::new(LAG);
-    let (plain, s3) = env.clients(s3);
-    let b = bucket();
-    s3.create_bucket().bucket(&b).send().settled().await.unwrap();
-    plain.put_bucket_tagging().bucket(&b).tagging(tagging("naive")).send().await.unwrap();
-    assert!(plain.get_bucket_tagging().bucket(&b).send().await.is_err(), "naive: NoSuchTagSet while lagging");
-
-    s3.put_bucket_tagging().bucket(&b).tagging(tagging("team")).send().settled().await.unwrap();
-    let tags = plain.get_bucket_tagging().bucket(&b).send().await.unwrap();
-    assert_eq!(tags.tag_set().iter().map(|t| t.key()).collect::<Vec<_>>(), ["team"]);
-
-    s3.delete_bucket_tagging().bucket(&b).send().settled().await.unwrap();
-    let after = plain.get_bucket_tagging().bucket(&b).send().await;
-    assert!(after.is_err() || after.unwrap().tag_set().is_empty());
-    env.assert_all_settled(3);
-}
-
-#[tokio::test]
-async fn bucket_policy() {
-    let env = Lagged::new(LAG);
-    let (plain, s3) = env.clients(s3);
-    let b = bucket();
-    s3.create_bucket().bucket(&b).send().settled().await.unwrap();
-    let policy = |sid: &str| {
-        format!(
-            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"{sid}","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::{b}/*"}}]}}"#
-        )
-    };
-    plain.put_bucket_policy().bucket(&b).policy(policy("Naive")).send().await.unwrap();
-    let naive = plain.get_bucket_policy().bucket(&b).send().await;
-    assert!(naive.is_err(), "naive: NoSuchBucketPolicy while the new policy lags: {naive:?}");
-
-    s3.put_bucket_policy().bucket(&b).policy(policy("Settled")).send().settled().await.unwrap();
-    let got = plain.get_bucket_policy().bucket(&b).send().await.unwrap();
-    assert!(got.policy().unwrap().contains("Settled"), "{:?}", got.policy());
-    env.assert_all_settled(2);
+async fn every_s3_rule_turns_the_pitfall_into_a_settled_read() {
+    run(
+        s3,
+        || unique("settle-b").to_lowercase(),
+        vec![
+            Scenario {
+                rule: "CreateBucket",
+                setup: nothing,
+                write: |s3, b, settle| {
+                    bx(async move {
+                        send(s3.create_bucket().bucket(&b).send(), settle).await;
+                    })
+                },
+                visible: |s3, b| bx(async move { s3.head_bucket().bucket(&b).send().await.is_ok() }),
+            },
+            Scenario {
+                rule: "DeleteBucket",
+                setup: bucket,
+                write: |s3, b, settle| {
+                    bx(async move {
+                        send(s3.delete_bucket().bucket(&b).send(), settle).await;
+                    })
+                },
+                visible: |s3, b| {
+                    bx(async move {
+                        s3.head_bucket()
+                            .bucket(&b)
+                            .send()
+                            .await
+                            .is_err_and(|e| e.into_service_error().is_not_found())
+                    })
+                },
+            },
+            Scenario {
+                rule: "PutObject",
+                setup: bucket,
+                write: |s3, b, settle| {
+                    bx(async move {
+                        send(
+                            s3.put_object()
+                                .bucket(&b)
+                                .key("k")
+                                .body(ByteStream::from_static(b"hello"))
+                                .send(),
+                            settle,
+                        )
+                        .await;
+                    })
+                },
+                visible: |s3, b| {
+                    bx(async move {
+                        s3.head_object()
+                            .bucket(&b)
+                            .key("k")
+                            .send()
+                            .await
+                            .is_ok_and(|h| h.content_length() == Some(5))
+                    })
+                },
+            },
+            Scenario {
+                rule: "DeleteObject",
+                setup: bucket_with_object,
+                write: |s3, b, settle| {
+                    bx(async move {
+                        send(s3.delete_object().bucket(&b).key("k").send(), settle).await;
+                    })
+                },
+                visible: |s3, b| {
+                    bx(async move {
+                        s3.head_object()
+                            .bucket(&b)
+                            .key("k")
+                            .send()
+                            .await
+                            .is_err_and(|e| e.into_service_error().is_not_found())
+                    })
+                },
+            },
+            Scenario {
+                rule: "PutBucketTagging",
+                setup: bucket,
+                write: |s3, b, settle| {
+                    bx(async move {
+                        send(s3.put_bucket_tagging().bucket(&b).tagging(tagging("env")).send(), settle).await;
+                    })
+                },
+                visible: |s3, b| {
+                    bx(async move { bucket_tags(&s3, &b).await == Some(vec!["env".to_string()]) })
+                },
+            },
+            Scenario {
+                rule: "DeleteBucketTagging",
+                setup: bucket_with_tags,
+                write: |s3, b, settle| {
+                    bx(async move {
+                        send(s3.delete_bucket_tagging().bucket(&b).send(), settle).await;
+                    })
+                },
+                visible: |s3, b| bx(async move { bucket_tags(&s3, &b).await.is_none_or(|t| t.is_empty()) }),
+            },
+            Scenario {
+                rule: "PutBucketPolicy",
+                setup: bucket,
+                write: |s3, b, settle| {
+                    bx(async move {
+                        send(s3.put_bucket_policy().bucket(&b).policy(policy(&b)).send(), settle).await;
+                    })
+                },
+                visible: |s3, b| {
+                    bx(async move {
+                        s3.get_bucket_policy()
+                            .bucket(&b)
+                            .send()
+                            .await
+                            .is_ok_and(|p| p.policy().is_some_and(|p| p.contains("Readers")))
+                    })
+                },
+            },
+        ],
+    )
+    .await;
 }

@@ -1,146 +1,188 @@
 //! Secrets Manager rules under lag.
 
 use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
 use aws_sdk_secretsmanager::types::Tag;
-use aws_settle::post::Settle;
 
-use crate::{LAG, Lagged, unique};
+use crate::scenario::{BoxFut, Scenario, bx, nothing, run, send};
+use crate::unique;
 
-async fn create(sm: &Client, name: &str) -> String {
-    let out = sm.create_secret().name(name).secret_string("initial").send().settled().await.unwrap();
-    out.arn().unwrap().to_string()
+fn tag(key: &str) -> Tag {
+    Tag::builder().key(key).value("v").build()
 }
 
-async fn current_version(sm: &Client, id: &str) -> String {
-    sm.get_secret_value().secret_id(id).send().await.unwrap().version_id().unwrap().to_string()
+async fn value(sm: &Client, id: &str) -> Option<String> {
+    sm.get_secret_value().secret_id(id).send().await.ok()?.secret_string.map(|s| s.to_string())
+}
+
+async fn describe(sm: &Client, id: &str) -> Option<DescribeSecretOutput> {
+    sm.describe_secret().secret_id(id).send().await.ok()
 }
 
 async fn tag_keys(sm: &Client, id: &str) -> Vec<String> {
-    let out = sm.describe_secret().secret_id(id).send().await.unwrap();
-    out.tags().iter().filter_map(|t| t.key().map(str::to_string)).collect()
+    describe(sm, id)
+        .await
+        .map(|d| d.tags().iter().filter_map(|t| t.key().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+fn create(sm: Client, name: String) -> BoxFut<()> {
+    bx(async move {
+        send(sm.create_secret().name(&name).secret_string("v1").tags(tag("team")).send(), true).await;
+    })
+}
+
+fn create_and_schedule_deletion(sm: Client, name: String) -> BoxFut<()> {
+    bx(async move {
+        create(sm.clone(), name.clone()).await;
+        send(sm.delete_secret().secret_id(&name).recovery_window_in_days(7).send(), true).await;
+    })
 }
 
 #[tokio::test]
-async fn create_secret_with_tags() {
-    let env = Lagged::new(LAG);
-    let (plain, sm) = env.clients(Client::new);
-    let naive = unique("naive-secret");
-    plain.create_secret().name(&naive).secret_string("x").send().await.unwrap();
-    let err = plain.get_secret_value().secret_id(&naive).send().await.unwrap_err().into_service_error();
-    assert!(err.is_resource_not_found_exception(), "naive read of a new secret: {err:?}");
-
-    let name = unique("settled-secret");
-    let out = sm
-        .create_secret()
-        .name(&name)
-        .secret_string("x")
-        .tags(Tag::builder().key("owner").value("me").build())
-        .send()
-        .settled()
-        .await
-        .unwrap();
-    assert_eq!(current_version(&plain, &name).await, out.version_id().unwrap());
-    assert_eq!(tag_keys(&plain, &name).await, ["owner"]);
-    env.assert_all_settled(2);
-}
-
-#[tokio::test]
-async fn put_secret_value_and_update_secret() {
-    let env = Lagged::new(LAG);
-    let (plain, sm) = env.clients(Client::new);
-    let arn = create(&sm, &unique("versions")).await;
-    let first = current_version(&plain, &arn).await;
-
-    let naive = plain.put_secret_value().secret_id(&arn).secret_string("v2").send().await.unwrap();
-    assert_eq!(current_version(&plain, &arn).await, first, "naive: the old version is still current");
-    assert_ne!(naive.version_id().unwrap(), first);
-
-    let put = sm.put_secret_value().secret_id(&arn).secret_string("v3").send().settled().await.unwrap();
-    assert_eq!(current_version(&plain, &arn).await, put.version_id().unwrap());
-
-    let update = sm
-        .update_secret()
-        .secret_id(&arn)
-        .secret_string("v4")
-        .description("fourth")
-        .send()
-        .settled()
-        .await
-        .unwrap();
-    assert_eq!(current_version(&plain, &arn).await, update.version_id().unwrap());
-    let described = plain.describe_secret().secret_id(&arn).send().await.unwrap();
-    assert_eq!(described.description(), Some("fourth"));
-    env.assert_all_settled(4);
-}
-
-#[tokio::test]
-async fn delete_with_recovery_window_restore_and_force_delete() {
-    let env = Lagged::new(LAG);
-    let (plain, sm) = env.clients(Client::new);
-    let arn = create(&sm, &unique("deletion")).await;
-
-    plain.delete_secret().secret_id(&arn).recovery_window_in_days(7).send().await.unwrap();
-    let described = plain.describe_secret().secret_id(&arn).send().await.unwrap();
-    assert!(described.deleted_date().is_none(), "naive: the deletion is not visible yet");
-    sm.restore_secret().secret_id(&arn).send().settled().await.unwrap();
-    assert!(plain.describe_secret().secret_id(&arn).send().await.unwrap().deleted_date().is_none());
-
-    sm.delete_secret().secret_id(&arn).recovery_window_in_days(7).send().settled().await.unwrap();
-    assert!(plain.describe_secret().secret_id(&arn).send().await.unwrap().deleted_date().is_some());
-
-    sm.delete_secret().secret_id(&arn).force_delete_without_recovery(true).send().settled().await.unwrap();
-    let err = plain.describe_secret().secret_id(&arn).send().await.unwrap_err().into_service_error();
-    assert!(err.is_resource_not_found_exception(), "{err:?}");
-    env.assert_all_settled(4);
-}
-
-#[tokio::test]
-async fn tag_untag_and_version_stage() {
-    let env = Lagged::new(LAG);
-    let (plain, sm) = env.clients(Client::new);
-    let arn = create(&sm, &unique("tags")).await;
-    plain
-        .tag_resource()
-        .secret_id(&arn)
-        .tags(Tag::builder().key("naive").value("1").build())
-        .send()
-        .await
-        .unwrap();
-    assert!(tag_keys(&plain, &arn).await.is_empty(), "naive: tags not visible yet");
-
-    sm.tag_resource()
-        .secret_id(&arn)
-        .tags(Tag::builder().key("team").value("a").build())
-        .send()
-        .settled()
-        .await
-        .unwrap();
-    let keys = tag_keys(&plain, &arn).await;
-    assert!(keys.contains(&"team".to_string()), "{keys:?}");
-    sm.untag_resource().secret_id(&arn).tag_keys("team").send().settled().await.unwrap();
-    assert!(!tag_keys(&plain, &arn).await.contains(&"team".to_string()));
-
-    // A pending version, then move a custom stage onto it.
-    let staged = sm
-        .put_secret_value()
-        .secret_id(&arn)
-        .secret_string("next")
-        .version_stages("AWSPENDING")
-        .send()
-        .settled()
-        .await
-        .unwrap();
-    let version = staged.version_id().unwrap();
-    sm.update_secret_version_stage()
-        .secret_id(&arn)
-        .version_stage("BLUE")
-        .move_to_version_id(version)
-        .send()
-        .settled()
-        .await
-        .unwrap();
-    let described = plain.describe_secret().secret_id(&arn).send().await.unwrap();
-    let stages = described.version_ids_to_stages().unwrap().get(version).unwrap();
-    assert!(stages.contains(&"BLUE".to_string()), "{stages:?}");
-    env.assert_all_settled(5);
+async fn every_secrets_manager_rule_turns_the_pitfall_into_a_settled_read() {
+    run(
+        Client::new,
+        || unique("settle-secret"),
+        vec![
+            Scenario {
+                rule: "CreateSecret (with tags)",
+                setup: nothing,
+                write: |sm, n, settle| {
+                    bx(async move {
+                        send(
+                            sm.create_secret().name(&n).secret_string("v1").tags(tag("team")).send(),
+                            settle,
+                        )
+                        .await;
+                    })
+                },
+                visible: |sm, n| {
+                    bx(async move {
+                        value(&sm, &n).await.as_deref() == Some("v1") && tag_keys(&sm, &n).await == ["team"]
+                    })
+                },
+            },
+            Scenario {
+                rule: "PutSecretValue",
+                setup: create,
+                write: |sm, n, settle| {
+                    bx(async move {
+                        send(sm.put_secret_value().secret_id(&n).secret_string("v2").send(), settle).await;
+                    })
+                },
+                visible: |sm, n| bx(async move { value(&sm, &n).await.as_deref() == Some("v2") }),
+            },
+            Scenario {
+                rule: "UpdateSecret (value and description)",
+                setup: create,
+                write: |sm, n, settle| {
+                    bx(async move {
+                        send(
+                            sm.update_secret().secret_id(&n).secret_string("v3").description("third").send(),
+                            settle,
+                        )
+                        .await;
+                    })
+                },
+                visible: |sm, n| {
+                    bx(async move {
+                        value(&sm, &n).await.as_deref() == Some("v3")
+                            && describe(&sm, &n).await.is_some_and(|d| d.description() == Some("third"))
+                    })
+                },
+            },
+            Scenario {
+                rule: "DeleteSecret (recovery window)",
+                setup: create,
+                write: |sm, n, settle| {
+                    bx(async move {
+                        send(sm.delete_secret().secret_id(&n).recovery_window_in_days(7).send(), settle)
+                            .await;
+                    })
+                },
+                visible: |sm, n| {
+                    bx(async move { describe(&sm, &n).await.is_some_and(|d| d.deleted_date().is_some()) })
+                },
+            },
+            Scenario {
+                rule: "DeleteSecret (force)",
+                setup: create,
+                write: |sm, n, settle| {
+                    bx(async move {
+                        send(
+                            sm.delete_secret().secret_id(&n).force_delete_without_recovery(true).send(),
+                            settle,
+                        )
+                        .await;
+                    })
+                },
+                visible: |sm, n| {
+                    bx(async move {
+                        let read = sm.describe_secret().secret_id(&n).send().await;
+                        read.is_err_and(|e| e.into_service_error().is_resource_not_found_exception())
+                    })
+                },
+            },
+            Scenario {
+                rule: "RestoreSecret",
+                setup: create_and_schedule_deletion,
+                write: |sm, n, settle| {
+                    bx(async move {
+                        send(sm.restore_secret().secret_id(&n).send(), settle).await;
+                    })
+                },
+                visible: |sm, n| {
+                    bx(async move { describe(&sm, &n).await.is_some_and(|d| d.deleted_date().is_none()) })
+                },
+            },
+            Scenario {
+                rule: "TagResource",
+                setup: create,
+                write: |sm, n, settle| {
+                    bx(async move {
+                        send(sm.tag_resource().secret_id(&n).tags(tag("owner")).send(), settle).await;
+                    })
+                },
+                visible: |sm, n| bx(async move { tag_keys(&sm, &n).await.contains(&"owner".to_string()) }),
+            },
+            Scenario {
+                rule: "UntagResource",
+                setup: create,
+                write: |sm, n, settle| {
+                    bx(async move {
+                        send(sm.untag_resource().secret_id(&n).tag_keys("team").send(), settle).await;
+                    })
+                },
+                visible: |sm, n| {
+                    bx(async move { describe(&sm, &n).await.is_some() && tag_keys(&sm, &n).await.is_empty() })
+                },
+            },
+            Scenario {
+                rule: "UpdateSecretVersionStage",
+                setup: create,
+                write: |sm, n, settle| {
+                    bx(async move {
+                        let current =
+                            sm.get_secret_value().secret_id(&n).send().await.unwrap().version_id.unwrap();
+                        let stage = sm
+                            .update_secret_version_stage()
+                            .secret_id(&n)
+                            .version_stage("BLUE")
+                            .move_to_version_id(current);
+                        send(stage.send(), settle).await;
+                    })
+                },
+                visible: |sm, n| {
+                    bx(async move {
+                        describe(&sm, &n).await.is_some_and(|d| {
+                            d.version_ids_to_stages()
+                                .is_some_and(|m| m.values().any(|s| s.contains(&"BLUE".to_string())))
+                        })
+                    })
+                },
+            },
+        ],
+    )
+    .await;
 }

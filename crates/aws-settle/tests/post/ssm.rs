@@ -2,9 +2,9 @@
 
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::types::{ParameterType, ResourceTypeForTagging, Tag};
-use aws_settle::post::Settle;
 
-use crate::{LAG, Lagged, unique};
+use crate::scenario::{Scenario, bx, nothing, run, send};
+use crate::unique;
 
 fn name() -> String {
     format!("/settle/post/{}", unique("p"))
@@ -14,9 +14,18 @@ fn tag(key: &str, value: &str) -> Tag {
     Tag::builder().key(key).value(value).build().unwrap()
 }
 
-async fn value(ssm: &Client, name: &str) -> Result<(i64, String), aws_sdk_ssm::Error> {
-    let p = ssm.get_parameter().name(name).send().await?.parameter.unwrap();
-    Ok((p.version, p.value.unwrap_or_default()))
+/// `(version, value)`, or `None` if the read fails.
+async fn read(ssm: &Client, name: &str) -> Option<(i64, String)> {
+    let p = ssm.get_parameter().name(name).send().await.ok()?.parameter?;
+    Some((p.version, p.value.unwrap_or_default()))
+}
+
+async fn not_found(ssm: &Client, name: &str) -> bool {
+    ssm.get_parameter()
+        .name(name)
+        .send()
+        .await
+        .is_err_and(|e| e.into_service_error().is_parameter_not_found())
 }
 
 async fn tag_keys(ssm: &Client, name: &str) -> Vec<String> {
@@ -30,114 +39,131 @@ async fn tag_keys(ssm: &Client, name: &str) -> Vec<String> {
     out.tag_list().iter().map(|t| t.key().to_string()).collect()
 }
 
-async fn create(ssm: &Client, name: &str, value: &str) {
-    ssm.put_parameter().name(name).value(value).r#type(ParameterType::String).send().settled().await.unwrap();
+fn create(ssm: Client, name: String) -> crate::scenario::BoxFut<()> {
+    bx(async move {
+        let put = ssm.put_parameter().name(&name).value("v1").r#type(ParameterType::String);
+        send(put.send(), true).await;
+    })
+}
+
+fn add_tag(
+    ssm: &Client,
+    name: &str,
+) -> aws_sdk_ssm::operation::add_tags_to_resource::builders::AddTagsToResourceFluentBuilder {
+    ssm.add_tags_to_resource()
+        .resource_type(ResourceTypeForTagging::Parameter)
+        .resource_id(name)
+        .tags(tag("env", "prod"))
 }
 
 #[tokio::test]
-async fn put_parameter_new_and_overwrite() {
-    let env = Lagged::new(LAG);
-    let (plain, ssm) = env.clients(Client::new);
-    // Naive: a new parameter is not found; an overwrite reads the old value.
-    let naive = name();
-    plain.put_parameter().name(&naive).value("one").r#type(ParameterType::String).send().await.unwrap();
-    let err = plain.get_parameter().name(&naive).send().await.unwrap_err().into_service_error();
-    assert!(err.is_parameter_not_found(), "naive read of a new parameter: {err:?}");
-
-    let settled = name();
-    ssm.put_parameter()
-        .name(&settled)
-        .value("one")
-        .r#type(ParameterType::String)
-        .tags(tag("team", "blue"))
-        .send()
-        .settled()
-        .await
-        .unwrap();
-    assert_eq!(value(&plain, &settled).await.unwrap(), (1, "one".to_string()));
-    assert_eq!(tag_keys(&plain, &settled).await, ["team"]);
-
-    // Overwrite: naive reads the old version, settled reads the new one.
-    plain.put_parameter().name(&settled).value("two").overwrite(true).send().await.unwrap();
-    assert_eq!(value(&plain, &settled).await.unwrap(), (1, "one".to_string()), "naive overwrite reads old");
-    ssm.put_parameter().name(&settled).value("three").overwrite(true).send().settled().await.unwrap();
-    assert_eq!(value(&plain, &settled).await.unwrap(), (3, "three".to_string()));
-    env.assert_all_settled(3);
-}
-
-#[tokio::test]
-async fn delete_parameter_and_delete_parameters() {
-    let env = Lagged::new(LAG);
-    let (plain, ssm) = env.clients(Client::new);
-    let (a, b, c) = (name(), name(), name());
-    for n in [&a, &b, &c] {
-        create(&ssm, n, "v").await;
-    }
-    plain.delete_parameter().name(&a).send().await.unwrap();
-    assert!(value(&plain, &a).await.is_ok(), "naive: a deleted parameter still reads");
-
-    ssm.delete_parameter().name(&b).send().settled().await.unwrap();
-    let err = plain.get_parameter().name(&b).send().await.unwrap_err().into_service_error();
-    assert!(err.is_parameter_not_found(), "{err:?}");
-
-    ssm.delete_parameters().names(&c).send().settled().await.unwrap();
-    let err = plain.get_parameter().name(&c).send().await.unwrap_err().into_service_error();
-    assert!(err.is_parameter_not_found(), "{err:?}");
-    env.assert_all_settled(5);
-}
-
-#[tokio::test]
-async fn add_and_remove_tags() {
-    let env = Lagged::new(LAG);
-    let (plain, ssm) = env.clients(Client::new);
-    let (naive, settled) = (name(), name());
-    create(&ssm, &naive, "v").await;
-    create(&ssm, &settled, "v").await;
-    let add = |client: &Client, n: &str| {
-        client
-            .add_tags_to_resource()
-            .resource_type(ResourceTypeForTagging::Parameter)
-            .resource_id(n)
-            .tags(tag("env", "prod"))
-            .send()
-    };
-    add(&plain, &naive).await.unwrap();
-    assert!(tag_keys(&plain, &naive).await.is_empty(), "naive: tags not visible yet");
-    add(&ssm, &settled).settled().await.unwrap();
-    assert_eq!(tag_keys(&plain, &settled).await, ["env"]);
-
-    let remove = |client: &Client, n: &str| {
-        client
-            .remove_tags_from_resource()
-            .resource_type(ResourceTypeForTagging::Parameter)
-            .resource_id(n)
-            .tag_keys("env")
-            .send()
-    };
-    remove(&ssm, &settled).settled().await.unwrap();
-    assert!(tag_keys(&plain, &settled).await.is_empty());
-    env.assert_all_settled(4);
-}
-
-#[tokio::test]
-async fn label_parameter_version() {
-    let env = Lagged::new(LAG);
-    let (plain, ssm) = env.clients(Client::new);
-    let n = name();
-    create(&ssm, &n, "v1").await;
-    plain.label_parameter_version().name(&n).parameter_version(1).labels("naive").send().await.unwrap();
-    let naive = plain.get_parameter().name(format!("{n}:naive")).send().await;
-    assert!(naive.is_err(), "naive: the label is not visible yet: {naive:?}");
-
-    ssm.label_parameter_version()
-        .name(&n)
-        .parameter_version(1)
-        .labels("stable")
-        .send()
-        .settled()
-        .await
-        .unwrap();
-    let (version, value) = value(&plain, &format!("{n}:stable")).await.unwrap();
-    assert_eq!((version, value.as_str()), (1, "v1"));
-    env.assert_all_settled(2);
+async fn every_ssm_rule_turns_the_pitfall_into_a_settled_read() {
+    run(
+        Client::new,
+        name,
+        vec![
+            Scenario {
+                rule: "PutParameter (new, with tags)",
+                setup: nothing,
+                write: |ssm, n, settle| {
+                    bx(async move {
+                        let put = ssm
+                            .put_parameter()
+                            .name(&n)
+                            .value("v1")
+                            .r#type(ParameterType::String)
+                            .tags(tag("team", "blue"));
+                        send(put.send(), settle).await;
+                    })
+                },
+                visible: |ssm, n| {
+                    bx(async move {
+                        read(&ssm, &n).await == Some((1, "v1".into())) && tag_keys(&ssm, &n).await == ["team"]
+                    })
+                },
+            },
+            Scenario {
+                rule: "PutParameter (overwrite)",
+                setup: create,
+                write: |ssm, n, settle| {
+                    bx(async move {
+                        send(ssm.put_parameter().name(&n).value("v2").overwrite(true).send(), settle).await;
+                    })
+                },
+                visible: |ssm, n| bx(async move { read(&ssm, &n).await == Some((2, "v2".into())) }),
+            },
+            Scenario {
+                rule: "DeleteParameter",
+                setup: create,
+                write: |ssm, n, settle| {
+                    bx(async move {
+                        send(ssm.delete_parameter().name(&n).send(), settle).await;
+                    })
+                },
+                visible: |ssm, n| bx(async move { not_found(&ssm, &n).await }),
+            },
+            Scenario {
+                rule: "DeleteParameters",
+                setup: create,
+                write: |ssm, n, settle| {
+                    bx(async move {
+                        let out = send(ssm.delete_parameters().names(&n).send(), settle).await;
+                        assert_eq!(out.deleted_parameters(), [n]);
+                    })
+                },
+                visible: |ssm, n| bx(async move { not_found(&ssm, &n).await }),
+            },
+            Scenario {
+                rule: "AddTagsToResource",
+                setup: create,
+                write: |ssm, n, settle| {
+                    bx(async move {
+                        send(add_tag(&ssm, &n).send(), settle).await;
+                    })
+                },
+                visible: |ssm, n| bx(async move { tag_keys(&ssm, &n).await == ["env"] }),
+            },
+            Scenario {
+                rule: "RemoveTagsFromResource",
+                setup: |ssm, n| {
+                    bx(async move {
+                        create(ssm.clone(), n.clone()).await;
+                        send(add_tag(&ssm, &n).send(), true).await;
+                    })
+                },
+                write: |ssm, n, settle| {
+                    bx(async move {
+                        let remove = ssm
+                            .remove_tags_from_resource()
+                            .resource_type(ResourceTypeForTagging::Parameter)
+                            .resource_id(&n)
+                            .tag_keys("env");
+                        send(remove.send(), settle).await;
+                    })
+                },
+                visible: |ssm, n| bx(async move { tag_keys(&ssm, &n).await.is_empty() }),
+            },
+            Scenario {
+                rule: "LabelParameterVersion",
+                setup: create,
+                write: |ssm, n, settle| {
+                    bx(async move {
+                        send(
+                            ssm.label_parameter_version()
+                                .name(&n)
+                                .parameter_version(1)
+                                .labels("stable")
+                                .send(),
+                            settle,
+                        )
+                        .await;
+                    })
+                },
+                visible: |ssm, n| {
+                    bx(async move { read(&ssm, &format!("{n}:stable")).await == Some((1, "v1".into())) })
+                },
+            },
+        ],
+    )
+    .await;
 }
