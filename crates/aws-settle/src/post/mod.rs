@@ -38,7 +38,6 @@
 //!   them: the collector is task-local) are kept in the enforcer until
 //!   [`Enforcer::settle_pending`].
 
-// Without a service feature the machinery has no rule to serve.
 #[cfg_attr(
     not(any(
         feature = "ssm",
