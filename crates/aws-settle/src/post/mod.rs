@@ -38,39 +38,9 @@
 //!   them: the collector is task-local) are kept in the enforcer until
 //!   [`Enforcer::settle_pending`].
 
-#[cfg_attr(
-    not(any(
-        feature = "ssm",
-        feature = "secretsmanager",
-        feature = "s3",
-        feature = "iam",
-        feature = "dynamodb"
-    )),
-    allow(dead_code)
-)]
 mod check;
 mod enforcer;
-#[cfg_attr(
-    not(any(
-        feature = "ssm",
-        feature = "secretsmanager",
-        feature = "s3",
-        feature = "iam",
-        feature = "dynamodb"
-    )),
-    allow(dead_code)
-)]
 mod recorder;
-#[cfg_attr(
-    not(any(
-        feature = "ssm",
-        feature = "secretsmanager",
-        feature = "s3",
-        feature = "iam",
-        feature = "dynamodb"
-    )),
-    allow(dead_code)
-)]
 mod rule;
 pub mod services;
 
