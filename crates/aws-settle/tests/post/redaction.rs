@@ -1,0 +1,65 @@
+//! Secret values never reach a settle error or a tracing event.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_settle::post::{Enforcer, Settle, attach};
+
+use crate::{Lagged, unique};
+
+/// A tracing writer into a shared buffer.
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_secret_that_does_not_settle_is_reported_without_its_values() {
+    let logs = Buffer::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let env = Lagged::new("30s");
+    let sm = aws_sdk_secretsmanager::Client::new(&env.config);
+    let name = unique("redaction");
+    // Create straight at moto, so the secret reads back at once, with its first value.
+    let direct = aws_sdk_secretsmanager::Client::new(&crate::moto_config());
+    direct.create_secret().name(&name).secret_string("first-TOPSECRET-1111").send().await.unwrap();
+
+    // Through the lagging proxy, a new value is not current for 30 s: GetSecretValue keeps
+    // answering the first value, which the error then reports as "last seen".
+    let enforcer = Enforcer::with_timeout(Duration::from_millis(800));
+    let sm = attach(sm, &enforcer);
+    let err = sm
+        .put_secret_value()
+        .secret_id(&name)
+        .secret_string("second-TOPSECRET-2222")
+        .send()
+        .settled()
+        .await
+        .unwrap_err();
+    let message = format!("{err} {err:?}");
+    assert!(message.contains("PutSecretValue") && message.contains("last seen"), "{message}");
+    assert!(message.contains("GetSecretValueOutput"), "the last output is reported: {message}");
+    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(logged.contains("waiter attempt"), "attempts were traced: {logged}");
+    for secret in ["TOPSECRET", "first-", "second-"] {
+        assert!(!message.contains(secret), "the error leaks {secret}: {message}");
+        assert!(!logged.contains(secret), "a tracing event leaks {secret}");
+    }
+}
