@@ -29,7 +29,8 @@ pub struct RecordLine {
     pub status: u16,
     /// Error code answered, if any.
     pub error_code: Option<String>,
-    /// Fault injected: `throttle`, `error`, `lag`, `status`, `conflict`, `blocked`, `too-large`.
+    /// Fault injected: `throttle`, `error`, `lag`, `status`, `conflict`, `blocked`,
+    /// `too-large` (body over `max_body_bytes`), `unreadable` (truncated body).
     pub fault: Option<&'static str>,
     /// Time spent waiting for upstream (forward only), ms.
     pub upstream_ms: f64,

@@ -409,9 +409,14 @@ impl Shared {
         }
         builder = builder.header(http::header::CONTENT_LENGTH, body.len());
         let request = builder.body(Full::new(body)).map_err(|e| e.to_string())?;
-        let response = self.client.request(request).await.map_err(|e| format!("upstream {uri}: {e}"))?;
+        let response =
+            self.client.request(request).await.map_err(|e| format!("upstream {uri}: {}", error_chain(&e)))?;
         let (parts, body) = response.into_parts();
-        let body = Limited::new(body, MAX_RESPONSE).collect().await.map_err(|e| e.to_string())?.to_bytes();
+        let body = Limited::new(body, MAX_RESPONSE)
+            .collect()
+            .await
+            .map_err(|e| format!("upstream {uri}: reading the response: {}", error_chain(e.as_ref())))?
+            .to_bytes();
         let mut headers = parts.headers;
         strip_hop_by_hop(&mut headers);
         Ok(StoredResponse { status: parts.status, headers, body })
@@ -474,6 +479,18 @@ impl Shared {
         }
         pages
     }
+}
+
+/// An error and its sources, `outer: inner: ...` (hyper's own messages name only the kind).
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
 }
 
 fn is_hop_by_hop(name: &str) -> bool {
@@ -566,49 +583,82 @@ impl Outcome {
     }
 }
 
+/// Why a request body could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyError {
+    /// Declared or streamed beyond `max_body_bytes`.
+    TooLarge,
+    /// The client hung up or sent a malformed body.
+    Unreadable,
+}
+
+impl BodyError {
+    fn response(self, max: usize) -> StoredResponse {
+        match self {
+            BodyError::TooLarge => StoredResponse::plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("request body exceeds the proxy's limit of {max} bytes (config max_body_bytes)"),
+            ),
+            BodyError::Unreadable => {
+                StoredResponse::plain(StatusCode::BAD_REQUEST, "could not read the request body (truncated?)")
+            }
+        }
+    }
+}
+
+/// Reads a whole request body of at most `max` bytes.
+async fn read_body(headers: &HeaderMap, body: Incoming, max: usize) -> Result<Bytes, BodyError> {
+    let declared = protocol::header_str(headers, "content-length").and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    match Limited::new(body, max).collect().await {
+        Ok(b) => Ok(b.to_bytes()),
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(BodyError::TooLarge),
+        Err(_) => Err(BodyError::Unreadable),
+    }
+}
+
 async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let started = Instant::now();
     let arrived_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
     let (parts, body) = req.into_parts();
     let method = parts.method.clone();
     let max = shared.lock().config.max_body_bytes;
+    let body = read_body(&parts.headers, body, max).await;
 
     if parts.uri.path().starts_with("/__settle/") {
-        let body = Limited::new(body, max).collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-        let resp = crate::control::handle(shared, &method, parts.uri.path(), parts.uri.query(), &body);
+        let resp = match body {
+            Ok(body) => crate::control::handle(shared, &method, parts.uri.path(), parts.uri.query(), &body),
+            Err(e) => e.response(max),
+        };
         return to_response(resp, &method);
     }
 
-    let declared = protocol::header_str(&parts.headers, "content-length").and_then(|v| v.parse::<u64>().ok());
-    let body = if declared.is_some_and(|n| n > max as u64) {
-        Err(true)
-    } else {
-        match Limited::new(body, max).collect().await {
-            Ok(b) => Ok(b.to_bytes()),
-            Err(e) => Err(e.downcast_ref::<http_body_util::LengthLimitError>().is_some()),
+    let (parsed, outcome) = match body {
+        Ok(body) => {
+            let mut parsed = protocol::parse(&parts.method, &parts.uri, &parts.headers, &body);
+            parsed.info.resource = rules::resource_of(&parsed);
+            let outcome = process(shared, &parts, &parsed, body).await;
+            (parsed, outcome)
         }
-    };
-    let body = match body {
-        Ok(body) => body,
-        Err(too_large) => {
+        Err(e) => {
             let mut state = shared.lock();
             state.counters.requests += 1;
-            let resp = if too_large {
-                state.counters.too_large += 1;
-                StoredResponse::plain(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    &format!("request body exceeds the proxy's limit of {max} bytes (config max_body_bytes)"),
-                )
-            } else {
-                StoredResponse::plain(StatusCode::BAD_REQUEST, "could not read the request body (truncated?)")
+            let fault = match e {
+                BodyError::TooLarge => {
+                    state.counters.too_large += 1;
+                    "too-large"
+                }
+                BodyError::Unreadable => "unreadable",
             };
-            return to_response(resp, &method);
+            drop(state);
+            // Recorded like any other request, from what the headers tell.
+            let mut parsed = protocol::parse(&parts.method, &parts.uri, &parts.headers, &[]);
+            parsed.info.resource = rules::resource_of(&parsed);
+            (parsed, Outcome::local(e.response(max), fault))
         }
     };
-
-    let mut parsed = protocol::parse(&parts.method, &parts.uri, &parts.headers, &body);
-    parsed.info.resource = rules::resource_of(&parsed);
-    let outcome = process(shared, &parts, &parsed, body.clone()).await;
 
     let record_params = shared.lock().config.record_params;
     let error_code =

@@ -165,3 +165,66 @@ fn a_taken_port_is_a_clear_error() {
     let err = settle_proxy::Proxy::builder().upstream("https://example.com").start_background().unwrap_err();
     assert!(err.to_string().contains("invalid upstream"), "{err}");
 }
+
+#[test]
+fn an_oversized_control_body_is_refused_not_read_as_an_empty_config() {
+    let mut config = Config::with_lag("500ms".parse().unwrap());
+    config.max_body_bytes = 64;
+    let proxy = settle_testbed::proxy_in_front_of_moto(config.clone());
+    let body = format!("lag = \"2s\"\n# {}\n", "x".repeat(100));
+    let request = format!(
+        "PUT /__settle/config HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let answer = raw_with(&proxy.endpoint(), request.as_bytes(), false);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert_eq!(proxy.config(), config, "the configuration in force is unchanged");
+}
+
+#[test]
+fn an_unreachable_upstream_is_a_502_that_says_why() {
+    // Bind then drop: a loopback port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let proxy = settle_proxy::Proxy::builder()
+        .upstream(format!("http://127.0.0.1:{port}"))
+        .start_background()
+        .unwrap();
+    let answer = raw(&proxy.endpoint(), b"GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert!(answer.starts_with("HTTP/1.1 502"), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("refused"), "{answer}");
+    assert_eq!(proxy.counters().upstream_failures, 1);
+    proxy.shutdown();
+}
+
+#[test]
+fn oversized_requests_are_recorded_too() {
+    let path = std::env::temp_dir().join(format!("settle-proxy-too-large-{}.jsonl", std::process::id()));
+    let config = Config { max_body_bytes: 16, ..Config::default() };
+    let proxy = settle_proxy::Proxy::builder()
+        .upstream(settle_testbed::shared_moto().endpoint())
+        .config(config)
+        .record(&path)
+        .start_background()
+        .unwrap();
+    let answer = raw_with(
+        &proxy.endpoint(),
+        b"POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Amz-Target: AmazonSSM.PutParameter\r\n\
+          Content-Length: 5000\r\n\r\n",
+        false,
+    );
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    let mut text = String::new();
+    for _ in 0..500 {
+        text = std::fs::read_to_string(&path).unwrap_or_default();
+        if !text.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let line: serde_json::Value = serde_json::from_str(text.lines().next().unwrap_or("")).unwrap();
+    assert_eq!(line["status"], 413, "{text}");
+    assert_eq!(line["fault"], "too-large", "{text}");
+    assert_eq!(line["operation"], "PutParameter", "{text}");
+    proxy.shutdown();
+    let _ = std::fs::remove_file(&path);
+}
