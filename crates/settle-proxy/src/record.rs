@@ -105,6 +105,17 @@ const SECRET_FIELDS: &[&str] = &[
     "x-amz-security-token",
     "clientsecret",
     "token",
+    // STS federation and MFA: the bearer credentials of AssumeRoleWith{WebIdentity,SAML}.
+    "webidentitytoken",
+    "samlassertion",
+    "tokencode",
+    "authenticationcode1",
+    "authenticationcode2",
+    // Query-string (presigned) signing: SigV4 and SigV2.
+    "x-amz-signature",
+    "x-amz-credential",
+    "signature",
+    "awsaccesskeyid",
 ];
 
 fn is_secret(name: &str) -> bool {
@@ -188,6 +199,25 @@ mod tests {
         ]);
         assert_eq!(p["Password"], "<redacted>");
         assert_eq!(p["Tags.member.1.Value"], "visible");
+    }
+
+    #[test]
+    fn redacts_federation_tokens_and_presigned_query_credentials() {
+        let p = redact_params(&[
+            ("Action".into(), "AssumeRoleWithWebIdentity".into()),
+            ("WebIdentityToken".into(), "eyJhbGciOi.jwt".into()),
+            ("SAMLAssertion".into(), "PHNhbWw+".into()),
+            ("TokenCode".into(), "123456".into()),
+            ("X-Amz-Credential".into(), "AKIDEXAMPLE/20250101/us-east-1/iam/aws4_request".into()),
+            ("X-Amz-Signature".into(), "deadbeef".into()),
+            ("AWSAccessKeyId".into(), "AKIDV2".into()),
+            ("Signature".into(), "c2lnbmVk".into()),
+        ]);
+        let text = p.to_string();
+        for secret in ["eyJhbGciOi", "PHNhbWw", "123456", "AKIDEXAMPLE", "deadbeef", "AKIDV2", "c2lnbmVk"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert_eq!(p["Action"], "AssumeRoleWithWebIdentity");
     }
 
     #[test]
