@@ -326,12 +326,80 @@ impl State {
         self.buckets.entry(key).or_insert_with(|| TokenBucket::new(spec)).try_take(now)
     }
 
-    fn extend_write(&mut self, id: u64, visible_at_ms: f64) {
-        let Some(front) = self.writes.front().map(|w| w.id) else { return };
-        if let Some(w) = id.checked_sub(front).and_then(|i| self.writes.get_mut(i as usize))
-            && w.visible_at_ms < visible_at_ms
-        {
-            w.visible_at_ms = visible_at_ms;
+    /// Opens the lag window of a successful write answered at `now`: stores the snapshots it
+    /// took, extends windows already open on its keys (an earlier write still lagging), and
+    /// records when it becomes visible. A snapshot of the same read that is still live was
+    /// taken before an earlier, concurrent write: it is kept, as the older state. Returns
+    /// when the window closes.
+    fn lag_write(
+        &mut self,
+        now: Instant,
+        lag: Duration,
+        info: &protocol::RequestInfo,
+        keys: &[Key],
+        taken: Vec<(Key, String, StoredResponse)>,
+    ) -> Instant {
+        self.expire(now);
+        let expires = now + lag;
+        let id = self.next_write;
+        self.next_write += 1;
+        self.counters.writes_lagged += 1;
+        for (key, read_id, response) in taken {
+            self.snapshots.entry((key.id(), read_id)).or_insert(Snapshot {
+                response,
+                expires,
+                writes: vec![id],
+            });
+        }
+        let ids: Vec<String> = keys.iter().map(Key::id).collect();
+        let mut extended: Vec<(u64, String)> = Vec::new();
+        for ((key_id, _), snapshot) in self.snapshots.iter_mut() {
+            if ids.contains(key_id) && !snapshot.writes.contains(&id) {
+                if snapshot.expires < expires {
+                    snapshot.expires = expires;
+                    extended.extend(snapshot.writes.iter().map(|w| (*w, key_id.clone())));
+                }
+                snapshot.writes.push(id);
+            }
+        }
+        let expires_ms = self.unix_ms(expires);
+        for (w, key_id) in extended {
+            self.extend_write(w, &key_id, expires_ms);
+        }
+        let written_at_ms = self.unix_ms(now);
+        for key_id in ids {
+            // Visible once every snapshot of the key has expired.
+            let visible_at = self
+                .snapshots
+                .iter()
+                .filter(|((k, _), _)| *k == key_id)
+                .map(|(_, s)| s.expires)
+                .fold(expires, Instant::max);
+            if self.writes.len() >= MAX_WRITES {
+                self.writes.pop_front();
+            }
+            self.writes.push_back(WriteVisibility {
+                id,
+                service: info.service.clone(),
+                operation: info.operation.clone(),
+                resource: key_id,
+                lag_ms: lag.as_secs_f64() * 1000.0,
+                written_at_ms,
+                visible_at_ms: self.unix_ms(visible_at),
+                visible: false,
+            });
+        }
+        expires
+    }
+
+    /// Moves the visibility of write `id` on `resource` to `visible_at_ms`, if later.
+    fn extend_write(&mut self, id: u64, resource: &str, visible_at_ms: f64) {
+        // Records are in write order; a write on several keys has one record per key.
+        let start = self.writes.partition_point(|w| w.id < id);
+        for w in self.writes.range_mut(start..).take_while(|w| w.id == id) {
+            if w.resource == resource && w.visible_at_ms < visible_at_ms {
+                w.visible_at_ms = visible_at_ms;
+            }
         }
     }
 }
@@ -914,33 +982,7 @@ async fn process(
     }
     let mut state = shared.lock();
     let now = Instant::now();
-    state.expire(now);
-    let expires = now + lag;
-    let id = state.next_write;
-    state.next_write += 1;
-    state.counters.writes_lagged += 1;
-    let mut visible_at = expires;
-    for (key, read_id, response) in taken {
-        state.snapshots.insert((key.id(), read_id), Snapshot { response, expires, writes: vec![id] });
-    }
-    // Extend windows already open on these keys (an earlier write still lagging).
-    let ids: Vec<String> = keys.iter().map(Key::id).collect();
-    let mut extended: Vec<(u64, Instant)> = Vec::new();
-    for ((key_id, _), snapshot) in state.snapshots.iter_mut() {
-        if ids.contains(key_id) && !snapshot.writes.contains(&id) {
-            if snapshot.expires < expires {
-                snapshot.expires = expires;
-                extended.extend(snapshot.writes.iter().map(|w| (*w, expires)));
-            } else {
-                visible_at = visible_at.max(snapshot.expires);
-            }
-            snapshot.writes.push(id);
-        }
-    }
-    for (w, at) in extended {
-        let ms = state.unix_ms(at);
-        state.extend_write(w, ms);
-    }
+    let expires = state.lag_write(now, lag, info, &keys, taken);
     if let Some(status) = write.status {
         for key in &keys {
             state.status.insert(
@@ -951,23 +993,6 @@ async fn process(
     }
     for lagging in tag_olds {
         state.tag_view.push(TagWindow { lagging, expires });
-    }
-    let (written_at_ms, visible_at_ms) = (state.unix_ms(now), state.unix_ms(visible_at));
-    for key in &keys {
-        if state.writes.len() >= MAX_WRITES {
-            state.writes.pop_front();
-        }
-        let record = WriteVisibility {
-            id,
-            service: info.service.clone(),
-            operation: info.operation.clone(),
-            resource: key.id(),
-            lag_ms: lag.as_secs_f64() * 1000.0,
-            written_at_ms,
-            visible_at_ms,
-            visible: false,
-        };
-        state.writes.push_back(record);
     }
     outcome
 }
@@ -1043,6 +1068,59 @@ pub(crate) fn crc32(data: &[u8]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn key(name: &str) -> Key {
+        Key { class: "ssm-parameter", name: name.into(), reference: vec![name.into()] }
+    }
+
+    fn write(state: &mut State, at: Instant, operation: &str, names: &[&str], body: &str) {
+        let info = protocol::RequestInfo {
+            service: "ssm".into(),
+            operation: operation.into(),
+            resource: None,
+            protocol: Protocol::AwsJson,
+        };
+        let keys: Vec<Key> = names.iter().map(|n| key(n)).collect();
+        let taken = keys
+            .iter()
+            .map(|k| (k.clone(), "GetParameter".to_string(), StoredResponse::plain(StatusCode::OK, body)))
+            .collect();
+        state.lag_write(at, Duration::from_secs(1), &info, &keys, taken);
+    }
+
+    fn visible_at(state: &State, id: u64, resource: &str) -> f64 {
+        let record = state.writes.iter().find(|w| w.id == id && w.resource == resource);
+        record.map(|w| w.visible_at_ms).unwrap_or(f64::NAN)
+    }
+
+    #[test]
+    fn an_overlapping_write_extends_the_right_record_after_a_multi_key_write() {
+        let mut state = State::new(Config::default());
+        let t0 = Instant::now();
+        write(&mut state, t0, "DeleteParameters", &["a", "b"], "ab-before");
+        write(&mut state, t0, "PutParameter", &["c"], "c-before");
+        let later = t0 + Duration::from_millis(500);
+        write(&mut state, later, "PutParameter", &["c"], "c-after-the-first-put");
+        let (one_s, one_and_half) =
+            (state.unix_ms(t0 + Duration::from_secs(1)), state.unix_ms(later + Duration::from_secs(1)));
+        assert_eq!(visible_at(&state, 0, "ssm-parameter:a"), one_s);
+        assert_eq!(visible_at(&state, 0, "ssm-parameter:b"), one_s, "not the record of another write");
+        assert_eq!(visible_at(&state, 1, "ssm-parameter:c"), one_and_half, "extended by the overlapping put");
+        assert_eq!(visible_at(&state, 2, "ssm-parameter:c"), one_and_half);
+    }
+
+    #[test]
+    fn a_concurrent_write_keeps_the_older_snapshot() {
+        let mut state = State::new(Config::default());
+        let t0 = Instant::now();
+        write(&mut state, t0, "PutParameter", &["c"], "v0");
+        // A second write whose snapshot read ran after the first write reached upstream.
+        write(&mut state, t0 + Duration::from_millis(10), "PutParameter", &["c"], "v1");
+        let snapshot = &state.snapshots[&("ssm-parameter:c".to_string(), "GetParameter".to_string())];
+        assert_eq!(snapshot.response.body, "settle-proxy: v0\n", "reads keep showing the pre-write state");
+        assert_eq!(snapshot.writes, vec![0, 1]);
+        assert_eq!(snapshot.expires, t0 + Duration::from_millis(1010));
+    }
 
     #[test]
     fn crc32_matches_the_reference() {
