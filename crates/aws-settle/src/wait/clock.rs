@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 /// A boxed, `Send` sleep future.
@@ -18,6 +19,12 @@ pub trait Clock: fmt::Debug + Send + Sync + 'static {
     fn now(&self) -> Duration;
     /// A future that completes after `duration`.
     fn sleep(&self, duration: Duration) -> Sleep;
+    /// A future that completes once [`now`](Self::now) reaches `deadline`: the waiter races each
+    /// call against it, so a call that hangs ends the wait at its max wait time. Unlike
+    /// [`sleep`](Self::sleep) it is no pause of the waiter's own (a virtual clock does not record it).
+    fn deadline(&self, deadline: Duration) -> Sleep {
+        self.sleep(deadline.saturating_sub(self.now()))
+    }
 }
 
 /// The real clock: `tokio::time` (so it also follows tokio's paused test time).
@@ -41,7 +48,8 @@ impl Clock for TokioClock {
 
 /// A virtual clock for tests: sleeping advances the time at once and is recorded.
 ///
-/// Clones share the same time and record.
+/// Clones share the same time and record. A [`deadline`](Clock::deadline) completes when a sleep
+/// or [`advance`](Self::advance) (e.g. by a call that models its own duration) reaches it.
 ///
 /// ```
 /// use aws_settle::wait::{Clock, VirtualClock};
@@ -62,6 +70,15 @@ pub struct VirtualClock {
 struct VirtualState {
     now: Duration,
     sleeps: Vec<Duration>,
+    deadlines: Vec<Waker>,
+}
+
+impl VirtualState {
+    /// Moves the time forward and wakes the pending deadlines, which check it again.
+    fn advance(&mut self, duration: Duration) {
+        self.now += duration;
+        self.deadlines.drain(..).for_each(Waker::wake);
+    }
 }
 
 impl VirtualClock {
@@ -72,7 +89,7 @@ impl VirtualClock {
 
     /// Moves the time forward without recording a sleep (e.g. to model a slow request).
     pub fn advance(&self, duration: Duration) {
-        self.inner.lock().expect("virtual clock").now += duration;
+        self.inner.lock().expect("virtual clock").advance(duration);
     }
 
     /// Every sleep so far, in order.
@@ -88,8 +105,20 @@ impl Clock for VirtualClock {
 
     fn sleep(&self, duration: Duration) -> Sleep {
         let mut state = self.inner.lock().expect("virtual clock");
-        state.now += duration;
+        state.advance(duration);
         state.sleeps.push(duration);
         Box::pin(std::future::ready(()))
+    }
+
+    fn deadline(&self, deadline: Duration) -> Sleep {
+        let inner = self.inner.clone();
+        Box::pin(std::future::poll_fn(move |cx: &mut Context<'_>| {
+            let mut state = inner.lock().expect("virtual clock");
+            if state.now >= deadline {
+                return Poll::Ready(());
+            }
+            state.deadlines.push(cx.waker().clone());
+            Poll::Pending
+        }))
     }
 }

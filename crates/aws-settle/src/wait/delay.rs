@@ -14,8 +14,8 @@ use rand::Rng;
 ///   `min_delay` before the max wait time, it is trimmed to `remaining - min_delay` (so the last
 ///   attempt happens just before the deadline); when no more than `min_delay` remains, the waiter stops.
 /// * [`Delays::fixed`]: botocore's `delay` × `maxAttempts`: a constant sleep between at most
-///   `max_attempts` attempts (the max wait defaults to `delay × max_attempts` + 300 s; no sleep goes
-///   past it).
+///   `max_attempts` attempts (the max wait defaults to `delay × max_attempts` + 300 s; a sleep that
+///   would reach it ends the wait instead, as the next call would have no time left).
 ///
 /// ```
 /// use aws_settle::wait::Delays;
@@ -67,7 +67,7 @@ impl Delays {
         }
     }
 
-    /// Sets the max wait time: no sleep ever ends past it.
+    /// Sets the max wait time: no sleep ends past it, and a call still running at it is cut off.
     pub fn max_wait(mut self, max_wait: Duration) -> Self {
         self.max_wait = max_wait;
         self
@@ -97,12 +97,8 @@ impl Delays {
         }
         let remaining = self.max_wait.checked_sub(elapsed)?;
         match self.kind {
-            Kind::Fixed { delay } => {
-                if remaining.is_zero() {
-                    return None;
-                }
-                Some(delay.min(remaining))
-            }
+            // A sleep up to the deadline would leave the next call no time at all.
+            Kind::Fixed { delay } => (delay < remaining).then_some(delay),
             Kind::Smithy { min, max } => {
                 if remaining <= min {
                     return None;

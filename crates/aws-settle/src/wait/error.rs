@@ -7,7 +7,8 @@ use std::time::Duration;
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum WaitError {
-    /// The max wait time (or max attempts) was reached while acceptors said retry.
+    /// The max wait time (or max attempts) was reached while acceptors said retry, or the max
+    /// wait time was reached during a call (then `last` also says so).
     #[error("waiter {waiter} timed out after {attempts} attempt(s) in {elapsed:?}; last seen: {}", last.as_deref().unwrap_or("nothing"))]
     Timeout {
         /// The waiter's name.

@@ -2,12 +2,14 @@
 
 use std::fmt;
 use std::future::Future;
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use futures_util::future::{Either, select};
 use rand::SeedableRng;
 use serde_json::Value;
 
@@ -115,8 +117,9 @@ type ReportFn = Arc<dyn Fn(&AttemptReport) + Send + Sync>;
 /// Acceptors are tried in order and the first that matches decides: success ends the wait with
 /// [`Settled`], failure with [`WaitError::FailureState`]. When none matches, an output means retry
 /// and an error fails at once ([`WaitError::UnexpectedError`]). Between attempts the waiter sleeps
-/// as its [`Delays`] say; when they say stop, it ends with [`WaitError::Timeout`]. Dropping the
-/// future returned by [`wait`](Self::wait) stops polling.
+/// as its [`Delays`] say; when they say stop, it ends with [`WaitError::Timeout`]. A call still
+/// running at the max wait time is dropped and the wait times out then. Dropping the future
+/// returned by [`wait`](Self::wait) stops polling.
 ///
 /// ```
 /// use aws_settle::wait::{Delays, ErrorResponse, VirtualClock, Waiter};
@@ -333,13 +336,22 @@ impl<O> Waiter<O> {
         };
         let needs_json = self.needs_json();
         let start = self.clock.now();
+        let deadline = start.saturating_add(self.delays.max_wait_time());
         let mut attempt: u32 = 0;
+        let mut previous: Option<Result<O, E>> = None;
         loop {
             attempt += 1;
             if let Some(capture) = &self.capture {
                 capture.clear();
             }
-            let result = operation().await;
+            // The call itself is bounded by the max wait: one that hangs ends the wait there.
+            let result = match select(pin!(operation()), self.clock.deadline(deadline)).await {
+                Either::Left((result, _)) => result,
+                Either::Right(_) => {
+                    let elapsed = self.clock.now().saturating_sub(start);
+                    return Err(self.cut_off(attempt, elapsed, previous.as_ref()));
+                }
+            };
             let elapsed = self.clock.now().saturating_sub(start);
 
             let captured_json = match (&result, needs_json) {
@@ -466,6 +478,39 @@ impl<O> Waiter<O> {
                 });
             };
             self.clock.sleep(delay).await;
+            previous = Some(result);
         }
+    }
+
+    /// The timeout of a wait whose call `attempt` got no response before the max wait time.
+    fn cut_off<E: fmt::Debug>(
+        &self,
+        attempt: u32,
+        elapsed: Duration,
+        previous: Option<&Result<O, E>>,
+    ) -> WaitError
+    where
+        O: fmt::Debug,
+    {
+        let reason = format!("attempt {attempt} got no response within the max wait time");
+        tracing::debug!(waiter = %self.name, attempt, elapsed_ms = elapsed.as_millis() as u64, "waiter attempt: {reason}");
+        if let Some(callback) = &self.on_attempt {
+            callback(&AttemptReport {
+                waiter: self.name.clone(),
+                attempt,
+                elapsed,
+                acceptor: None,
+                state: State::Retry,
+                reason: reason.clone(),
+                observed: "no response".to_string(),
+                next_delay: None,
+            });
+        }
+        let last = match previous {
+            Some(Ok(output)) => format!("{output:?}, then {reason}"),
+            Some(Err(error)) => format!("{error:?}, then {reason}"),
+            None => reason,
+        };
+        WaitError::Timeout { waiter: self.name.clone(), attempts: attempt, elapsed, last: Some(last) }
     }
 }

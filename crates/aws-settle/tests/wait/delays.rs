@@ -74,9 +74,12 @@ fn fixed_delays_are_botocore_delay_times_max_attempts() {
     let sleeps = fixed.schedule(0);
     assert_eq!(sleeps.len(), 24);
     assert!(sleeps.iter().all(|d| *d == Duration::from_secs(20)));
-    // A max wait shorter than delay × attempts trims the last sleep.
+    // A max wait shorter than delay × attempts ends the wait rather than sleep up to it: a call
+    // made at the max wait would have no time left (calls are cut off there).
     let capped = Delays::fixed(Duration::from_secs(20), 25).max_wait(Duration::from_secs(50));
-    assert_eq!(capped.schedule(0), [20, 20, 10].map(Duration::from_secs).to_vec());
+    assert_eq!(capped.schedule(0), [20, 20].map(Duration::from_secs).to_vec());
+    let exact = Delays::fixed(Duration::from_secs(20), 25).max_wait(Duration::from_secs(40));
+    assert_eq!(exact.schedule(0), [20].map(Duration::from_secs).to_vec());
 }
 
 #[tokio::test]

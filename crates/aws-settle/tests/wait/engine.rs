@@ -215,3 +215,61 @@ async fn every_attempt_emits_a_tracing_debug_event() {
     assert!(lines[1].contains("state=success") && lines[1].contains("acceptor=Some(0)"), "{logs}");
     assert!(lines[1].contains("waiter=Traced"), "{logs}");
 }
+
+#[tokio::test]
+async fn a_call_that_hangs_is_cut_off_at_the_max_wait_in_virtual_time() {
+    let clock = VirtualClock::new();
+    let reports: Arc<Mutex<Vec<AttemptReport>>> = Arc::default();
+    let sink = reports.clone();
+    let mut calls = 0;
+    let waiter = Waiter::new(
+        Delays::smithy(Duration::from_secs(2), Duration::from_secs(8)).max_wait(Duration::from_secs(30)),
+    )
+    .named("Hangs")
+    .retry_on_error_code("NotYet")
+    .clock(clock.clone())
+    .seed(1)
+    .on_attempt(move |r| sink.lock().unwrap().push(r.clone()));
+    let wait = waiter.wait(|| {
+        calls += 1;
+        let (clock, first) = (clock.clone(), calls == 1);
+        async move {
+            if first {
+                return Err::<(), _>(ErrorResponse::new("NotYet", 404));
+            }
+            clock.advance(Duration::from_secs(3600)); // the call takes an hour and never answers
+            std::future::pending().await
+        }
+    });
+    let err = tokio::time::timeout(Duration::from_secs(10), wait).await.expect("the wait hung").unwrap_err();
+    let WaitError::Timeout { attempts, elapsed, ref last, .. } = err else { panic!("{err}") };
+    assert_eq!(attempts, 2);
+    assert_eq!(elapsed, Duration::from_secs(3602), "the virtual hour passed inside the call");
+    let last = last.as_deref().unwrap();
+    assert!(last.contains("NotYet") && last.contains("attempt 2 got no response"), "{last}");
+    let reports = reports.lock().unwrap();
+    assert_eq!(reports.len(), 2);
+    assert_eq!((reports[1].observed.as_str(), reports[1].next_delay), ("no response", None));
+}
+
+#[tokio::test]
+async fn a_hanging_call_ends_the_wait_at_its_max_wait_in_real_time() {
+    let started = std::time::Instant::now();
+    let err = Waiter::new(
+        Delays::smithy(Duration::from_millis(10), Duration::from_millis(20))
+            .max_wait(Duration::from_millis(200)),
+    )
+    .success_when(|_: &()| true)
+    .clock(TokioClock)
+    .wait(|| async {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        Ok::<_, ErrorResponse>(())
+    })
+    .await
+    .unwrap_err();
+    let took = started.elapsed();
+    assert!(err.is_timeout(), "{err}");
+    assert_eq!(err.attempts(), 1);
+    assert!(err.last().unwrap().contains("attempt 1 got no response"), "{err}");
+    assert!(took >= Duration::from_millis(200) && took < Duration::from_secs(5), "bounded: {took:?}");
+}
