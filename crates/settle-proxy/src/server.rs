@@ -904,11 +904,8 @@ async fn process(
                 Some(response) => Outcome::local(response, "lag"),
                 None => forward(shared, parts, body).await,
             };
-            if let Some(status) = status
-                && rewrite_table_status(&mut outcome.response, status)
-            {
-                shared.lock().counters.status_rewrites += 1;
-                outcome.fault = Some("status");
+            if let Some(status) = status {
+                show_status(shared, &mut outcome, status);
             }
             return outcome;
         }
@@ -975,10 +972,8 @@ async fn process(
         return outcome;
     }
     after_secret_write(shared, parsed, &outcome, lag, &keys);
-    if let Some(status) = write.status
-        && rewrite_table_status(&mut outcome.response, status.status)
-    {
-        outcome.fault = Some("status");
+    if let Some(status) = write.status {
+        show_status(shared, &mut outcome, status.status);
     }
     let mut state = shared.lock();
     let now = Instant::now();
@@ -1037,6 +1032,14 @@ fn after_secret_write(
             }
             _ => {}
         }
+    }
+}
+
+/// Shows a DynamoDB table status in `outcome` (a fault of kind `status`), and counts it.
+fn show_status(shared: &Shared, outcome: &mut Outcome, status: &str) {
+    if rewrite_table_status(&mut outcome.response, status) {
+        shared.lock().counters.status_rewrites += 1;
+        outcome.fault = Some("status");
     }
 }
 

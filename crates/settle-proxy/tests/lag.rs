@@ -183,7 +183,7 @@ async fn iam_role_reads_no_such_entity_until_the_lag_ends() {
 
 #[tokio::test]
 async fn dynamodb_tables_read_creating_then_active_and_deleting() {
-    let (_proxy, config) = proxy();
+    let (proxy, config) = proxy();
     let ddb = aws_sdk_dynamodb::Client::new(&config);
     let table = unique_name("settle-table");
     let created = ddb
@@ -202,6 +202,7 @@ async fn dynamodb_tables_read_creating_then_active_and_deleting() {
         .await
         .unwrap();
     assert_eq!(created.table_description().and_then(|t| t.table_status()), Some(&TableStatus::Creating));
+    assert_eq!(proxy.counters().status_rewrites, 1, "the CreateTable answer is a rewritten response too");
     let described = ddb.describe_table().table_name(&table).send().await.unwrap();
     assert_eq!(described.table().and_then(|t| t.table_status()), Some(&TableStatus::Creating));
     let err =
