@@ -200,7 +200,8 @@ pub enum Matcher<O> {
     /// A Rust closure over the typed output (never matches an error).
     Output(OutputFn<O>),
     /// A JMESPath over the JSON view of the output — or, with `input_output`, over
-    /// `{"input": …, "output": …}` (Smithy `inputOutput`). Never matches an error.
+    /// `{"input": …, "output": …}` (Smithy `inputOutput`; without an input it cannot be
+    /// evaluated). Never matches an error.
     Path {
         /// The compiled expression.
         path: JsonPath,
@@ -223,14 +224,7 @@ impl<O> Clone for Matcher<O> {
     fn clone(&self) -> Self {
         match self {
             Matcher::Output(f) => Matcher::Output(f.clone()),
-            Matcher::Path { path, comparator, input_output } => Matcher::Path {
-                path: path.clone(),
-                comparator: comparator.clone(),
-                input_output: *input_output,
-            },
-            Matcher::ErrorCode(c) => Matcher::ErrorCode(c.clone()),
-            Matcher::Error(b) => Matcher::Error(*b),
-            Matcher::Status(s) => Matcher::Status(*s),
+            other => other.retype().expect("only closures cannot be retyped"),
         }
     }
 }
@@ -370,11 +364,14 @@ impl<O> Acceptor<O> {
                         .unwrap_or_else(|| "no JSON view of the output is available".to_string()));
                 };
                 let result = if *input_output {
-                    let doc = serde_json::json!({
-                        "input": observed.input.cloned().unwrap_or(Value::Null),
-                        "output": json,
-                    });
-                    path.search(&doc)?
+                    let Some(input) = observed.input else {
+                        return Err(
+                            "an inputOutput path needs the input: give the waiter `.input(..)` or a \
+                                    CaptureBody attached to the operation (JSON request bodies only)"
+                                .to_string(),
+                        );
+                    };
+                    path.search(&serde_json::json!({"input": input, "output": json}))?
                 } else {
                     path.search(json)?
                 };

@@ -55,7 +55,8 @@ pub enum WaitError {
     /// An acceptor could not be evaluated, e.g. a JMESPath acceptor over an XML-protocol
     /// response (not supported: use closure matchers there) or without a captured body.
     #[error(
-        "waiter {waiter}: acceptor {acceptor} cannot be evaluated after {attempts} attempt(s): {message}"
+        "waiter {waiter}: acceptor {acceptor} cannot be evaluated after {attempts} attempt(s) in {elapsed:?}: {message}; last seen: {}",
+        last.as_deref().unwrap_or("nothing")
     )]
     Unsupported {
         /// The waiter's name.
@@ -74,34 +75,31 @@ pub enum WaitError {
 }
 
 impl WaitError {
+    /// The fields every variant has: attempts, elapsed time, last output or error seen.
+    fn common(&self) -> (u32, Duration, Option<&str>) {
+        match self {
+            WaitError::Timeout { attempts, elapsed, last, .. }
+            | WaitError::FailureState { attempts, elapsed, last, .. }
+            | WaitError::UnexpectedError { attempts, elapsed, last, .. }
+            | WaitError::Unsupported { attempts, elapsed, last, .. } => {
+                (*attempts, *elapsed, last.as_deref())
+            }
+        }
+    }
+
     /// Calls made before the wait ended.
     pub fn attempts(&self) -> u32 {
-        match self {
-            WaitError::Timeout { attempts, .. }
-            | WaitError::FailureState { attempts, .. }
-            | WaitError::UnexpectedError { attempts, .. }
-            | WaitError::Unsupported { attempts, .. } => *attempts,
-        }
+        self.common().0
     }
 
     /// Time since the first call started.
     pub fn elapsed(&self) -> Duration {
-        match self {
-            WaitError::Timeout { elapsed, .. }
-            | WaitError::FailureState { elapsed, .. }
-            | WaitError::UnexpectedError { elapsed, .. }
-            | WaitError::Unsupported { elapsed, .. } => *elapsed,
-        }
+        self.common().1
     }
 
     /// `Debug` of the last output or error seen.
     pub fn last(&self) -> Option<&str> {
-        match self {
-            WaitError::Timeout { last, .. }
-            | WaitError::FailureState { last, .. }
-            | WaitError::UnexpectedError { last, .. }
-            | WaitError::Unsupported { last, .. } => last.as_deref(),
-        }
+        self.common().2
     }
 
     /// True for [`WaitError::Timeout`].

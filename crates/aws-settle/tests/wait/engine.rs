@@ -156,6 +156,29 @@ async fn a_jmespath_runtime_error_is_reported_with_its_acceptor() {
         .await
         .unwrap_err();
     assert!(matches!(err, WaitError::Unsupported { acceptor: 0, .. }), "{err}");
+    assert!(err.to_string().contains("last seen: Object {\"Count\": Number(5)}"), "{err}");
+}
+
+#[tokio::test]
+async fn an_input_output_path_without_an_input_is_unsupported_not_evaluated_over_null() {
+    // Over a null input, `input.Name == output.Name` would be true for an output without a Name.
+    let err = Waiter::new(Delays::default())
+        .json_view(|v: &Value| Some(v.clone()))
+        .acceptor(
+            Acceptor::input_output(
+                State::Success,
+                "input.Name == output.Name",
+                Comparator::BooleanEquals(true),
+            )
+            .unwrap(),
+        )
+        .clock(VirtualClock::new())
+        .wait(|| async { Ok::<_, ErrorResponse>(json!({})) })
+        .await
+        .unwrap_err();
+    let WaitError::Unsupported { acceptor, message, .. } = &err else { panic!("{err}") };
+    assert_eq!(*acceptor, 0);
+    assert!(message.contains("needs the input") && message.contains(".input("), "{message}");
 }
 
 #[tokio::test]
