@@ -837,25 +837,19 @@ async fn process(
     }
 
     // Secrets Manager: re-creating a name scheduled for deletion, or force-deleted moments ago.
-    if info.service == "secretsmanager" && info.operation == "CreateSecret" {
-        let name = parsed.json_str("Name").map(|n| rules_secret_name(n).to_string());
-        if let Some(name) = name {
-            let mut state = shared.lock();
-            let conflict = match state.deletions.get(&name) {
-                Some(None) => true,
-                Some(Some(until)) => *until > Instant::now(),
-                None => false,
-            };
-            if conflict {
-                state.counters.conflicts += 1;
-                let resp = protocol::render_error(
-                    info,
-                    StatusCode::BAD_REQUEST,
-                    "InvalidRequestException",
-                    crate::rules::secretsmanager_conflict_message(),
-                );
-                return Outcome::local(resp, "conflict");
-            }
+    if info.service == "secretsmanager"
+        && info.operation == "CreateSecret"
+        && let Some(name) = parsed.json_str("Name").map(rules::secret_name)
+    {
+        let mut state = shared.lock();
+        let conflict = match state.deletions.get(name) {
+            Some(None) => true,
+            Some(Some(until)) => *until > Instant::now(),
+            None => false,
+        };
+        if conflict {
+            state.counters.conflicts += 1;
+            return refuse(info, "InvalidRequestException", rules::SCHEDULED_FOR_DELETION, "conflict");
         }
     }
 
@@ -869,13 +863,7 @@ async fn process(
             .is_some_and(|w| w.expires > Instant::now() && w.blocks.contains(&info.operation.as_str()));
         if blocked {
             state.counters.blocked += 1;
-            let resp = protocol::render_error(
-                info,
-                StatusCode::BAD_REQUEST,
-                "ResourceNotFoundException",
-                "Requested resource not found",
-            );
-            return Outcome::local(resp, "blocked");
+            return refuse(info, "ResourceNotFoundException", "Requested resource not found", "blocked");
         }
     }
 
@@ -992,8 +980,9 @@ async fn process(
     outcome
 }
 
-fn rules_secret_name(id: &str) -> &str {
-    rules::secret_name(id)
+/// A 400 with AWS's error `code` and `message`, answered by the proxy as a `fault`.
+fn refuse(info: &protocol::RequestInfo, code: &str, message: &str, fault: &'static str) -> Outcome {
+    Outcome::local(protocol::render_error(info, StatusCode::BAD_REQUEST, code, message), fault)
 }
 
 /// Marks Secrets Manager names deleted (scheduled, or force-deleted for `lag`) or restored.

@@ -394,12 +394,7 @@ pub fn describe() -> serde_json::Value {
 pub(crate) use dynamodb::{
     data_plane_table as dynamodb_data_plane_table, rewrite_status as dynamodb_rewrite_status,
 };
-pub(crate) use secretsmanager::secret_name;
-
-/// AWS's message for re-creating a secret name scheduled for deletion.
-pub(crate) fn secretsmanager_conflict_message() -> &'static str {
-    secretsmanager::SCHEDULED_FOR_DELETION
-}
+pub(crate) use secretsmanager::{SCHEDULED_FOR_DELETION, secret_name};
 
 #[cfg(test)]
 mod tests {
