@@ -69,7 +69,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
 
 fn test(args: TestArgs) -> anyhow::Result<()> {
     let model = Model::from_path(&args.model)?;
-    let waiter = model.waiter(&args.waiter).map_err(|e| anyhow::anyhow!("{}: {e}", args.model.display()))?;
+    let waiter = model.waiter(&args.waiter)?;
     let output = match &args.response {
         Some(path) => Some(read_json(path)?),
         None => None,

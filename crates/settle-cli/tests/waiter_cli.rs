@@ -119,7 +119,9 @@ fn test_names_an_unknown_waiter_and_needs_a_response() {
     let output =
         settle(&["waiter", "test", "--model", model.to_str().unwrap(), "--waiter", "Nope", "--error", "X"]);
     assert!(!output.status.success());
-    assert!(stderr(&output).contains("no such waiter; the model has: "), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("no such waiter; the model has: "), "{err}");
+    assert_eq!(err.matches(model.to_str().unwrap()).count(), 1, "the model named once: {err}");
     let output = settle(&["waiter", "test", "--model", model.to_str().unwrap(), "--waiter", "TableExists"]);
     assert!(!output.status.success(), "neither --response nor --error");
 }

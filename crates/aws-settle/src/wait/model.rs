@@ -117,6 +117,7 @@ impl WaiterModel {
 #[derive(Debug, Clone)]
 pub struct Model {
     waiters: BTreeMap<String, WaiterModel>,
+    file: Option<String>,
 }
 
 impl Model {
@@ -242,13 +243,13 @@ impl Model {
                 WaiterModel { name: name.clone(), operation, description, delay, max_attempts, acceptors },
             );
         }
-        Ok(Self { waiters: out })
+        Ok(Self { waiters: out, file })
     }
 
-    /// The waiter with this name; the error lists the names there are.
+    /// The waiter with this name; the error names the file and lists the names there are.
     pub fn waiter(&self, name: &str) -> Result<&WaiterModel, ModelError> {
         self.waiters.get(name).ok_or_else(|| ModelError {
-            file: None,
+            file: self.file.clone(),
             waiter: Some(name.to_string()),
             acceptor: None,
             field: None,

@@ -72,3 +72,12 @@ fn every_broken_model_fails_with_a_precise_error() {
     }
     assert_eq!(count, expected.len());
 }
+
+#[test]
+fn an_unknown_waiter_names_the_file_and_the_waiters_there_are() {
+    let path = crate::data("waiters/valid/dynamodb.waiters-2.json");
+    let message = Model::from_path(&path).unwrap().waiter("Nope").unwrap_err().to_string();
+    assert!(message.starts_with(&path.display().to_string()), "{message}");
+    assert!(message.contains("waiter `Nope`: no such waiter; the model has: "), "{message}");
+    assert!(message.contains("TableExists"), "{message}");
+}
