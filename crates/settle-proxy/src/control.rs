@@ -50,9 +50,9 @@ pub struct Counters {
     pub upstream_failures: u64,
     /// Recording lines dropped because the writer could not keep up.
     pub recording_dropped: u64,
-    /// Requests per `service:operation`.
+    /// Requests per `service:operation` (past 4096 names, new ones count under `(other)`).
     pub per_operation: BTreeMap<String, u64>,
-    /// Throttling errors per `service:operation`.
+    /// Throttling errors per `service:operation` (bounded the same way).
     pub throttled_per_operation: BTreeMap<String, u64>,
 }
 

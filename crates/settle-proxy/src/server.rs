@@ -31,6 +31,11 @@ const MAX_RESPONSE: usize = 512 * 1024 * 1024;
 const MAX_WRITES: usize = 100_000;
 /// Most Secrets Manager deletion marks kept.
 const MAX_DELETIONS: usize = 100_000;
+/// Most distinct names counted per map (and token buckets kept): service and operation
+/// names come from the request, so past this many, new ones share [`OTHER`].
+const MAX_NAMES: usize = 4096;
+/// The shared entry for names past [`MAX_NAMES`].
+const OTHER: &str = "(other)";
 /// Pages of GetResources read for a tagging-view snapshot.
 const TAGGING_PAGES: usize = 10;
 
@@ -322,8 +327,9 @@ impl State {
         }
     }
 
-    fn take_token(&mut self, key: String, spec: crate::throttle::Throttle, now: Instant) -> bool {
-        self.buckets.entry(key).or_insert_with(|| TokenBucket::new(spec)).try_take(now)
+    fn take_token(&mut self, key: &str, spec: crate::throttle::Throttle, now: Instant) -> bool {
+        let key = if self.buckets.len() < MAX_NAMES || self.buckets.contains_key(key) { key } else { OTHER };
+        self.buckets.entry(key.to_string()).or_insert_with(|| TokenBucket::new(spec)).try_take(now)
     }
 
     /// Opens the lag window of a successful write answered at `now`: stores the snapshots it
@@ -791,23 +797,23 @@ async fn process(
     let decision = {
         let mut state = shared.lock();
         state.counters.requests += 1;
-        *state.counters.per_operation.entry(op_key.clone()).or_default() += 1;
+        count(&mut state.counters.per_operation, &op_key);
         let eff = state.config.effective(&info.service, &info.operation);
         if info.protocol == Protocol::Unknown || !eff.enabled {
             Decision::PassThrough
         } else {
             let mut throttled = false;
             if let Some(spec) = eff.service_throttle {
-                throttled |= !state.take_token(info.service.clone(), spec, now);
+                throttled |= !state.take_token(&info.service, spec, now);
             }
             if let Some(spec) = eff.operation_throttle
                 && !throttled
             {
-                throttled |= !state.take_token(op_key.clone(), spec, now);
+                throttled |= !state.take_token(&op_key, spec, now);
             }
             if throttled {
                 state.counters.throttled += 1;
-                *state.counters.throttled_per_operation.entry(op_key).or_default() += 1;
+                count(&mut state.counters.throttled_per_operation, &op_key);
                 Decision::Answer(Outcome::local(
                     protocol::render_injected(info, InjectedError::Throttle),
                     "throttle",
@@ -1024,6 +1030,12 @@ fn after_secret_write(
     }
 }
 
+/// Adds one to `key`'s count; past [`MAX_NAMES`] distinct keys, new ones count under [`OTHER`].
+fn count(counts: &mut std::collections::BTreeMap<String, u64>, key: &str) {
+    let key = if counts.len() < MAX_NAMES || counts.contains_key(key) { key } else { OTHER };
+    *counts.entry(key.to_string()).or_default() += 1;
+}
+
 /// Shows a DynamoDB table status in `outcome` (a fault of kind `status`), and counts it.
 fn show_status(shared: &Shared, outcome: &mut Outcome, status: &str) {
     if rewrite_table_status(&mut outcome.response, status) {
@@ -1112,6 +1124,22 @@ mod tests {
         assert_eq!(snapshot.response.body, "settle-proxy: v0\n", "reads keep showing the pre-write state");
         assert_eq!(snapshot.writes, vec![0, 1]);
         assert_eq!(snapshot.expires, t0 + Duration::from_millis(1010));
+    }
+
+    #[test]
+    fn names_from_requests_cannot_grow_the_counters_or_buckets_without_bound() {
+        let mut state = State::new(Config::default());
+        let (spec, now) = ("1/s".parse().unwrap(), Instant::now());
+        for i in 0..2 * MAX_NAMES {
+            let name = format!("svc{i}:Op{i}");
+            count(&mut state.counters.per_operation, &name);
+            state.take_token(&name, spec, now);
+        }
+        count(&mut state.counters.per_operation, "svc0:Op0");
+        assert_eq!(state.counters.per_operation.len(), MAX_NAMES + 1);
+        assert_eq!(state.counters.per_operation["svc0:Op0"], 2, "known names keep counting");
+        assert_eq!(state.counters.per_operation[OTHER], MAX_NAMES as u64);
+        assert!(state.buckets.len() <= MAX_NAMES + 1);
     }
 
     #[test]
