@@ -159,22 +159,22 @@ fn json_eq(a: &Value, b: &Value) -> bool {
 impl Comparator {
     /// Whether a path result satisfies this comparator.
     pub fn matches(&self, result: &Value) -> bool {
-        let non_empty = |v: &Value| v.as_array().filter(|a| !a.is_empty()).cloned();
+        let non_empty = result.as_array().filter(|a| !a.is_empty());
         match self {
             Comparator::Equals(expected) => json_eq(result, expected),
             Comparator::AllEquals(expected) => {
-                non_empty(result).is_some_and(|list| list.iter().all(|e| json_eq(e, expected)))
+                non_empty.is_some_and(|list| list.iter().all(|e| json_eq(e, expected)))
             }
             Comparator::AnyEquals(expected) => {
-                non_empty(result).is_some_and(|list| list.iter().any(|e| json_eq(e, expected)))
+                non_empty.is_some_and(|list| list.iter().any(|e| json_eq(e, expected)))
             }
             Comparator::StringEquals(expected) => result.as_str() == Some(expected),
             Comparator::BooleanEquals(expected) => result.as_bool() == Some(*expected),
             Comparator::AllStringEquals(expected) => {
-                non_empty(result).is_some_and(|list| list.iter().all(|e| e.as_str() == Some(expected)))
+                non_empty.is_some_and(|list| list.iter().all(|e| e.as_str() == Some(expected)))
             }
             Comparator::AnyStringEquals(expected) => {
-                non_empty(result).is_some_and(|list| list.iter().any(|e| e.as_str() == Some(expected)))
+                non_empty.is_some_and(|list| list.iter().any(|e| e.as_str() == Some(expected)))
             }
         }
     }

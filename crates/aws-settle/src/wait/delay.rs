@@ -103,8 +103,8 @@ impl Delays {
                 if remaining <= min {
                     return None;
                 }
-                let exp = attempt.saturating_sub(1).min(62);
-                let ceiling = min.checked_mul(1u32 << exp.min(31)).unwrap_or(max).min(max);
+                let exp = attempt.saturating_sub(1).min(31);
+                let ceiling = min.checked_mul(1u32 << exp).unwrap_or(max).min(max);
                 let (lo, hi) = (min.as_secs_f64(), ceiling.as_secs_f64());
                 let mut delay =
                     if hi > lo { Duration::from_secs_f64(rng.random_range(lo..=hi)) } else { min };

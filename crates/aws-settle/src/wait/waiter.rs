@@ -367,8 +367,11 @@ impl<O> Waiter<O> {
                 }),
                 _ => None,
             };
-            let input =
-                self.input.clone().or_else(|| self.capture.as_ref().and_then(CaptureBody::request_json));
+            let captured_input = match (&self.input, &self.capture) {
+                (None, Some(capture)) => capture.request_json(),
+                _ => None,
+            };
+            let input = self.input.as_ref().or(captured_input.as_ref());
             let captured_status = self.capture.as_ref().and_then(CaptureBody::status);
             let observation = match &result {
                 Ok(output) => {
@@ -381,14 +384,15 @@ impl<O> Waiter<O> {
                         output: Some(output),
                         json,
                         json_unavailable: unavailable,
-                        input: input.as_ref(),
+                        input,
                         is_error: false,
                         error_code: None,
                         status: captured_status.or(Some(200)),
                     }
                 }
-                Err(error) => Observation::error(error.code(), error.status().or(captured_status))
-                    .with_input(input.as_ref()),
+                Err(error) => {
+                    Observation::error(error.code(), error.status().or(captured_status)).with_input(input)
+                }
             };
             let last = || match &result {
                 Ok(output) => Some(format!("{output:?}")),
