@@ -60,15 +60,15 @@ impl Recorder {
         let (tx, rx) = sync_channel::<String>(4096);
         std::thread::Builder::new().name("settle-proxy-record".into()).spawn(move || {
             let mut out = BufWriter::new(file);
-            while let Ok(line) = rx.recv() {
-                let _ = out.write_all(line.as_bytes());
-                let _ = out.write_all(b"\n");
-                // Flush when idle so the file is readable while the proxy runs.
-                if rx.try_iter().size_hint().0 == 0 {
-                    let _ = out.flush();
+            while let Ok(first) = rx.recv() {
+                // Write what is queued, then flush once idle, so the file is readable
+                // while the proxy runs without a write per line under load.
+                for line in std::iter::once(first).chain(rx.try_iter()) {
+                    let _ = out.write_all(line.as_bytes());
+                    let _ = out.write_all(b"\n");
                 }
+                let _ = out.flush();
             }
-            let _ = out.flush();
         })?;
         Ok(Recorder { tx: Some(tx), dropped: AtomicU64::new(0) })
     }
