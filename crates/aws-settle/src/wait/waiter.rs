@@ -322,6 +322,19 @@ impl<O> Waiter<O> {
         self.acceptors.iter().any(|a| matches!(a.matcher, Matcher::Path { .. }))
     }
 
+    /// The JSON view of an output, for JMESPath acceptors; `Err` says why there is none.
+    fn json_of(&self, output: &O) -> Result<Value, String> {
+        match (&self.json_view, &self.capture) {
+            (Some(view), _) => {
+                view(output).ok_or_else(|| "the json_view function gave no JSON for this output".to_string())
+            }
+            (None, Some(capture)) => capture.response_json(),
+            (None, None) => Err("this waiter has JMESPath acceptors but no JSON view of the output: \
+                                 give it a CaptureBody (`.capture(..)`) or a `.json_view(..)`"
+                .to_string()),
+        }
+    }
+
     /// Polls `operation` until an acceptor decides, the delays say stop, or the future is dropped.
     pub async fn wait<F, Fut, E>(&self, mut operation: F) -> Result<Settled<O>, WaitError>
     where
@@ -354,18 +367,12 @@ impl<O> Waiter<O> {
             };
             let elapsed = self.clock.now().saturating_sub(start);
 
-            let captured_json = match (&result, needs_json) {
-                (Ok(output), true) => Some(match (&self.json_view, &self.capture) {
-                    (Some(view), _) => view(output)
-                        .ok_or_else(|| "the json_view function gave no JSON for this output".to_string()),
-                    (None, Some(capture)) => capture.response_json(),
-                    (None, None) => {
-                        Err("this waiter has JMESPath acceptors but no JSON view of the output: \
-                                         give it a CaptureBody (`.capture(..)`) or a `.json_view(..)`"
-                            .to_string())
-                    }
-                }),
-                _ => None,
+            let (json, json_unavailable) = match (&result, needs_json) {
+                (Ok(output), true) => match self.json_of(output) {
+                    Ok(json) => (Some(json), None),
+                    Err(why) => (None, Some(why)),
+                },
+                _ => (None, None),
             };
             let captured_input = match (&self.input, &self.capture) {
                 (None, Some(capture)) => capture.request_json(),
@@ -374,22 +381,15 @@ impl<O> Waiter<O> {
             let input = self.input.as_ref().or(captured_input.as_ref());
             let captured_status = self.capture.as_ref().and_then(CaptureBody::status);
             let observation = match &result {
-                Ok(output) => {
-                    let (json, unavailable) = match &captured_json {
-                        Some(Ok(json)) => (Some(json), None),
-                        Some(Err(e)) => (None, Some(e.clone())),
-                        None => (None, None),
-                    };
-                    Observation {
-                        output: Some(output),
-                        json,
-                        json_unavailable: unavailable,
-                        input,
-                        is_error: false,
-                        error_code: None,
-                        status: captured_status.or(Some(200)),
-                    }
-                }
+                Ok(output) => Observation {
+                    output: Some(output),
+                    json: json.as_ref(),
+                    json_unavailable,
+                    input,
+                    is_error: false,
+                    error_code: None,
+                    status: captured_status.or(Some(200)),
+                },
                 Err(error) => {
                     Observation::error(error.code(), error.status().or(captured_status)).with_input(input)
                 }
