@@ -4,7 +4,8 @@
 //! the first that matches decides: [`State::Success`], [`State::Failure`] or [`State::Retry`].
 //! An error that no acceptor matches fails the wait at once; an output that none matches is
 //! retried. Between attempts it sleeps as its [`Delays`] say (Smithy's jittered exponential
-//! delays by default, botocore's fixed delay as an option), never past the max wait time.
+//! delays by default, botocore's fixed delay as an option), never past the max wait time; a call
+//! still running at the max wait time is dropped and the wait times out.
 //!
 //! Matchers look at the typed output (Rust closures), the error (its code, or any error / no
 //! error), the HTTP status, or a JMESPath over the JSON view of the output with botocore's
