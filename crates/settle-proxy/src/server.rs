@@ -36,6 +36,8 @@ const MAX_DELETIONS: usize = 100_000;
 const MAX_NAMES: usize = 4096;
 /// The shared entry for names past [`MAX_NAMES`].
 const OTHER: &str = "(other)";
+/// How often requests drop expired snapshots and windows (writes always do).
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
 /// Pages of GetResources read for a tagging-view snapshot.
 const TAGGING_PAGES: usize = 10;
 
@@ -288,6 +290,8 @@ pub(crate) struct State {
     next_write: u64,
     counters: Counters,
     epoch: (Instant, f64),
+    /// When [`State::expire`] last ran.
+    swept: Instant,
 }
 
 impl State {
@@ -307,6 +311,7 @@ impl State {
             next_write: 0,
             counters: Counters::default(),
             epoch: (Instant::now(), unix_ms),
+            swept: Instant::now(),
         }
     }
 
@@ -319,11 +324,20 @@ impl State {
     }
 
     fn expire(&mut self, now: Instant) {
+        self.swept = now;
         self.snapshots.retain(|_, s| s.expires > now);
         self.status.retain(|_, s| s.expires > now);
         self.tag_view.retain(|t| t.expires > now);
         if self.deletions.len() > MAX_DELETIONS {
             self.deletions.retain(|_, until| until.is_some_and(|t| t > now));
+        }
+    }
+
+    /// [`State::expire`] at most every [`SWEEP_EVERY`], so expired snapshots free their
+    /// memory even when no further write comes.
+    fn sweep(&mut self, now: Instant) {
+        if now.saturating_duration_since(self.swept) >= SWEEP_EVERY {
+            self.expire(now);
         }
     }
 
@@ -796,6 +810,7 @@ async fn process(
     }
     let decision = {
         let mut state = shared.lock();
+        state.sweep(now);
         state.counters.requests += 1;
         count(&mut state.counters.per_operation, &op_key);
         let eff = state.config.effective(&info.service, &info.operation);
@@ -1140,6 +1155,18 @@ mod tests {
         assert_eq!(state.counters.per_operation["svc0:Op0"], 2, "known names keep counting");
         assert_eq!(state.counters.per_operation[OTHER], MAX_NAMES as u64);
         assert!(state.buckets.len() <= MAX_NAMES + 1);
+    }
+
+    #[test]
+    fn requests_sweep_expired_snapshots_without_a_further_write() {
+        let mut state = State::new(Config::default());
+        let t0 = Instant::now();
+        write(&mut state, t0, "PutParameter", &["a"], "old");
+        assert_eq!(state.snapshots.len(), 1);
+        state.sweep(t0 + Duration::from_millis(500));
+        assert_eq!(state.snapshots.len(), 1, "still lagging");
+        state.sweep(t0 + Duration::from_secs(2));
+        assert!(state.snapshots.is_empty());
     }
 
     #[test]
