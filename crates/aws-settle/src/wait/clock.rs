@@ -117,7 +117,9 @@ impl Clock for VirtualClock {
             if state.now >= deadline {
                 return Poll::Ready(());
             }
-            state.deadlines.push(cx.waker().clone());
+            if !state.deadlines.iter().any(|w| w.will_wake(cx.waker())) {
+                state.deadlines.push(cx.waker().clone());
+            }
             Poll::Pending
         }))
     }
