@@ -124,3 +124,21 @@ impl Clock for VirtualClock {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_virtual_deadline_completes_when_the_time_is_advanced_to_it_and_is_no_sleep() {
+        let clock = VirtualClock::new();
+        let deadline = tokio::spawn(clock.deadline(Duration::from_secs(5)));
+        tokio::task::yield_now().await;
+        clock.advance(Duration::from_secs(4));
+        tokio::task::yield_now().await;
+        assert!(!deadline.is_finished(), "4 s is before the deadline");
+        clock.advance(Duration::from_secs(1));
+        tokio::time::timeout(Duration::from_secs(5), deadline).await.expect("woken").unwrap();
+        assert!(clock.sleeps().is_empty());
+    }
+}
