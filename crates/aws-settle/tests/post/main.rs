@@ -10,7 +10,6 @@ mod coverage;
 mod dynamodb;
 mod iam;
 mod plumbing;
-mod redaction;
 mod s3;
 mod scenario;
 mod secretsmanager;

@@ -1,12 +1,13 @@
 //! Secret values never reach a settle error or a tracing event.
+//!
+//! A test binary of its own: it installs a global tracing subscriber at TRACE level, which must not
+//! race with other tests' callsite interest.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_settle::post::{Enforcer, Settle, attach};
-
-use crate::{Lagged, unique};
 
 /// A tracing writer into a shared buffer.
 #[derive(Clone, Default)]
@@ -32,13 +33,16 @@ async fn a_secret_that_does_not_settle_is_reported_without_its_values() {
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::subscriber::set_global_default(subscriber).unwrap();
 
-    let env = Lagged::new("30s");
-    let sm = aws_sdk_secretsmanager::Client::new(&env.config);
-    let name = unique("redaction");
+    let proxy =
+        settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::with_lag("30s".parse().unwrap()));
+    let sm = aws_sdk_secretsmanager::Client::new(&settle_testbed::sdk_config(&proxy.endpoint()));
+    let name = settle_testbed::unique_name("redaction");
     // Create straight at moto, so the secret reads back at once, with its first value.
-    let direct = aws_sdk_secretsmanager::Client::new(&crate::moto_config());
+    let direct = aws_sdk_secretsmanager::Client::new(&settle_testbed::sdk_config(
+        &settle_testbed::shared_moto().endpoint(),
+    ));
     direct.create_secret().name(&name).secret_string("first-TOPSECRET-1111").send().await.unwrap();
 
     // Through the lagging proxy, a new value is not current for 30 s: GetSecretValue keeps
