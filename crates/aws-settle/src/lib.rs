@@ -10,12 +10,13 @@
 //! |---|---|
 //! | [`wait`] | the poll engine: waiters, acceptors, Smithy delays, `waiters-2.json` models |
 //! | [`post`] | post-conditions: every mutating call returns once its change is readable |
-//! | [`chain`] | CloudFormation-style call chains with a resumable memo |
-//! | [`observe`] | events, metrics and reports for every attempt, retry and backoff |
-//! | [`cache`] | a bounded, concurrency-safe cache of SDK clients |
+//! | [`chain`] | CloudFormation-style call chains with a resumable memo (not built yet) |
+//! | [`observe`] | events, metrics and reports for every attempt, retry and backoff (not built yet) |
+//! | [`cache`] | a bounded, concurrency-safe cache of SDK clients (not built yet) |
 //!
 //! Service support is behind one cargo feature per AWS service (`ssm`,
-//! `secretsmanager`, `s3`, `iam`, `dynamodb`; `full` enables all).
+//! `secretsmanager`, `s3`, `iam`, `dynamodb`; `tagging` for the Resource Groups
+//! Tagging API view of tag writes; `full` enables all).
 
 #![warn(missing_docs)]
 // Without a service feature, the post-condition machinery has no rule to serve.
