@@ -22,8 +22,8 @@ pub struct Check {
     pub(crate) resource: String,
     pub(crate) expected: String,
     pub(crate) timeout: Duration,
-    /// The enforcer that recorded it, whose counters it updates.
-    pub(crate) enforcer: Option<super::Enforcer>,
+    /// The counters of the enforcer that recorded it.
+    pub(crate) counter: Option<super::enforcer::Counter>,
     run: RunFn,
 }
 
@@ -80,7 +80,7 @@ impl Check {
         let run: RunFn = Box::new(move |delays| {
             Box::pin(async move { waiter.with_delays(delays).wait(&mut read).await.map(|_| ()) })
         });
-        Check { operation, resource, expected, timeout: DEFAULT_TIMEOUT, enforcer: None, run }
+        Check { operation, resource, expected, timeout: DEFAULT_TIMEOUT, counter: None, run }
     }
 
     /// Overrides the rule's default bound (for slow-propagating services).
@@ -94,10 +94,10 @@ impl Check {
     pub(crate) async fn run(self, timeout: Option<Duration>) -> Result<(), NotSettled> {
         let timeout = timeout.unwrap_or(self.timeout);
         let delays = Delays::smithy(MIN_DELAY, MAX_DELAY).max_wait(timeout);
-        let Check { operation, resource, expected, run, enforcer, .. } = self;
+        let Check { operation, resource, expected, run, counter, .. } = self;
         let result = (run)(delays).await;
-        if let Some(enforcer) = enforcer {
-            enforcer.count(result.is_ok());
+        if let Some(counter) = counter {
+            counter.count(result.is_ok());
         }
         result.map_err(|source| NotSettled { operation, resource, expected, source })
     }

@@ -48,12 +48,29 @@ pub struct Stats {
     pub dropped: u64,
 }
 
+/// The counters a check updates when it ends. Checks hold this, not the enforcer, so pending
+/// checks kept in the enforcer form no reference cycle with it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Counter(Arc<Mutex<Stats>>);
+
+impl Counter {
+    /// Counts the outcome of one check.
+    pub(crate) fn count(&self, settled: bool) {
+        let mut stats = lock(&self.0);
+        if settled {
+            stats.settled += 1;
+        } else {
+            stats.not_settled += 1;
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Inner {
     timeout: Option<Duration>,
     #[cfg(feature = "tagging")]
     view: Option<super::rule::ViewClient>,
-    stats: Mutex<Stats>,
+    stats: Counter,
     pending: Mutex<VecDeque<Check>>,
 }
 
@@ -100,7 +117,7 @@ impl Enforcer {
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
-        let mut stats = lock(&self.inner.stats).clone();
+        let mut stats = lock(&self.inner.stats.0).clone();
         stats.pending = lock(&self.inner.pending).len();
         stats
     }
@@ -127,32 +144,22 @@ impl Enforcer {
         if let Some(timeout) = self.inner.timeout {
             check.timeout = timeout;
         }
-        check.enforcer = Some(self.clone());
+        check.counter = Some(self.inner.stats.clone());
         let mut slot = Some(check);
         let _ = COLLECTOR.try_with(|c| lock(&c.checks).extend(slot.take()));
         if let Some(check) = slot {
             let mut pending = lock(&self.inner.pending);
             if pending.len() >= PENDING_LIMIT {
                 pending.pop_front();
-                lock(&self.inner.stats).dropped += 1;
+                lock(&self.inner.stats.0).dropped += 1;
             }
             pending.push_back(check);
         }
     }
 
-    /// Counts the outcome of one check.
-    pub(crate) fn count(&self, settled: bool) {
-        let mut stats = lock(&self.inner.stats);
-        if settled {
-            stats.settled += 1;
-        } else {
-            stats.not_settled += 1;
-        }
-    }
-
     /// Called by the recorder for a mutating call no rule checks.
     pub(crate) fn count_unchecked(&self, service: &str, operation: &str) {
-        *lock(&self.inner.stats).unchecked.entry(format!("{service}:{operation}")).or_default() += 1;
+        *lock(&self.inner.stats.0).unchecked.entry(format!("{service}:{operation}")).or_default() += 1;
     }
 }
 
@@ -191,4 +198,42 @@ where
     let output = COLLECTOR.scope(collector.clone(), call).await.map_err(SettleError::Call)?;
     settle_all(collector.take(), timeout).await?;
     Ok(output)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wait::{Delays, ErrorResponse, Waiter};
+
+    fn check() -> Check {
+        let waiter = Waiter::<u32>::new(Delays::default()).success_when(|_| true);
+        Check::new("PutThing", "thing-1", "it reads back", waiter, || async { Ok::<u32, ErrorResponse>(1) })
+    }
+
+    #[test]
+    fn pending_checks_do_not_keep_their_enforcer_alive() {
+        let enforcer = Enforcer::new();
+        enforcer.record(check());
+        assert_eq!(enforcer.stats().pending, 1);
+        assert_eq!(Arc::strong_count(&enforcer.inner), 1, "a pending check holds no enforcer");
+    }
+
+    #[tokio::test]
+    async fn a_settled_pending_check_counts_on_its_enforcer() {
+        let enforcer = Enforcer::with_timeout(Duration::from_secs(5));
+        enforcer.record(check());
+        enforcer.settle_pending().await.unwrap();
+        let stats = enforcer.stats();
+        assert_eq!((stats.settled, stats.not_settled, stats.pending), (1, 0, 0));
+    }
+
+    #[test]
+    fn the_pending_queue_is_bounded() {
+        let enforcer = Enforcer::new();
+        for _ in 0..PENDING_LIMIT + 3 {
+            enforcer.record(check());
+        }
+        let stats = enforcer.stats();
+        assert_eq!((stats.pending, stats.dropped), (PENDING_LIMIT, 3));
+    }
 }
