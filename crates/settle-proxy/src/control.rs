@@ -40,6 +40,8 @@ pub struct Counters {
     pub blocked: u64,
     /// Snapshot reads the proxy issued upstream.
     pub snapshot_reads: u64,
+    /// Snapshot reads that failed upstream: their write was not lagged for that read.
+    pub snapshot_failures: u64,
     /// Writes whose visibility was delayed.
     pub writes_lagged: u64,
     /// Tagging API answers rewritten to the old view.

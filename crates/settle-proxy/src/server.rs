@@ -536,7 +536,13 @@ impl Shared {
             headers.insert("x-amz-content-sha256", HeaderValue::from_static("UNSIGNED-PAYLOAD"));
         }
         self.lock().counters.snapshot_reads += 1;
-        self.send(read.method.clone(), &read.path, &headers, Bytes::from(read.body.clone())).await.ok()
+        let response =
+            self.send(read.method.clone(), &read.path, &headers, Bytes::from(read.body.clone())).await;
+        if response.is_err() {
+            // The write goes on unlagged for this read; say so in the counters.
+            self.lock().counters.snapshot_failures += 1;
+        }
+        response.ok()
     }
 
     /// The pre-write GetResources view of a service's resources, a few pages deep.

@@ -197,6 +197,30 @@ fn an_unreachable_upstream_is_a_502_that_says_why() {
 }
 
 #[test]
+fn a_snapshot_read_that_fails_upstream_is_counted() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let proxy = settle_proxy::Proxy::builder()
+        .upstream(format!("http://127.0.0.1:{port}"))
+        .config(Config::with_lag("1s".parse().unwrap()))
+        .start_background()
+        .unwrap();
+    let body = r#"{"Name":"/a","Value":"v","Type":"String"}"#;
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Amz-Target: AmazonSSM.PutParameter\r\n\
+         Content-Type: application/x-amz-json-1.1\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/ssm/aws4_request, \
+         SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let answer = raw(&proxy.endpoint(), request.as_bytes());
+    assert!(answer.starts_with("HTTP/1.1 502"), "{answer}");
+    let counters = proxy.counters();
+    assert!(counters.snapshot_failures >= 1, "{counters:?}");
+    assert_eq!(counters.snapshot_failures, counters.snapshot_reads, "{counters:?}");
+    proxy.shutdown();
+}
+
+#[test]
 fn oversized_requests_are_recorded_too() {
     let path = std::env::temp_dir().join(format!("settle-proxy-too-large-{}.jsonl", std::process::id()));
     let config = Config { max_body_bytes: 16, ..Config::default() };
