@@ -5,10 +5,10 @@ use std::fmt;
 use std::sync::Arc;
 
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeSerializationInterceptorContextRef, FinalizerInterceptorContextRef,
 };
+use aws_smithy_runtime_api::client::interceptors::{Intercept, SharedInterceptor};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
@@ -60,6 +60,14 @@ impl Storable for CapturedInput {
     type Storer = StoreReplace<Self>;
 }
 
+/// The name every [`Recorder`] reports, by which re-attaching finds and replaces it.
+pub(crate) const RECORDER_NAME: &str = "aws-settle post-condition recorder";
+
+/// Whether `interceptor` is a recorder of some enforcer.
+pub(crate) fn is_recorder(interceptor: &SharedInterceptor) -> bool {
+    interceptor.name() == RECORDER_NAME
+}
+
 /// Operation names that only read: never counted as unchecked writes.
 fn is_read(operation: &str) -> bool {
     const READ_PREFIXES: &[&str] =
@@ -69,7 +77,7 @@ fn is_read(operation: &str) -> bool {
 
 impl<C: Send + Sync + 'static> Intercept for Recorder<C> {
     fn name(&self) -> &'static str {
-        "aws-settle post-condition recorder"
+        RECORDER_NAME
     }
 
     // Not `read_before_execution`: client-level interceptors run that hook before the operation's

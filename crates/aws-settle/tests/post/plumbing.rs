@@ -138,3 +138,19 @@ async fn secrets_manager_create_put_tag_delete_settle() {
     // create: 2 checks; then one each.
     assert_eq!(enforcer.stats().settled, 7, "{:?}", enforcer.stats());
 }
+
+#[tokio::test]
+async fn attaching_again_moves_the_client_to_the_new_enforcer_instead_of_recording_twice() {
+    let (first, second) = (Enforcer::new(), Enforcer::new());
+    let once = attach(aws_sdk_ssm::Client::new(&crate::moto_config()), &first);
+    let twice = attach(once.clone(), &first);
+    let moved = attach(once, &second);
+    let name = format!("/settle/{}", settle_testbed::unique_name("reattach"));
+
+    let put = twice.put_parameter().name(&name).value("a").r#type(ParameterType::String);
+    put.send().settled().await.unwrap();
+    assert_eq!(first.stats().settled, 1, "one check, not one per attach: {:?}", first.stats());
+
+    moved.put_parameter().name(&name).value("b").overwrite(true).send().settled().await.unwrap();
+    assert_eq!((first.stats().settled, second.stats().settled), (1, 1));
+}

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::operation::untag_resource::{UntagResourceInput, UntagResou
 use aws_sdk_dynamodb::operation::update_table::{UpdateTableInput, UpdateTableOutput};
 use aws_sdk_dynamodb::types::{IndexStatus, TableDescription, TableStatus};
 
-use super::{has_tags, lacks_keys, recorder, show_tags, waiter};
+use super::{attach_to, has_tags, is_recorder, lacks_keys, show_tags, waiter};
 use crate::post::Enforcer;
 use crate::post::check::Check;
 use crate::post::rule::{Attach, Table, rule};
@@ -42,8 +42,10 @@ pub(crate) fn table() -> Table<Client> {
 
 impl Attach for Client {
     fn attach(self, enforcer: &Enforcer) -> Self {
-        let recorder = recorder(&self, table(), enforcer);
-        Client::from_conf(self.config().to_builder().interceptor(recorder).build())
+        let mut builder = self.config().to_builder();
+        builder.set_interceptors(self.config().interceptors().filter(|i| !is_recorder(i)));
+        let build = |b: aws_sdk_dynamodb::config::Builder| Client::from_conf(b.build());
+        attach_to(builder, build, |b, recorder| b.interceptor(recorder), table(), enforcer)
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::Enforcer;
 use super::recorder::Recorder;
+pub(crate) use super::recorder::is_recorder;
 use super::rule::Table;
 use crate::wait::{Delays, Waiter};
 
@@ -26,10 +27,20 @@ pub mod ssm;
 #[allow(dead_code)]
 pub(crate) mod tagging;
 
-/// The interceptor to add to a client's config: records into `enforcer`, reads back with `client`.
+/// Attaches `enforcer` to a client given as its config `builder` (already stripped of earlier
+/// recorders, so attaching again moves the client to the new enforcer instead of recording twice):
+/// the reader client is built from the builder as it is, the returned client adds the recorder.
 #[allow(dead_code)]
-pub(crate) fn recorder<C: Clone>(client: &C, table: Table<C>, enforcer: &Enforcer) -> Recorder<C> {
-    Recorder { reader: client.clone(), table: Arc::new(table), enforcer: enforcer.clone() }
+pub(crate) fn attach_to<C: Send + Sync + 'static, B: Clone>(
+    builder: B,
+    build: impl Fn(B) -> C,
+    add: impl FnOnce(B, Recorder<C>) -> B,
+    table: Table<C>,
+    enforcer: &Enforcer,
+) -> C {
+    let reader = build(builder.clone());
+    let recorder = Recorder { reader, table: Arc::new(table), enforcer: enforcer.clone() };
+    build(add(builder, recorder))
 }
 
 /// A waiter for a read-back; its delays are set when the check runs.

@@ -13,7 +13,7 @@ use aws_sdk_s3::operation::put_bucket_policy::{PutBucketPolicyInput, PutBucketPo
 use aws_sdk_s3::operation::put_bucket_tagging::{PutBucketTaggingInput, PutBucketTaggingOutput};
 use aws_sdk_s3::operation::put_object::{PutObjectInput, PutObjectOutput};
 
-use super::{recorder, show_tags, waiter};
+use super::{attach_to, is_recorder, show_tags, waiter};
 use crate::post::Enforcer;
 use crate::post::check::Check;
 use crate::post::rule::{Attach, Table, rule, rule_with};
@@ -54,8 +54,10 @@ pub(crate) fn table() -> Table<Client> {
 
 impl Attach for Client {
     fn attach(self, enforcer: &Enforcer) -> Self {
-        let recorder = recorder(&self, table(), enforcer);
-        Client::from_conf(self.config().to_builder().interceptor(recorder).build())
+        let mut builder = self.config().to_builder();
+        builder.set_interceptors(self.config().interceptors().filter(|i| !is_recorder(i)));
+        let build = |b: aws_sdk_s3::config::Builder| Client::from_conf(b.build());
+        attach_to(builder, build, |b, recorder| b.interceptor(recorder), table(), enforcer)
     }
 }
 

@@ -17,7 +17,7 @@ use aws_sdk_secretsmanager::operation::update_secret_version_stage::{
 };
 use aws_sdk_secretsmanager::types::Tag;
 
-use super::{has_tags, lacks_keys, recorder, show_tags, waiter};
+use super::{attach_to, has_tags, is_recorder, lacks_keys, show_tags, waiter};
 use crate::post::Enforcer;
 use crate::post::check::Check;
 use crate::post::rule::{Attach, Table, rule};
@@ -62,8 +62,10 @@ pub(crate) fn table() -> Table<Client> {
 
 impl Attach for Client {
     fn attach(self, enforcer: &Enforcer) -> Self {
-        let recorder = recorder(&self, table(), enforcer);
-        Client::from_conf(self.config().to_builder().interceptor(recorder).build())
+        let mut builder = self.config().to_builder();
+        builder.set_interceptors(self.config().interceptors().filter(|i| !is_recorder(i)));
+        let build = |b: aws_sdk_secretsmanager::config::Builder| Client::from_conf(b.build());
+        attach_to(builder, build, |b, recorder| b.interceptor(recorder), table(), enforcer)
     }
 }
 
