@@ -130,7 +130,8 @@ pub trait Attach: Sized {
 
 /// Returns `client` with `enforcer` attached: its writes are recorded, and settled by
 /// [`Settle::settled`](super::Settle::settled) or [`Enforcer::scope`]. The one line existing code
-/// changes.
+/// changes. Attaching a client that already has an enforcer moves it to `enforcer` (a write is
+/// never recorded twice).
 ///
 /// ```no_run
 /// # #[cfg(feature = "ssm")]
