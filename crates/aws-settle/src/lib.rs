@@ -12,7 +12,7 @@
 //! | [`post`] | post-conditions: every mutating call returns once its change is readable |
 //! | [`chain`] | CloudFormation-style call chains with a resumable memo (not built yet) |
 //! | [`observe`] | events, metrics and reports for every attempt, retry and backoff (not built yet) |
-//! | [`cache`] | a bounded, concurrency-safe cache of SDK clients (not built yet) |
+//! | [`cache`] | a bounded (LRU/LFU), concurrency-safe cache of SDK clients keyed by `ClientCacheKey`; one build per key |
 //!
 //! Service support is behind one cargo feature per AWS service (`ssm`,
 //! `secretsmanager`, `s3`, `iam`, `dynamodb`; `tagging` for the Resource Groups
