@@ -1,0 +1,128 @@
+//! Which failed attempts were throttled, and the error code of a failed response, read cheaply
+//! from the `x-amzn-errortype` header or the first bytes of the error body (`__type`, `code`,
+//! `<Code>`). Success bodies are never read, and only a code-shaped token is ever kept.
+
+/// Error codes AWS services use for throttling (the SDK's standard retry classifier list, plus
+/// DynamoDB's and S3's own).
+pub const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+    "ThrottlingError",
+];
+
+/// Whether a failed attempt was throttled: a throttling error code, or HTTP 429.
+pub fn is_throttling(code: Option<&str>, status: Option<u16>) -> bool {
+    code.is_some_and(|c| THROTTLING_CODES.contains(&c)) || status == Some(429)
+}
+
+/// Whether a failed attempt is of a kind the standard retry strategy retries: throttling,
+/// a transient status (500, 502, 503, 504), or no response at all (timeout, transport error).
+pub fn is_retryable(code: Option<&str>, status: Option<u16>) -> bool {
+    is_throttling(code, status)
+        || matches!(status, None | Some(500 | 502 | 503 | 504))
+        || code.is_some_and(|c| matches!(c, "RequestTimeout" | "RequestTimeoutException" | "InternalError"))
+}
+
+/// How much of an error body is searched for its code.
+const BODY_PREFIX: usize = 4096;
+
+/// The error code of an error response (status ≥ 300): the `x-amzn-errortype` header, else the
+/// body's JSON `__type` / `code` or XML `<Code>`. Namespaces (`aws.foo#Code`) and suffixes
+/// (`Code:http://…`) are stripped; anything not shaped like a code is dropped.
+pub(crate) fn error_code(status: u16, header: Option<&str>, body: Option<&[u8]>) -> Option<String> {
+    if status < 300 {
+        return None;
+    }
+    if let Some(code) = header.and_then(clean) {
+        return Some(code);
+    }
+    let body = body?;
+    let text = String::from_utf8_lossy(&body[..body.len().min(BODY_PREFIX)]);
+    json_field(&text, "__type")
+        .or_else(|| json_field(&text, "code"))
+        .or_else(|| json_field(&text, "Code"))
+        .or_else(|| xml_element(&text, "Code"))
+        .and_then(clean)
+}
+
+/// The string value of the first `"name": "value"` in `text`.
+fn json_field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    let key = format!("\"{name}\"");
+    let rest = &text[text.find(&key)? + key.len()..];
+    let rest = rest.trim_start().strip_prefix(':')?.trim_start().strip_prefix('"')?;
+    Some(&rest[..rest.find('"')?])
+}
+
+/// The text of the first `<name>text</name>` in `text`.
+fn xml_element<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    let open = format!("<{name}>");
+    let rest = &text[text.find(&open)? + open.len()..];
+    Some(&rest[..rest.find('<')?])
+}
+
+/// `aws.ns#Code:http://…` → `Code`, if what is left is a plausible code.
+fn clean(raw: &str) -> Option<String> {
+    let code = raw.rsplit('#').next()?.split(':').next()?.trim();
+    let shaped = !code.is_empty()
+        && code.len() <= 128
+        && code.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    shaped.then(|| code.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_from_each_protocol() {
+        let json = br#"{"__type":"com.amazonaws.ssm#ThrottlingException","message":"Rate exceeded"}"#;
+        assert_eq!(error_code(400, None, Some(json)).as_deref(), Some("ThrottlingException"));
+        let json = br#"{ "__type" : "ProvisionedThroughputExceededException" }"#;
+        assert_eq!(
+            error_code(400, None, Some(json)).as_deref(),
+            Some("ProvisionedThroughputExceededException")
+        );
+        let header = Some("TooManyRequestsException:http://internal.amazon.com/coral/com.amazon/");
+        assert_eq!(error_code(429, header, Some(b"{}")).as_deref(), Some("TooManyRequestsException"));
+        let query = b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>";
+        assert_eq!(error_code(400, None, Some(query)).as_deref(), Some("Throttling"));
+        let s3 =
+            b"<?xml version=\"1.0\"?><Error><Code>SlowDown</Code><Message>Please reduce</Message></Error>";
+        assert_eq!(error_code(503, None, Some(s3)).as_deref(), Some("SlowDown"));
+        let rest_json = br#"{"code":"ThrottledException","message":"x"}"#;
+        assert_eq!(error_code(400, None, Some(rest_json)).as_deref(), Some("ThrottledException"));
+    }
+
+    #[test]
+    fn success_and_garbage_give_no_code() {
+        let secret = br#"{"__type":"NotAnError","SecretString":"hunter2"}"#;
+        assert_eq!(error_code(200, None, Some(secret)), None, "success bodies are never read");
+        assert_eq!(error_code(500, None, Some(b"<html>oops</html>")), None);
+        assert_eq!(error_code(500, None, None), None);
+        assert_eq!(error_code(400, None, Some(br#"{"__type":"has space"}"#)), None);
+        assert_eq!(error_code(400, Some(""), Some(br#"{"__type":"Real"}"#)).as_deref(), Some("Real"));
+    }
+
+    #[test]
+    fn throttling_and_retryable() {
+        assert!(is_throttling(Some("ThrottlingException"), Some(400)));
+        assert!(is_throttling(Some("SlowDown"), Some(503)));
+        assert!(is_throttling(None, Some(429)));
+        assert!(!is_throttling(Some("ParameterNotFound"), Some(400)));
+        assert!(is_retryable(None, Some(503)));
+        assert!(is_retryable(None, None), "no response: timeout or transport error");
+        assert!(!is_retryable(Some("ValidationException"), Some(400)));
+    }
+}

@@ -1,0 +1,32 @@
+//! One `tracing` event per [`Event`], target `aws_settle::observe`: retries and throttles at INFO,
+//! give-ups at WARN, the rest at DEBUG.
+
+use super::event::{Event, EventKind};
+
+/// Emits `event` as a tracing event with fields service, operation, kind, attempt, backoff_ms,
+/// duration_ms, status and code (absent fields are left out).
+pub(crate) fn record(event: &Event) {
+    macro_rules! emit {
+        ($level:expr) => {
+            tracing::event!(
+                target: "aws_settle::observe",
+                $level,
+                service = %event.service,
+                operation = %event.operation,
+                kind = event.kind.name(),
+                attempt = event.attempt,
+                backoff_ms = event.backoff().map(|d| d.as_secs_f64() * 1000.0),
+                duration_ms = event.duration.map(|d| d.as_secs_f64() * 1000.0),
+                status = event.status,
+                code = event.error_code.as_deref(),
+                "{}",
+                event.key()
+            )
+        };
+    }
+    match event.kind {
+        EventKind::Retry { .. } | EventKind::Throttled => emit!(tracing::Level::INFO),
+        EventKind::GiveUp => emit!(tracing::Level::WARN),
+        _ => emit!(tracing::Level::DEBUG),
+    }
+}
