@@ -1,7 +1,7 @@
 //! Observability through the real SDK: moto behind settle-proxy, with and without throttling.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use aws_sdk_ssm::config::retry::{RetryConfig, RetryPartition};
@@ -18,6 +18,35 @@ fn ssm(endpoint: &str, retry: RetryConfig) -> aws_sdk_ssm::Client {
         .retry_partition(RetryPartition::new(settle_testbed::unique_name("observe")))
         .build();
     aws_sdk_ssm::Client::from_conf(config)
+}
+
+/// What the global `tracing` subscriber (installed once for this test binary) has written.
+fn traced() -> Arc<Mutex<Vec<u8>>> {
+    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter("aws_settle::observe=debug")
+            .with_ansi(false)
+            .with_writer(move || Writer(sink.clone()))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        log
+    })
+    .clone()
+}
+
+struct Writer(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Writer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Every event `telemetry` emits matching `pattern`, in order.
@@ -40,6 +69,7 @@ async fn put(ssm: &aws_sdk_ssm::Client, prefix: &str) -> Result<(), aws_sdk_ssm:
 
 #[tokio::test]
 async fn throttled_calls_show_throttles_retries_and_their_backoff() {
+    traced();
     let config = settle_proxy::Config::from_toml("[services.ssm]\nthrottle = \"2/s\"").unwrap();
     let proxy = settle_testbed::proxy_in_front_of_moto(config);
     let telemetry = Telemetry::new();
@@ -101,6 +131,7 @@ async fn throttled_calls_show_throttles_retries_and_their_backoff() {
 
 #[tokio::test]
 async fn without_faults_each_call_is_one_attempt() {
+    traced();
     let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::default());
     let telemetry = Telemetry::new();
     let all = collect(&telemetry, "*");
@@ -150,6 +181,7 @@ async fn without_faults_each_call_is_one_attempt() {
 #[tokio::test]
 async fn instrumenting_leaves_the_sdk_retry_behaviour_unchanged() {
     // One request passes, every later one is throttled: each call makes exactly max_attempts attempts.
+    traced();
     let config = settle_proxy::Config::from_toml("[services.ssm]\nthrottle = \"0/s:1\"").unwrap();
     let proxy = settle_testbed::proxy_in_front_of_moto(config);
     let retry = RetryConfig::standard().with_max_attempts(4).with_initial_backoff(Duration::from_millis(20));
@@ -192,4 +224,39 @@ async fn instrumenting_leaves_the_sdk_retry_behaviour_unchanged() {
     let report = telemetry.report();
     let row = report.row("ssm", "PutParameter").unwrap();
     assert_eq!((row.calls, row.attempts, row.retries, row.throttles, row.give_ups), (1, 4, 3, 4, 1));
+
+    // One tracing event per event, with its fields.
+    let log = String::from_utf8(traced().lock().unwrap().clone()).unwrap();
+    let call = format!("call_id={} ", all[0].call_id);
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains(&call)).collect();
+    assert_eq!(lines.len(), all.len(), "{log}");
+    let retries: Vec<&&str> = lines.iter().filter(|l| l.contains("kind=retry")).collect();
+    assert_eq!(retries.len(), 3, "{lines:#?}");
+    for line in retries {
+        assert!(line.contains("INFO aws_settle::observe: ssm:PutParameter:retry"), "{line}");
+        for field in
+            ["service=ssm", "operation=PutParameter", "backoff_ms=", "status=400", "code=ThrottlingException"]
+        {
+            assert!(line.contains(field), "{field} in {line}");
+        }
+    }
+    assert!(lines.iter().any(|l| l.contains("WARN") && l.contains("kind=give_up")), "{lines:#?}");
+    assert!(!log.contains("AKID") && !log.contains("Authorization"), "no credentials in the log");
+}
+
+#[tokio::test]
+async fn post_condition_read_backs_of_an_instrumented_client_are_observed() {
+    use aws_settle::post::{Enforcer, Settle, attach};
+    traced();
+    let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::default());
+    let telemetry = Telemetry::new();
+    let calls = collect(&telemetry, "ssm:*:call_end");
+    let enforcer = Enforcer::new();
+    // Instrument first, then attach: the enforcer's reader is built from the instrumented config.
+    let ssm = attach(instrument(ssm(&proxy.endpoint(), RetryConfig::standard()), &telemetry), &enforcer);
+    let name = format!("/settle/{}", settle_testbed::unique_name("observed-settle"));
+    ssm.put_parameter().name(&name).value("v").r#type(ParameterType::String).send().settled().await.unwrap();
+    let operations: Vec<String> = calls.lock().unwrap().iter().map(|e| e.operation.clone()).collect();
+    assert_eq!(operations.first().map(String::as_str), Some("PutParameter"), "{operations:?}");
+    assert!(operations.iter().any(|o| o == "GetParameter"), "the read-back is observed: {operations:?}");
 }

@@ -27,6 +27,9 @@
 //! sleep is the backoff of which failed attempt (see `backoff.rs`). The SDK's own retry behaviour
 //! (standard or adaptive mode, attempts, token bucket) is untouched.
 //!
+//! With post-conditions, instrument first and then [`attach`](crate::post::attach): the enforcer's
+//! reader is built from the instrumented config, so its read-backs are observed too.
+//!
 //! Throttling is recognised by error code ([`THROTTLING_CODES`]) or HTTP 429.
 
 mod backoff;

@@ -3,22 +3,23 @@
 
 use super::event::{Event, EventKind};
 
-/// Emits `event` as a tracing event with fields service, operation, kind, attempt, backoff_ms,
-/// duration_ms, status and code (absent fields are left out).
+/// Emits `event` as a tracing event with fields call_id, service, operation, kind, attempt,
+/// backoff_ms, duration_ms, status and code (absent fields are left out).
 pub(crate) fn record(event: &Event) {
     macro_rules! emit {
         ($level:expr) => {
             tracing::event!(
                 target: "aws_settle::observe",
                 $level,
+                call_id = event.call_id,
                 service = %event.service,
                 operation = %event.operation,
-                kind = event.kind.name(),
+                kind = %event.kind,
                 attempt = event.attempt,
                 backoff_ms = event.backoff().map(|d| d.as_secs_f64() * 1000.0),
                 duration_ms = event.duration.map(|d| d.as_secs_f64() * 1000.0),
                 status = event.status,
-                code = event.error_code.as_deref(),
+                code = event.error_code.as_deref().map(tracing::field::display),
                 "{}",
                 event.key()
             )
