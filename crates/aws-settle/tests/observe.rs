@@ -67,7 +67,8 @@ async fn put(ssm: &aws_sdk_ssm::Client, prefix: &str) -> Result<(), aws_sdk_ssm:
     Ok(())
 }
 
-#[tokio::test]
+// Several worker threads: the backoff probe's attribution must hold while tasks move between threads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttled_calls_show_throttles_retries_and_their_backoff() {
     traced();
     let config = settle_proxy::Config::from_toml("[services.ssm]\nthrottle = \"2/s\"").unwrap();
@@ -77,8 +78,12 @@ async fn throttled_calls_show_throttles_retries_and_their_backoff() {
     let retries = collect(&telemetry, "ssm:*:retry");
     let ssm = instrument(ssm(&proxy.endpoint(), RetryConfig::standard()), &telemetry);
 
-    let results = join_all((0..15).map(|_| put(&ssm, "throttled"))).await;
-    let succeeded = results.iter().filter(|r| r.is_ok()).count();
+    let tasks = (0..15).map(|_| {
+        let ssm = ssm.clone();
+        tokio::spawn(async move { put(&ssm, "throttled").await })
+    });
+    let results = join_all(tasks).await;
+    let succeeded = results.into_iter().filter(|r| r.as_ref().unwrap().is_ok()).count();
 
     let all = all.lock().unwrap().clone();
     let retries = retries.lock().unwrap().clone();
