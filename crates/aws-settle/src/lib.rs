@@ -11,7 +11,7 @@
 //! | [`wait`] | the poll engine: waiters, acceptors, Smithy delays, `waiters-2.json` models |
 //! | [`post`] | post-conditions: every mutating call returns once its change is readable |
 //! | [`chain`] | CloudFormation-style call chains with a resumable memo (not built yet) |
-//! | [`observe`] | events, metrics and reports for every attempt, retry and backoff (not built yet) |
+//! | [`observe`] | events with wildcard patterns, tracing, metrics and a "why is my job slow?" report for every call, attempt, throttle and retry backoff |
 //! | [`cache`] | a bounded (LRU/LFU), concurrency-safe cache of SDK clients keyed by `ClientCacheKey`; one build per key |
 //!
 //! Service support is behind one cargo feature per AWS service (`ssm`,
