@@ -1,0 +1,132 @@
+//! A CloudFormation-style CreateTable handler through settle-proxy (1 s of lag: the table reads
+//! CREATING) in front of moto: a callback after the call, a resume from the memo's JSON that
+//! does not call CreateTable again, stabilization to ACTIVE, and AlreadyExists for a second create.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::describe_table::DescribeTableOutput;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
+};
+use aws_settle::chain::{Chain, HandlerErrorCode, Memo, OperationStatus, ProgressEvent};
+use aws_settle::wait::{Delays, Waiter};
+use serde::{Deserialize, Serialize};
+
+/// The resource model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct TableModel {
+    table_name: String,
+    arn: Option<String>,
+}
+
+/// The request recorded in the memo (the SDK's input is not serializable).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CreateReq {
+    name: String,
+}
+
+/// The CreateTable handler: call, call back in 1 s, then stabilize to ACTIVE.
+async fn create_handler(
+    ddb: &Client,
+    model: TableModel,
+    memo: &mut Memo,
+    polls: Arc<AtomicU32>,
+) -> ProgressEvent<TableModel> {
+    let active = Waiter::new(
+        Delays::smithy(Duration::from_millis(200), Duration::from_secs(1)).max_wait(Duration::from_secs(30)),
+    )
+    .named("TableActive")
+    .success_when(|o: &DescribeTableOutput| {
+        o.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active)
+    })
+    .retry_on_error_code("ResourceNotFoundException")
+    .on_attempt(move |_| {
+        polls.fetch_add(1, Ordering::SeqCst);
+    });
+    Chain::new(memo)
+        .initiate("create-table", model)
+        .translate(|m| CreateReq { name: m.table_name.clone() })
+        .call(|req| {
+            let ddb = ddb.clone();
+            async move {
+                ddb.create_table()
+                    .table_name(req.name)
+                    .attribute_definitions(
+                        AttributeDefinition::builder()
+                            .attribute_name("pk")
+                            .attribute_type(ScalarAttributeType::S)
+                            .build()
+                            .unwrap(),
+                    )
+                    .key_schema(
+                        KeySchemaElement::builder()
+                            .attribute_name("pk")
+                            .key_type(KeyType::Hash)
+                            .build()
+                            .unwrap(),
+                    )
+                    .billing_mode(BillingMode::PayPerRequest)
+                    .send()
+                    .await
+            }
+        })
+        .record(|out| out.table_description().and_then(|t| t.table_arn()).map(str::to_string))
+        .callback_in(1)
+        .stabilize(active, |req| ddb.describe_table().table_name(&req.name).send())
+        .done(|mut model, arn| {
+            model.arn = arn.flatten();
+            ProgressEvent::success(model)
+        })
+        .await
+}
+
+#[tokio::test]
+async fn a_create_table_handler_calls_back_resumes_without_calling_again_and_stabilizes() {
+    let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::with_lag("1s".parse().unwrap()));
+    let ddb = Client::new(&settle_testbed::sdk_config(&proxy.endpoint()));
+    let name = settle_testbed::unique_name("settle-chain");
+    let model = TableModel { table_name: name.clone(), arn: None };
+    let polls = Arc::new(AtomicU32::new(0));
+
+    // First invocation: CreateTable, then "call me back in 1 s".
+    let mut memo = Memo::new();
+    let first = create_handler(&ddb, model.clone(), &mut memo, polls.clone()).await;
+    assert_eq!(first.status, OperationStatus::InProgress, "{first:?}");
+    assert_eq!(first.callback_delay_seconds, 1);
+    assert_eq!(polls.load(Ordering::SeqCst), 0, "no stabilization in the first invocation");
+    let record = first.memo.call("create-table").expect("recorded");
+    assert!(record.called && !record.stabilized);
+    let arn = record.response.clone().expect("the ARN view is recorded");
+    assert!(arn.as_str().is_some_and(|a| a.ends_with(&name)), "{arn}");
+
+    // The callback context travels as JSON (as CloudFormation hands it back).
+    let json = serde_json::to_string(&first).unwrap();
+    let event: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(event["status"], "IN_PROGRESS");
+    let mut memo = Memo::from_json(&event["callbackContext"].to_string()).unwrap();
+
+    // Second invocation: no second CreateTable; DescribeTable until ACTIVE.
+    let second = create_handler(&ddb, model.clone(), &mut memo, polls.clone()).await;
+    assert_eq!(second.status, OperationStatus::Success, "{second:?}");
+    let done = second.model.expect("the model");
+    assert_eq!(done.table_name, name);
+    assert_eq!(done.arn.as_deref(), arn.as_str());
+    let counters = proxy.counters();
+    assert_eq!(counters.per_operation.get("dynamodb:CreateTable"), Some(&1), "{counters:?}");
+    assert!(polls.load(Ordering::SeqCst) >= 2, "it saw the table CREATING first: {counters:?}");
+    assert!(memo.is_stabilized("create-table"));
+
+    // A second handler creating the same table fails with AlreadyExists.
+    let mut other = Memo::new();
+    let again = create_handler(&ddb, model, &mut other, polls.clone()).await;
+    assert_eq!(
+        (again.status, again.error_code),
+        (OperationStatus::Failed, Some(HandlerErrorCode::AlreadyExists))
+    );
+    let message = again.message.unwrap_or_default();
+    assert!(message.contains("create-table") && message.contains("ResourceInUseException"), "{message}");
+    assert_eq!(proxy.counters().per_operation.get("dynamodb:CreateTable"), Some(&2));
+}
