@@ -363,21 +363,17 @@ where
                     tracing::debug!(step = %name, attempts, "chain step stabilized");
                     self.memo.record_mut(&name).stabilized = true;
                 }
-                Err(e @ (WaitError::Timeout { .. } | WaitError::FailureState { .. })) => {
-                    return Err(self.fail(HandlerErrorCode::NotStabilized, format!("did not stabilize: {e}")));
-                }
-                Err(e @ WaitError::UnexpectedError { .. }) => {
-                    let code = match &e {
-                        WaitError::UnexpectedError { code, status, .. } => classify(code.as_deref(), *status),
-                        _ => HandlerErrorCode::GeneralServiceException,
-                    };
-                    return Err(self.fail(code, format!("stabilization failed: {e}")));
-                }
                 Err(e) => {
-                    return Err(self.fail(
-                        HandlerErrorCode::HandlerInternalFailure,
-                        format!("stabilization failed: {e}"),
-                    ));
+                    let (code, what) = match &e {
+                        WaitError::Timeout { .. } | WaitError::FailureState { .. } => {
+                            (HandlerErrorCode::NotStabilized, "did not stabilize")
+                        }
+                        WaitError::UnexpectedError { code, status, .. } => {
+                            (classify(code.as_deref(), *status), "stabilization failed")
+                        }
+                        _ => (HandlerErrorCode::HandlerInternalFailure, "stabilization failed"),
+                    };
+                    return Err(self.fail(code, format!("{what}: {e}")));
                 }
             }
         }
