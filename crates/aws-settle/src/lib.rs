@@ -10,7 +10,7 @@
 //! |---|---|
 //! | [`wait`] | the poll engine: waiters, acceptors, Smithy delays, `waiters-2.json` models |
 //! | [`post`] | post-conditions: every mutating call returns once its change is readable |
-//! | [`chain`] | CloudFormation-style call chains with a resumable memo (not built yet) |
+//! | [`chain`] | CloudFormation-style call chains: initiate → translate → call → stabilize → done, `ProgressEvent`/`HandlerErrorCode`, retries, and a JSON memo so a resumed handler never repeats a finished call |
 //! | [`observe`] | events with wildcard patterns, tracing, metrics and a "why is my job slow?" report for every call, attempt, throttle and retry backoff |
 //! | [`cache`] | a bounded (LRU/LFU), concurrency-safe cache of SDK clients keyed by `ClientCacheKey`; one build per key |
 //!
