@@ -68,11 +68,26 @@ impl TestbedError {
 
 /// The directory for the venv, the server script and logs:
 /// `$SETTLE_STATE_DIR`, else `<workspace>/.settle` (git-ignored).
+///
+/// The workspace is found at run time, from the `CARGO_MANIFEST_DIR` cargo sets for tests and
+/// `cargo run` (or the current directory) upwards to the first directory with a `Cargo.lock`: a
+/// build cached from another checkout of the project must not write into that checkout.
 pub fn state_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("SETTLE_STATE_DIR") {
         return PathBuf::from(dir);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.settle")
+    let start = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    workspace_root(&start)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .join(".settle")
+}
+
+/// The nearest directory at or above `from` that holds a `Cargo.lock`.
+fn workspace_root(from: &Path) -> Option<PathBuf> {
+    from.ancestors().find(|dir| dir.join("Cargo.lock").is_file()).map(Path::to_path_buf)
 }
 
 /// One moto server shared by every test of this process, started on first use.
@@ -122,4 +137,18 @@ pub fn unique_name(prefix: &str) -> String {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     format!("{prefix}-{}-{nanos:x}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_dir_is_under_the_workspace_this_test_runs_in() {
+        let workspace = workspace_root(Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
+        assert!(workspace.join("crates/settle-testbed").is_dir(), "{}", workspace.display());
+        if std::env::var_os("SETTLE_STATE_DIR").is_none() {
+            assert_eq!(state_dir(), workspace.join(".settle"));
+        }
+    }
 }

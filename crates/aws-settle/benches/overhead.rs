@@ -1,0 +1,94 @@
+//! Overhead: calls per second on loopback with and without the enforcer and telemetry attached.
+//!
+//! `cargo bench -p aws-settle --features full --bench overhead --profile dev [-- CALLS]`
+//!
+//! Straight to moto (no proxy, no lag), one task, the same run: GetParameter (a read: the
+//! enforcer records nothing) and PutParameter with overwrite (a write: `.settled()` adds its
+//! read-back), each on a plain client, an instrumented client, and an instrumented client with an
+//! enforcer attached. Ratios are against the plain client in the same run.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_ssm::Client;
+use aws_sdk_ssm::types::ParameterType;
+use aws_settle::observe::{Telemetry, instrument};
+use aws_settle::post::{Enforcer, Settle, attach};
+
+async fn reads(ssm: &Client, name: &str, calls: usize) -> Duration {
+    let started = Instant::now();
+    for _ in 0..calls {
+        ssm.get_parameter().name(name).send().await.unwrap();
+    }
+    started.elapsed()
+}
+
+async fn writes(ssm: &Client, name: &str, calls: usize, settle: bool) -> Duration {
+    let started = Instant::now();
+    for i in 0..calls {
+        let put = ssm.put_parameter().name(name).value(format!("v{i}")).overwrite(true).send();
+        if settle {
+            put.settled().await.unwrap();
+        } else {
+            put.await.unwrap();
+        }
+    }
+    started.elapsed()
+}
+
+fn main() {
+    let calls: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(300);
+    let config = settle_testbed::sdk_config(&settle_testbed::shared_moto().endpoint());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let plain = Client::new(&config);
+    let telemetry = Telemetry::new();
+    let observed = instrument(plain.clone(), &telemetry);
+    let enforcer = Enforcer::new();
+    let both = attach(observed.clone(), &enforcer);
+    let name = format!("/settle/bench/{}", settle_testbed::unique_name("overhead"));
+
+    let rows = runtime.block_on(async {
+        plain.put_parameter().name(&name).value("v").r#type(ParameterType::String).send().await.unwrap();
+        // Warm up connections and caches on every client.
+        for client in [&plain, &observed, &both] {
+            reads(client, &name, 20).await;
+        }
+        let mut rows = Vec::new();
+        // Interleave the variants three times so drift in the machine's load hits all alike.
+        let mut totals = [Duration::ZERO; 6];
+        for _ in 0..3 {
+            totals[0] += reads(&plain, &name, calls / 3).await;
+            totals[1] += reads(&observed, &name, calls / 3).await;
+            totals[2] += reads(&both, &name, calls / 3).await;
+            totals[3] += writes(&plain, &name, calls / 3, false).await;
+            totals[4] += writes(&observed, &name, calls / 3, false).await;
+            totals[5] += writes(&both, &name, calls / 3, true).await;
+        }
+        let labels = [
+            "GetParameter, plain client",
+            "GetParameter, instrumented",
+            "GetParameter, instrumented + enforcer",
+            "PutParameter, plain client",
+            "PutParameter, instrumented",
+            "PutParameter, + enforcer, .settled()",
+        ];
+        for (i, label) in labels.iter().enumerate() {
+            let base = if i < 3 { totals[0] } else { totals[3] };
+            rows.push((*label, totals[i], totals[i].as_secs_f64() / base.as_secs_f64()));
+        }
+        rows
+    });
+
+    let per_variant = 3 * (calls / 3);
+    println!("overhead: {per_variant} calls per variant, straight to moto on loopback, one task");
+    println!("{:<40} {:>12} {:>14} {:>8}", "variant", "calls/s", "ms per call", "ratio");
+    for (label, total, ratio) in rows {
+        let per_call = total.as_secs_f64() * 1000.0 / per_variant as f64;
+        println!(
+            "{label:<40} {:>12.0} {per_call:>14.2} {ratio:>7.2}x",
+            per_variant as f64 / total.as_secs_f64()
+        );
+    }
+    let stats = enforcer.stats();
+    assert_eq!(stats.settled as usize, per_variant, "every settled write read back once: {stats:?}");
+    println!("(a settled write is the write plus its read-back: expect about 2x the plain write)");
+}
