@@ -2,11 +2,13 @@
 //! an error it is not told how to handle ([`default_action`]).
 
 use super::status::HandlerErrorCode::{self, *};
+use crate::observe::is_throttling;
 use crate::wait::PollError;
 
 /// AWS error codes (exact, case-sensitive) and the handler error code each maps to. Codes not
-/// listed: `InvalidParameter*` → [`InvalidRequest`], HTTP 5xx → [`ServiceInternalError`], HTTP
-/// 429 → [`Throttling`], no code and no status (no response) → [`NetworkFailure`], anything else
+/// listed: the throttling codes ([`THROTTLING_CODES`](crate::observe::THROTTLING_CODES)) →
+/// [`Throttling`], `InvalidParameter*` → [`InvalidRequest`], HTTP 5xx → [`ServiceInternalError`],
+/// HTTP 429 → [`Throttling`], no code and no status (no response) → [`NetworkFailure`], anything else
 /// → [`GeneralServiceException`].
 pub const ERROR_CODES: &[(&str, HandlerErrorCode)] = &[
     // Not found.
@@ -24,20 +26,6 @@ pub const ERROR_CODES: &[(&str, HandlerErrorCode)] = &[
     ("TableAlreadyExistsException", AlreadyExists),
     ("BucketAlreadyExists", AlreadyExists),
     ("BucketAlreadyOwnedByYou", AlreadyExists),
-    // Throttling.
-    ("Throttling", Throttling),
-    ("ThrottlingException", Throttling),
-    ("ThrottledException", Throttling),
-    ("RequestThrottled", Throttling),
-    ("RequestThrottledException", Throttling),
-    ("TooManyRequestsException", Throttling),
-    ("RequestLimitExceeded", Throttling),
-    ("ProvisionedThroughputExceededException", Throttling),
-    ("TransactionInProgressException", Throttling),
-    ("BandwidthLimitExceeded", Throttling),
-    ("SlowDown", Throttling),
-    ("PriorRequestNotComplete", Throttling),
-    ("EC2ThrottledException", Throttling),
     // Access and credentials.
     ("AccessDenied", AccessDenied),
     ("AccessDeniedException", AccessDenied),
@@ -85,6 +73,9 @@ pub fn classify(code: Option<&str>, status: Option<u16>) -> HandlerErrorCode {
     if let Some(code) = code {
         if let Some((_, mapped)) = ERROR_CODES.iter().find(|(c, _)| *c == code) {
             return *mapped;
+        }
+        if is_throttling(Some(code), None) {
+            return Throttling;
         }
         if code.starts_with("InvalidParameter") {
             return InvalidRequest;

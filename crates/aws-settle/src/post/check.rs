@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use crate::observe::THROTTLING_CODES;
 use crate::wait::{Delays, PollError, WaitError, Waiter};
 
 type RunFn = Box<dyn FnOnce(Delays) -> Pin<Box<dyn Future<Output = Result<(), WaitError>> + Send>> + Send>;
@@ -38,22 +39,11 @@ impl fmt::Debug for Check {
     }
 }
 
-/// Error codes a read-back retries on besides the rule's own: throttling and transient faults
-/// that outlast the SDK's own retries must not end a wait for a write that did succeed.
-const TRANSIENT_CODES: &[&str] = &[
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "ProvisionedThroughputExceededException",
-    "RequestThrottled",
-    "SlowDown",
-    "InternalError",
-    "InternalFailure",
-    "InternalServerError",
-    "ServiceUnavailable",
-];
+/// Error codes a read-back retries on besides the rule's own and the throttling codes
+/// ([`THROTTLING_CODES`]): transient faults that outlast the SDK's own retries must not end a wait
+/// for a write that did succeed.
+const TRANSIENT_CODES: &[&str] =
+    &["InternalError", "InternalFailure", "InternalServerError", "ServiceUnavailable"];
 
 impl Check {
     /// A check that polls `read` with `waiter`'s acceptors until success.
@@ -76,7 +66,8 @@ impl Check {
         let resource = resource.into();
         let expected = expected.into();
         let name = format!("{operation} {resource}: {expected}");
-        let waiter = TRANSIENT_CODES.iter().fold(waiter.named(name), |w, code| w.retry_on_error_code(*code));
+        let retried = THROTTLING_CODES.iter().chain(TRANSIENT_CODES);
+        let waiter = retried.fold(waiter.named(name), |w, code| w.retry_on_error_code(*code));
         let run: RunFn = Box::new(move |delays| {
             Box::pin(async move { waiter.with_delays(delays).wait(&mut read).await.map(|_| ()) })
         });
