@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+mod connection;
 pub mod control;
 pub mod lag;
 mod pipeline;
@@ -29,6 +30,7 @@ mod upstream;
 pub mod visibility;
 
 pub use config::{Config, ConfigError, Faults, Flags, ServiceConfig};
+pub use connection::{Limits, TOKEN_HEADER};
 pub use control::{Counters, WriteVisibility};
 pub use lag::{Dist, Lag};
 pub use protocol::{Protocol, RequestInfo};

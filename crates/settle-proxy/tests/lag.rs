@@ -271,6 +271,7 @@ async fn control(
     let request = http::Request::builder()
         .method(method)
         .uri(format!("{}{path}", proxy.endpoint()))
+        .header(settle_proxy::TOKEN_HEADER, proxy.control_token().unwrap())
         .body(http_body_util::Full::new(bytes::Bytes::from_static(body)))
         .unwrap();
     let response = client.request(request).await.unwrap();
