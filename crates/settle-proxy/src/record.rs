@@ -137,7 +137,7 @@ impl Recorder {
 /// or ElastiCache `AuthToken`, is redacted too). Compared case-insensitively with the
 /// innermost name of a value: the object key above it, or a flattened query parameter's last
 /// segment that is not `member`, `entry` or an index (`Tags.member.1.Key` → `key`).
-const RECORDED_AS_SENT: &[&str] = &[
+pub const RECORDED_AS_SENT: &[&str] = &[
     "action",
     "version",
     // Names and identifiers of resources.
