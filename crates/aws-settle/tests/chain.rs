@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::create_table::builders::CreateTableFluentBuilder;
 use aws_sdk_dynamodb::operation::describe_table::DescribeTableOutput;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
@@ -26,6 +27,18 @@ struct TableModel {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct CreateReq {
     name: String,
+}
+
+/// CreateTable of an on-demand table keyed by a string `pk`.
+fn create_table(ddb: &Client, name: String) -> CreateTableFluentBuilder {
+    let attribute =
+        AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S);
+    let key = KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash);
+    ddb.create_table()
+        .table_name(name)
+        .attribute_definitions(attribute.build().unwrap())
+        .key_schema(key.build().unwrap())
+        .billing_mode(BillingMode::PayPerRequest)
 }
 
 /// The CreateTable handler: call, call back in 1 s, then stabilize to ACTIVE.
@@ -49,37 +62,11 @@ async fn create_handler(
     Chain::new(memo)
         .initiate("create-table", model)
         .translate(|m| CreateReq { name: m.table_name.clone() })
-        .call(|req| {
-            let ddb = ddb.clone();
-            async move {
-                ddb.create_table()
-                    .table_name(req.name)
-                    .attribute_definitions(
-                        AttributeDefinition::builder()
-                            .attribute_name("pk")
-                            .attribute_type(ScalarAttributeType::S)
-                            .build()
-                            .unwrap(),
-                    )
-                    .key_schema(
-                        KeySchemaElement::builder()
-                            .attribute_name("pk")
-                            .key_type(KeyType::Hash)
-                            .build()
-                            .unwrap(),
-                    )
-                    .billing_mode(BillingMode::PayPerRequest)
-                    .send()
-                    .await
-            }
-        })
+        .call(|req| create_table(ddb, req.name).send())
         .record(|out| out.table_description().and_then(|t| t.table_arn()).map(str::to_string))
         .callback_in(1)
         .stabilize(active, |req| ddb.describe_table().table_name(&req.name).send())
-        .done(|mut model, arn| {
-            model.arn = arn.flatten();
-            ProgressEvent::success(model)
-        })
+        .done(|model, arn| ProgressEvent::success(TableModel { arn, ..model }))
         .await
 }
 
@@ -129,4 +116,72 @@ async fn a_create_table_handler_calls_back_resumes_without_calling_again_and_sta
     let message = again.message.unwrap_or_default();
     assert!(message.contains("create-table") && message.contains("ResourceInUseException"), "{message}");
     assert_eq!(proxy.counters().per_operation.get("dynamodb:CreateTable"), Some(&2));
+}
+
+/// A DynamoDB conditional put that fails and returns the old item (with a secret attribute) in
+/// its error body: the failure event says the code and the service's message, never the raw
+/// response, the item, or the credentials the request was signed with.
+#[tokio::test]
+async fn a_failed_call_is_reported_by_code_and_message_without_the_raw_response() {
+    use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
+    use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+
+    const SECRET_KEY: &str = "chain-SECRETKEY-wJalrXUtnFEMI";
+    const SESSION_TOKEN: &str = "chain-SESSIONTOKEN-FwoGZXIvYXdzEJr";
+    const ITEM_SECRET: &str = "chain-ITEMSECRET-hunter2";
+
+    let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::default());
+    let credentials =
+        Credentials::new("AKIDCHAINTEST", SECRET_KEY, Some(SESSION_TOKEN.into()), None, "chain");
+    let config = settle_testbed::sdk_config(&proxy.endpoint())
+        .to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .build();
+    let ddb = Client::new(&config);
+    let table = settle_testbed::unique_name("settle-chain-secret");
+    create_table(&ddb, table.clone()).send().await.unwrap();
+    ddb.put_item()
+        .table_name(&table)
+        .item("pk", AttributeValue::S("user-1".into()))
+        .item("password", AttributeValue::S(ITEM_SECRET.into()))
+        .send()
+        .await
+        .unwrap();
+    let put_once = |pk: String| {
+        ddb.put_item()
+            .table_name(&table)
+            .item("pk", AttributeValue::S(pk))
+            .item("password", AttributeValue::S("new".into()))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+    };
+
+    // The raw response does carry the secret: what `{error:?}` used to put into the message.
+    let raw = put_once("user-1".into()).await.unwrap_err();
+    assert!(format!("{raw:?}").contains(ITEM_SECRET), "the test needs a response that holds the secret");
+
+    let mut memo = Memo::new();
+    let event = Chain::new(&mut memo)
+        .initiate("put-user", "user-1".to_string())
+        .translate(|pk| pk.clone())
+        .call(put_once)
+        .done(|pk, _| ProgressEvent::success(pk))
+        .await;
+    assert_eq!(
+        (event.status, event.error_code),
+        (OperationStatus::Failed, Some(HandlerErrorCode::GeneralServiceException)),
+        "{event:?}"
+    );
+    let message = event.message.clone().unwrap_or_default();
+    assert!(
+        message.contains("chain step put-user")
+            && message.contains("ConditionalCheckFailedException (HTTP 400): The conditional request failed"),
+        "{message}"
+    );
+    assert!(message.len() < 400, "a bounded summary: {message}");
+    let json = serde_json::to_string(&event).unwrap();
+    for secret in [ITEM_SECRET, SECRET_KEY, SESSION_TOKEN, "x-amz-security-token", "Signature="] {
+        assert!(!json.contains(secret), "the event leaks {secret}: {json}");
+    }
 }

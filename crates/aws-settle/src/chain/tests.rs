@@ -236,7 +236,7 @@ async fn a_step_records_request_and_response_and_a_resumed_chain_does_not_call_a
         .initiate("create", model())
         .translate(req)
         .call(|r| service.call(r))
-        .record(|arn: &String| json!({ "arn": arn }))
+        .record(|arn: &String| Some(json!({ "arn": arn })))
         .stabilize(active_waiter(&clock), |_r: &Req| std::future::pending::<Result<String, ErrorResponse>>())
         .done(|m, _| ProgressEvent::success(m));
     assert!(tokio::time::timeout(Duration::from_millis(50), hang).await.is_err(), "still stabilizing");
@@ -252,7 +252,7 @@ async fn a_step_records_request_and_response_and_a_resumed_chain_does_not_call_a
         .initiate("create", model())
         .translate(req)
         .call(|r| service.call(r))
-        .record(|arn: &String| json!({ "arn": arn }))
+        .record(|arn: &String| Some(json!({ "arn": arn })))
         .stabilize(active_waiter(&clock), |r: &Req| status.poll(r))
         .done(|m, resp| ProgressEvent::success(m).with_message(resp.unwrap()["arn"].to_string()))
         .await;
@@ -351,7 +351,7 @@ async fn a_non_retryable_error_goes_through_handle_error() {
         .initiate("create", model())
         .translate(req)
         .call(|r| service.call(r))
-        .record(|arn: &String| arn.clone())
+        .record(|arn: &String| Some(arn.clone()))
         .handle_error(|e, m: &Model| {
             *seen_model.lock().unwrap() = Some(m.clone());
             match classify_error(e) {
@@ -506,7 +506,7 @@ async fn redacted_fields_never_enter_the_memo() {
         .initiate("create", model())
         .translate(|m| Req { name: m.name.clone(), password: Some("hunter2".to_string()) })
         .call(|r| service.call(r))
-        .record(|arn: &String| json!({ "arn": arn, "SecretString": "s3cret" }))
+        .record(|arn: &String| Some(json!({ "arn": arn, "SecretString": "s3cret" })))
         .redact(&["password"])
         .redact_secrets()
         .done(|m, _| ProgressEvent::success(m))
