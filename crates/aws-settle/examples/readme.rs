@@ -79,11 +79,16 @@ fn observed(
 #[rustfmt::skip]
 async fn cached(sdk_config: aws_types::SdkConfig) -> aws_sdk_ssm::Client {
     use aws_settle::cache::{ClientCache, ClientCacheKey};
+    use aws_settle::post::{Enforcer, attach};
+    let enforcer = Enforcer::new();
     // README: cache
     let cache: ClientCache<aws_sdk_ssm::Client> = ClientCache::lru(64);             // or ClientCache::lfu(64)
     let key = ClientCacheKey::from_sdk_config("ssm", &sdk_config, "role/deployer");
     let ssm = cache.get_or_build(&key, || aws_sdk_ssm::Client::new(&sdk_config)).await;
+    let settled = cache.get_or_build(&key.clone().attached("default"), || attach(aws_sdk_ssm::Client::new(&sdk_config), &enforcer)).await;
     // README: end
+    assert_eq!(cache.builds(), 2, "a plain and an attached client: two entries");
+    drop(settled);
     ssm
 }
 
