@@ -242,7 +242,8 @@ where
     /// its max wait. The future `poll` returns must not borrow the request (the SDK's fluent
     /// builders copy their arguments, so `|req| ddb.describe_table().table_name(&req.name).send()`
     /// is fine). The waiter sees each error as its [`ErrorSummary`] (same code and status, so
-    /// its acceptors match as before), so "last seen" never holds a raw HTTP response.
+    /// its acceptors match as before), so "last seen" never holds a raw HTTP response. An instrumented client reports
+    /// the polls as [read-backs](crate::observe::read_back).
     pub fn stabilize<SO, SE, F, Fut>(mut self, waiter: Waiter<SO>, poll: F) -> Self
     where
         SO: fmt::Debug + Send + Sync + 'a,
@@ -256,7 +257,8 @@ where
                     let read = poll(&req);
                     async move { read.await.map_err(|e| ErrorSummary::of(&e)) }
                 };
-                waiter.wait(poll).await.map(|settled| settled.attempts)
+                let stabilized = crate::observe::read_back(waiter.wait(poll)).await;
+                stabilized.map(|settled| settled.attempts)
             })
         }));
         self

@@ -21,6 +21,7 @@ use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use super::backoff;
 use super::classify::{error_code, is_retryable, is_throttling};
 use super::event::{Event, EventKind};
+use super::origin::is_read_back;
 use super::telemetry::Telemetry;
 
 /// The interceptor's name; attaching again replaces an interceptor of this name.
@@ -53,6 +54,7 @@ struct Call {
     id: u64,
     service: String,
     operation: String,
+    read_back: bool,
     started: Instant,
     state: Mutex<CallState>,
 }
@@ -85,6 +87,7 @@ impl Call {
             duration: None,
             status: None,
             error_code: None,
+            read_back: self.read_back,
         }
     }
 
@@ -124,6 +127,7 @@ impl Intercept for Observer {
             id: NEXT_CALL.fetch_add(1, Ordering::Relaxed),
             service: self.service.to_string(),
             operation,
+            read_back: is_read_back(),
             started: Instant::now(),
             state: Mutex::default(),
         });

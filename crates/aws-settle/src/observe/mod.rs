@@ -28,7 +28,9 @@
 //! (standard or adaptive mode, attempts, token bucket) is untouched.
 //!
 //! With post-conditions, instrument first and then [`attach`](crate::post::attach): the enforcer's
-//! reader is built from the instrumented config, so its read-backs are observed too.
+//! reader is built from the instrumented config, so its read-backs are observed too. Calls made
+//! inside [`read_back`] (a chain's stabilization polls; a post-condition's read-backs once the
+//! enforcer runs its checks in it) are reported as read-backs, in report rows of their own.
 //!
 //! Throttling is recognised by error code ([`THROTTLING_CODES`]) or HTTP 429.
 
@@ -37,6 +39,7 @@ mod classify;
 mod event;
 mod interceptor;
 pub mod meter;
+mod origin;
 mod pattern;
 mod report;
 mod services;
@@ -45,6 +48,7 @@ mod trace;
 
 pub use classify::{THROTTLING_CODES, is_retryable, is_throttling};
 pub use event::{Event, EventKind, KIND_NAMES};
+pub use origin::read_back;
 pub use pattern::{Pattern, PatternError, PatternErrorReason};
 pub use report::{Report, Row};
 pub use services::{Instrument, instrument};
