@@ -1,10 +1,14 @@
-//! A CloudFormation-style CreateTable handler through settle-proxy (1 s of lag: the table reads
-//! CREATING) in front of moto: a callback after the call, a resume from the memo's JSON that
-//! does not call CreateTable again, stabilization to ACTIVE, and AlreadyExists for a second create.
+//! A CloudFormation-style CreateTable handler through settle-proxy (writes held invisible until the
+//! test releases them: the table reads CREATING) in front of moto: a callback after the call, a
+//! resume from the memo's JSON that does not call CreateTable again, stabilization to ACTIVE, and
+//! AlreadyExists for a second create. No wall-clock window: what the handler sees before the
+//! release is decided by the release, not by a lag running out.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+
 use std::time::Duration;
+use tokio::sync::Notify;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::create_table::builders::CreateTableFluentBuilder;
@@ -21,6 +25,26 @@ use serde::{Deserialize, Serialize};
 struct TableModel {
     table_name: String,
     arn: Option<String>,
+}
+
+/// Stabilization polls made, and a signal after each.
+#[derive(Default)]
+struct Polls {
+    count: AtomicU32,
+    made: Notify,
+}
+
+impl Polls {
+    fn count(&self) -> u32 {
+        self.count.load(Ordering::SeqCst)
+    }
+
+    /// Returns once `n` polls were made.
+    async fn reached(&self, n: u32) {
+        while self.count() < n {
+            self.made.notified().await;
+        }
+    }
 }
 
 /// The request recorded in the memo (the SDK's input is not serializable).
@@ -46,7 +70,7 @@ async fn create_handler(
     ddb: &Client,
     model: TableModel,
     memo: &mut Memo,
-    polls: Arc<AtomicU32>,
+    polls: Arc<Polls>,
 ) -> ProgressEvent<TableModel> {
     let active = Waiter::new(
         Delays::smithy(Duration::from_millis(200), Duration::from_secs(1)).max_wait(Duration::from_secs(30)),
@@ -57,7 +81,8 @@ async fn create_handler(
     })
     .retry_on_error_code("ResourceNotFoundException")
     .on_attempt(move |_| {
-        polls.fetch_add(1, Ordering::SeqCst);
+        polls.count.fetch_add(1, Ordering::SeqCst);
+        polls.made.notify_one();
     });
     Chain::new(memo)
         .initiate("create-table", model)
@@ -72,18 +97,20 @@ async fn create_handler(
 
 #[tokio::test]
 async fn a_create_table_handler_calls_back_resumes_without_calling_again_and_stabilizes() {
-    let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::with_lag("1s".parse().unwrap()));
+    let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::held());
+    let telemetry = aws_settle::observe::Telemetry::new();
     let ddb = Client::new(&settle_testbed::sdk_config(&proxy.endpoint()));
+    let ddb = aws_settle::observe::instrument(ddb, &telemetry);
     let name = settle_testbed::unique_name("settle-chain");
     let model = TableModel { table_name: name.clone(), arn: None };
-    let polls = Arc::new(AtomicU32::new(0));
+    let polls = Arc::new(Polls::default());
 
     // First invocation: CreateTable, then "call me back in 1 s".
     let mut memo = Memo::new();
     let first = create_handler(&ddb, model.clone(), &mut memo, polls.clone()).await;
     assert_eq!(first.status, OperationStatus::InProgress, "{first:?}");
     assert_eq!(first.callback_delay_seconds, 1);
-    assert_eq!(polls.load(Ordering::SeqCst), 0, "no stabilization in the first invocation");
+    assert_eq!(polls.count(), 0, "no stabilization in the first invocation");
     let record = first.memo.call("create-table").expect("recorded");
     assert!(record.called && !record.stabilized);
     let arn = record.response.clone().expect("the ARN view is recorded");
@@ -95,15 +122,26 @@ async fn a_create_table_handler_calls_back_resumes_without_calling_again_and_sta
     assert_eq!(event["status"], "IN_PROGRESS");
     let mut memo = Memo::from_json(&event["callbackContext"].to_string()).unwrap();
 
-    // Second invocation: no second CreateTable; DescribeTable until ACTIVE.
-    let second = create_handler(&ddb, model.clone(), &mut memo, polls.clone()).await;
+    // Second invocation: no second CreateTable; DescribeTable reads CREATING while the write is
+    // held, and ACTIVE once the test releases it after two polls.
+    let release = async {
+        polls.reached(2).await;
+        assert_eq!(proxy.release_resource(&format!("dynamodb-table:{name}")), 1);
+    };
+    let (second, ()) = tokio::join!(create_handler(&ddb, model.clone(), &mut memo, polls.clone()), release);
     assert_eq!(second.status, OperationStatus::Success, "{second:?}");
     let done = second.model.expect("the model");
     assert_eq!(done.table_name, name);
     assert_eq!(done.arn.as_deref(), arn.as_str());
     let counters = proxy.counters();
     assert_eq!(counters.per_operation.get("dynamodb:CreateTable"), Some(&1), "{counters:?}");
-    assert!(polls.load(Ordering::SeqCst) >= 2, "it saw the table CREATING first: {counters:?}");
+    assert!(polls.count() >= 3, "CREATING twice, then ACTIVE: {counters:?}");
+    // The stabilization polls are read-backs to an instrumented client; CreateTable is the call.
+    let report = telemetry.report();
+    let checks = report.read_back_row("dynamodb", "DescribeTable").expect("read-backs reported");
+    assert_eq!(checks.calls, u64::from(polls.count()), "{report}");
+    assert!(report.row("dynamodb", "DescribeTable").is_none(), "{report}");
+    assert_eq!(report.row("dynamodb", "CreateTable").map(|r| r.calls), Some(1), "{report}");
     assert!(memo.is_stabilized("create-table"));
 
     // A second handler creating the same table fails with AlreadyExists.
