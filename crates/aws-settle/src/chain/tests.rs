@@ -171,7 +171,12 @@ fn the_error_code_table_maps_common_aws_codes() {
         (Some("ValidationException"), Some(400), InvalidRequest),
         (Some("InvalidParameterValue"), Some(400), InvalidRequest),
         (Some("InvalidParameterException"), Some(400), InvalidRequest),
-        (Some("LimitExceededException"), Some(400), ServiceLimitExceeded),
+        (Some("LimitExceededException"), Some(400), Throttling),
+        (Some("LimitExceeded"), Some(409), ServiceLimitExceeded),
+        (Some("ServiceQuotaExceededException"), Some(402), ServiceLimitExceeded),
+        (Some("InternalFailure"), Some(500), ServiceInternalError),
+        (Some("RequestTimeout"), Some(400), ServiceInternalError),
+        (Some("ServiceUnavailableException"), Some(503), ServiceInternalError),
         (Some("InternalServerError"), Some(500), ServiceInternalError),
         (Some("SomethingNew"), Some(503), ServiceInternalError),
         (None, Some(500), ServiceInternalError),
@@ -189,6 +194,17 @@ fn the_error_code_table_maps_common_aws_codes() {
 
     assert_eq!(default_action(&ErrorResponse::new("ThrottlingException", 400)), ErrorAction::Retry);
     assert_eq!(default_action(&ErrorResponse::new("InternalFailure", 500)), ErrorAction::Retry);
+    // One vocabulary with post and observe (`crate::errors`): LimitExceededException is throttling.
+    assert_eq!(default_action(&ErrorResponse::new("LimitExceededException", 400)), ErrorAction::Retry);
+    assert_eq!(
+        crate::errors::classify(Some("LimitExceededException"), Some(400), None),
+        crate::errors::ErrorClass::Throttling
+    );
+    assert!(crate::observe::is_throttling(Some("LimitExceededException"), Some(400)));
+    assert_eq!(
+        default_action(&ErrorResponse::new("LimitExceeded", 409)),
+        ErrorAction::Fail(ServiceLimitExceeded)
+    );
     assert_eq!(
         default_action(&ErrorResponse::new("ResourceNotFoundException", 400)),
         ErrorAction::Fail(NotFound)
@@ -562,4 +578,30 @@ impl NowForTest for VirtualClock {
     fn now_for_test(&self) -> Duration {
         crate::wait::Clock::now(self)
     }
+}
+
+/// A consumer error that only says an earlier change has not propagated yet (Lambda and a new
+/// role) is retried by default; the same code with another message fails.
+#[test]
+fn propagation_errors_are_retried_by_their_code_and_message() {
+    #[derive(Debug)]
+    struct Lambda(&'static str);
+    impl std::fmt::Display for Lambda {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "InvalidParameterValueException: {}", self.0)
+        }
+    }
+    impl std::error::Error for Lambda {}
+    impl crate::wait::PollError for Lambda {
+        fn code(&self) -> Option<&str> {
+            Some("InvalidParameterValueException")
+        }
+        fn status(&self) -> Option<u16> {
+            Some(400)
+        }
+    }
+    let role = Lambda("The role defined for the function cannot be assumed by Lambda.");
+    assert_eq!(default_action(&role), ErrorAction::Retry);
+    let runtime = Lambda("Value nodejs4 at 'runtime' failed to satisfy constraint");
+    assert_eq!(default_action(&runtime), ErrorAction::Fail(HandlerErrorCode::InvalidRequest));
 }

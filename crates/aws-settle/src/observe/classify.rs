@@ -1,39 +1,7 @@
-//! Which failed attempts were throttled, and the error code of a failed response, read cheaply
-//! from the `x-amzn-errortype` header or the first bytes of the error body (`__type`, `code`,
-//! `<Code>`). Success bodies are never read, and only a code-shaped token is ever kept.
-
-/// Error codes AWS services use for throttling (the SDK's standard retry classifier list, plus
-/// DynamoDB's and S3's own).
-pub const THROTTLING_CODES: &[&str] = &[
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "RequestThrottledException",
-    "TooManyRequestsException",
-    "ProvisionedThroughputExceededException",
-    "TransactionInProgressException",
-    "RequestLimitExceeded",
-    "BandwidthLimitExceeded",
-    "LimitExceededException",
-    "RequestThrottled",
-    "SlowDown",
-    "PriorRequestNotComplete",
-    "EC2ThrottledException",
-    "ThrottlingError",
-];
-
-/// Whether a failed attempt was throttled: a throttling error code, or HTTP 429.
-pub fn is_throttling(code: Option<&str>, status: Option<u16>) -> bool {
-    code.is_some_and(|c| THROTTLING_CODES.contains(&c)) || status == Some(429)
-}
-
-/// Whether a failed attempt is of a kind the standard retry strategy retries: throttling,
-/// a transient status (500, 502, 503, 504), or no response at all (timeout, transport error).
-pub fn is_retryable(code: Option<&str>, status: Option<u16>) -> bool {
-    is_throttling(code, status)
-        || matches!(status, None | Some(500 | 502 | 503 | 504))
-        || code.is_some_and(|c| matches!(c, "RequestTimeout" | "RequestTimeoutException" | "InternalError"))
-}
+//! The error code of a failed response, read cheaply from the `x-amzn-errortype` header or the
+//! first bytes of the error body (`__type`, `code`, `<Code>`). Success bodies are never read, and
+//! only a code-shaped token is ever kept. Which codes are throttling or retryable is
+//! [`crate::errors`]' vocabulary.
 
 /// How much of an error body is searched for its code.
 const BODY_PREFIX: usize = 4096;
@@ -117,6 +85,7 @@ mod tests {
 
     #[test]
     fn throttling_and_retryable() {
+        use crate::errors::{is_retryable, is_throttling};
         assert!(is_throttling(Some("ThrottlingException"), Some(400)));
         assert!(is_throttling(Some("SlowDown"), Some(503)));
         assert!(is_throttling(None, Some(429)));

@@ -19,10 +19,11 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 
 use super::backoff;
-use super::classify::{error_code, is_retryable, is_throttling};
+use super::classify::error_code;
 use super::event::{Event, EventKind};
 use super::origin::is_read_back;
 use super::telemetry::Telemetry;
+use crate::errors::{is_retryable, is_throttling};
 
 /// The interceptor's name; attaching again replaces an interceptor of this name.
 pub(crate) const OBSERVER_NAME: &str = "aws-settle observe";

@@ -32,7 +32,9 @@
 //! inside [`read_back`] (a chain's stabilization polls; a post-condition's read-backs once the
 //! enforcer runs its checks in it) are reported as read-backs, in report rows of their own.
 //!
-//! Throttling is recognised by error code ([`THROTTLING_CODES`]) or HTTP 429.
+//! Throttling and retryable failures are recognised by [`crate::errors`]' vocabulary (error code,
+//! or HTTP 429 / 5xx / no response); `THROTTLING_CODES`, `is_throttling` and `is_retryable` are
+//! re-exported from there.
 
 mod backoff;
 mod classify;
@@ -46,7 +48,7 @@ mod services;
 mod telemetry;
 mod trace;
 
-pub use classify::{THROTTLING_CODES, is_retryable, is_throttling};
+pub use crate::errors::{THROTTLING_CODES, is_retryable, is_throttling};
 pub use event::{Event, EventKind, KIND_NAMES};
 pub use origin::read_back;
 pub use pattern::{Pattern, PatternError, PatternErrorReason};

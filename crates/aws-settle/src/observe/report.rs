@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use super::classify::{is_retryable, is_throttling};
 use super::event::{Event, EventKind};
+use crate::errors::{is_retryable, is_throttling};
 
 /// Totals for one `service:Operation`: the program's own calls, or (`read_back`) the read-backs
 /// made to check them.
