@@ -21,8 +21,8 @@ pub(crate) fn error_code(status: u16, header: Option<&str>, body: Option<&[u8]>)
     json_field(&text, "__type")
         .or_else(|| json_field(&text, "code"))
         .or_else(|| json_field(&text, "Code"))
-        .or_else(|| xml_element(&text, "Code"))
         .and_then(clean)
+        .or_else(|| xml_code(&text).as_deref().and_then(clean))
 }
 
 /// The string value of the first `"name": "value"` in `text`.
@@ -33,11 +33,28 @@ fn json_field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
     Some(&rest[..rest.find('"')?])
 }
 
-/// The text of the first `<name>text</name>` in `text`.
-fn xml_element<'a>(text: &'a str, name: &str) -> Option<&'a str> {
-    let open = format!("<{name}>");
-    let rest = &text[text.find(&open)? + open.len()..];
-    Some(&rest[..rest.find('<')?])
+/// The text of the first `Code` element of an XML error body (query: `<ErrorResponse><Error>
+/// <Code>`, S3: `<Error><Code>`), read with an XML parser: comments, CDATA, namespaces prefixes and
+/// attributes are what XML says they are. `None` when the prefix holds no complete `Code`
+/// element, or it holds an entity reference (no code is spelled with one).
+fn xml_code(text: &str) -> Option<String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut code: Option<String> = None;
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) if code.is_none() && e.local_name().as_ref() == b"Code" => {
+                code = Some(String::new())
+            }
+            Event::Text(t) if code.is_some() => code.as_mut()?.push_str(&t.decode().ok()?),
+            Event::CData(t) if code.is_some() => code.as_mut()?.push_str(&t.decode().ok()?),
+            Event::GeneralRef(_) if code.is_some() => return None,
+            Event::End(_) if code.is_some() => return code,
+            Event::Start(_) | Event::Empty(_) if code.is_some() => return None,
+            Event::Eof => return None,
+            _ => {}
+        }
+    }
 }
 
 /// `aws.ns#Code:http://…` → `Code`, if what is left is a plausible code.
@@ -71,6 +88,23 @@ mod tests {
         assert_eq!(error_code(503, None, Some(s3)).as_deref(), Some("SlowDown"));
         let rest_json = br#"{"code":"ThrottledException","message":"x"}"#;
         assert_eq!(error_code(400, None, Some(rest_json)).as_deref(), Some("ThrottledException"));
+    }
+
+    #[test]
+    fn xml_codes_are_read_as_xml() {
+        let commented = b"<Error><!-- <Code>Fake</Code> --><Code>SlowDown</Code></Error>";
+        assert_eq!(error_code(503, None, Some(commented)).as_deref(), Some("SlowDown"));
+        let cdata = b"<Error><Code><![CDATA[Throttling]]></Code></Error>";
+        assert_eq!(error_code(400, None, Some(cdata)).as_deref(), Some("Throttling"));
+        let prefixed =
+            b"<e:Error xmlns:e=\"urn:x\"><e:Code attr=\"1\">ThrottlingException</e:Code></e:Error>";
+        assert_eq!(error_code(400, None, Some(prefixed)).as_deref(), Some("ThrottlingException"));
+        let spaced = b"<Error><Code>\n  InternalError\n</Code></Error>";
+        assert_eq!(error_code(500, None, Some(spaced)).as_deref(), Some("InternalError"));
+        assert_eq!(error_code(400, None, Some(b"<Error><Code>Thr")), None, "cut before the element ends");
+        assert_eq!(error_code(400, None, Some(b"<Error><Code>A&amp;B</Code></Error>")), None);
+        assert_eq!(error_code(400, None, Some(b"<Error><Code><X/>Y</Code></Error>")), None);
+        assert_eq!(error_code(400, None, Some(b"<Error><Codes>NoSuchKey</Codes></Error>")), None);
     }
 
     #[test]
