@@ -52,7 +52,7 @@ fn report_costs() -> (f64, f64) {
         duration: Some(Duration::from_micros(100 + id % 100_000)),
         status: Some(200),
         error_code: None,
-        read_back: id % 7 == 0,
+        read_back: id.is_multiple_of(7),
     };
     let events: Vec<Event> = (0..400_000u64)
         .flat_map(|id| [event(id, EventKind::CallStart), event(id, EventKind::CallEnd { ok: true })])
