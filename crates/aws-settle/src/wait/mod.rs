@@ -49,16 +49,20 @@ mod capture;
 mod clock;
 mod delay;
 mod error;
+mod jmespath;
 mod model;
 mod waiter;
 
 pub use acceptor::{
-    Acceptor, Comparator, Decision, EvalError, JsonPath, JsonPathError, Matcher, Observation, OutputFn,
-    State, evaluate,
+    Acceptor, Comparator, Decision, EvalError, Matcher, Observation, OutputFn, State, evaluate,
 };
 pub use capture::CaptureBody;
 pub use clock::{Clock, Sleep, TokioClock, VirtualClock};
 pub use delay::{DEFAULT_MAX_WAIT, Delays};
 pub use error::WaitError;
+pub use jmespath::{
+    JsonPath, JsonPathError, JsonPathErrorKind, MAX_AST_DEPTH, MAX_EVALUATION_UNITS, MAX_EXPRESSION_BYTES,
+    MAX_NESTING, MAX_NESTING_TOKENS,
+};
 pub use model::{Model, ModelError, WaiterModel};
 pub use waiter::{AttemptReport, ErrorResponse, PollError, Settled, Waiter};

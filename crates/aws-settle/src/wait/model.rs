@@ -7,10 +7,9 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use super::acceptor::{
-    Acceptor, Comparator, Decision, EvalError, JsonPath, Matcher, Observation, State, evaluate,
-};
+use super::acceptor::{Acceptor, Comparator, Decision, EvalError, Matcher, Observation, State, evaluate};
 use super::delay::Delays;
+use super::jmespath::JsonPath;
 use super::waiter::Waiter;
 
 /// A model that cannot be loaded: names the file, the waiter, the acceptor index and the field.
