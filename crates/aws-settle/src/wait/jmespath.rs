@@ -28,17 +28,26 @@ use jmespath::functions::{ArgumentType, CustomFunction, Signature};
 use jmespath::{Context, ErrorReason, JmespathError, Rcvar, RuntimeError, ToJmespath, Variable};
 use serde_json::Value;
 
-/// The longest expression accepted, in bytes (botocore's longest waiter argument is under 200).
+/// The longest expression accepted, in bytes (botocore 1.44's longest waiter argument is 201).
 pub const MAX_EXPRESSION_BYTES: usize = 16 * 1024;
-/// How deep `(`, `[` and `{` may nest (the compliance suite's deepest is 52).
+/// How deep `(`, `[` and `{` may nest (the compliance suite's deepest is 50, botocore's 4).
 pub const MAX_NESTING: usize = 128;
 /// How many tokens that open a nested parse (`[ ( { ! & *`) an expression may hold (the
 /// compliance suite's deepest projection has 208).
 pub const MAX_NESTING_TOKENS: usize = 512;
-/// How deep the syntax tree may be (the compliance suite's deepest is 105).
+/// How deep the syntax tree may be (the compliance suite's 104 chained projections fit).
 pub const MAX_AST_DEPTH: usize = 256;
 /// The evaluation budget of one search.
 pub const MAX_EVALUATION_UNITS: usize = 1_000_000;
+
+/// The stack the parser is given (on the heap when the caller's thread has less left).
+const PARSER_STACK: usize = 8 << 20;
+/// The stack a search, or one of the crate's functions, starts with at least.
+const VALUE_STACK: usize = 1 << 20;
+/// Below this much stack left, a recursion step continues on a new heap segment ...
+const RED_ZONE: usize = 256 << 10;
+/// ... of this size.
+const SEGMENT: usize = 4 << 20;
 
 /// What kind of JMESPath error; the names are the compliance suite's where it has one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -172,15 +181,22 @@ impl JsonPath {
     /// ```
     pub fn compile(expression: &str) -> Result<Self, JsonPathError> {
         check_shape(expression).map_err(|(kind, message)| JsonPathError::new(expression, kind, message))?;
-        let ast = jmespath::parse(expression).map_err(|e| JsonPathError::from_jmespath(expression, &e))?;
-        let depth = ast_depth(&ast);
-        if depth > MAX_AST_DEPTH {
-            return Err(JsonPathError::new(
-                expression,
-                JsonPathErrorKind::TooDeep,
-                format!("the expression nests {depth} deep (at most {MAX_AST_DEPTH})"),
-            ));
-        }
+        // The crate's parser recurses per nesting level, with large frames in debug builds:
+        // the shape check bounds the depth, and this gives it the stack that depth needs (a
+        // rejected deep tree is dropped there too).
+        let ast = stacker::maybe_grow(PARSER_STACK, PARSER_STACK, || {
+            let ast =
+                jmespath::parse(expression).map_err(|e| JsonPathError::from_jmespath(expression, &e))?;
+            let depth = ast_depth(&ast);
+            if depth > MAX_AST_DEPTH {
+                return Err(JsonPathError::new(
+                    expression,
+                    JsonPathErrorKind::TooDeep,
+                    format!("the expression nests {depth} deep (at most {MAX_AST_DEPTH})"),
+                ));
+            }
+            Ok(ast)
+        })?;
         Ok(Self { source: expression.into(), ast: Arc::new(ast) })
     }
 
@@ -192,11 +208,14 @@ impl JsonPath {
     /// Evaluates the expression against `data` within [`MAX_EVALUATION_UNITS`]; a runtime
     /// error (e.g. a function given a wrong type) or an exhausted budget is a typed error.
     pub fn search(&self, data: &Value) -> Result<Value, JsonPathError> {
-        let fail = |e: JmespathError| JsonPathError::from_jmespath(&self.source, &e);
-        let data = data.to_jmespath().map_err(fail)?;
-        let mut eval = Eval { ctx: Context::new(&self.source, runtime()), units: MAX_EVALUATION_UNITS };
-        let result = eval.interpret(&data, &self.ast)?;
-        eval.to_value(&result, 0)
+        // Converting the input, and dropping deep results, recurse too.
+        stacker::maybe_grow(VALUE_STACK, VALUE_STACK, || {
+            let fail = |e: JmespathError| JsonPathError::from_jmespath(&self.source, &e);
+            let data = data.to_jmespath().map_err(fail)?;
+            let mut eval = Eval { ctx: Context::new(&self.source, runtime()), units: MAX_EVALUATION_UNITS };
+            let result = eval.interpret(&data, &self.ast)?;
+            eval.copy_out(&result, 0)
+        })
     }
 }
 
@@ -336,7 +355,13 @@ impl Eval<'_> {
         JsonPathError::from_jmespath(self.ctx.expression, &error)
     }
 
+    /// Every recursion of the evaluator goes through here: it never runs out of stack,
+    /// whatever the caller's thread has left.
     fn interpret(&mut self, data: &Rcvar, node: &Ast) -> Result<Rcvar, JsonPathError> {
+        stacker::maybe_grow(RED_ZONE, SEGMENT, || self.interpret_node(data, node))
+    }
+
+    fn interpret_node(&mut self, data: &Rcvar, node: &Ast) -> Result<Rcvar, JsonPathError> {
         self.charge(1)?;
         Ok(match node {
             Ast::Field { name, .. } => data.get_field(name),
@@ -547,12 +572,13 @@ impl Eval<'_> {
                     // Printing a shared graph writes every path: size it first.
                     self.size(&args[0], 0)?;
                 }
-                let result = match self.ctx.runtime.get_function(name) {
-                    Some(function) => function
-                        .evaluate(args, &mut self.ctx)
-                        .map_err(|e| JsonPathError::from_jmespath(self.ctx.expression, &e))?,
-                    None => return Err(self.fail(RuntimeError::UnknownFunction(name.to_string()))),
+                let Some(function) = self.ctx.runtime.get_function(name) else {
+                    return Err(self.fail(RuntimeError::UnknownFunction(name.to_string())));
                 };
+                // The crate's functions recurse over values (printing, sorting) as deep as they go.
+                let ctx = &mut self.ctx;
+                let result = stacker::maybe_grow(VALUE_STACK, VALUE_STACK, || function.evaluate(args, ctx))
+                    .map_err(|e| JsonPathError::from_jmespath(self.ctx.expression, &e))?;
                 self.charge(match &*result {
                     Variable::Array(a) => a.len(),
                     Variable::Object(o) => o.len(),
@@ -566,6 +592,10 @@ impl Eval<'_> {
 
     /// JMESPath equality (numbers by value), shared nodes compared once, within the budget.
     fn equal(&mut self, a: &Rcvar, b: &Rcvar) -> Result<bool, JsonPathError> {
+        stacker::maybe_grow(RED_ZONE, SEGMENT, || self.equal_step(a, b))
+    }
+
+    fn equal_step(&mut self, a: &Rcvar, b: &Rcvar) -> Result<bool, JsonPathError> {
         if Arc::ptr_eq(a, b) {
             return Ok(true);
         }
@@ -604,6 +634,10 @@ impl Eval<'_> {
 
     /// Charges a value's size as a tree (every path), as printing or copying it would cost.
     fn size(&mut self, value: &Rcvar, depth: usize) -> Result<(), JsonPathError> {
+        stacker::maybe_grow(RED_ZONE, SEGMENT, || self.size_step(value, depth))
+    }
+
+    fn size_step(&mut self, value: &Rcvar, depth: usize) -> Result<(), JsonPathError> {
         self.check_depth(depth)?;
         self.charge(1)?;
         match &**value {
@@ -626,7 +660,11 @@ impl Eval<'_> {
     }
 
     /// The result as JSON, charged node by node (a shared graph unfolds into a tree).
-    fn to_value(&mut self, value: &Rcvar, depth: usize) -> Result<Value, JsonPathError> {
+    fn copy_out(&mut self, value: &Rcvar, depth: usize) -> Result<Value, JsonPathError> {
+        stacker::maybe_grow(RED_ZONE, SEGMENT, || self.copy_out_step(value, depth))
+    }
+
+    fn copy_out_step(&mut self, value: &Rcvar, depth: usize) -> Result<Value, JsonPathError> {
         self.check_depth(depth)?;
         self.charge(1)?;
         Ok(match &**value {
@@ -635,11 +673,11 @@ impl Eval<'_> {
             Variable::Number(n) => Value::Number(n.clone()),
             Variable::String(s) => Value::String(s.clone()),
             Variable::Array(list) => {
-                Value::Array(list.iter().map(|v| self.to_value(v, depth + 1)).collect::<Result<_, _>>()?)
+                Value::Array(list.iter().map(|v| self.copy_out(v, depth + 1)).collect::<Result<_, _>>()?)
             }
             Variable::Object(map) => Value::Object(
                 map.iter()
-                    .map(|(k, v)| Ok((k.clone(), self.to_value(v, depth + 1)?)))
+                    .map(|(k, v)| Ok((k.clone(), self.copy_out(v, depth + 1)?)))
                     .collect::<Result<_, JsonPathError>>()?,
             ),
             Variable::Expref(_) => Value::Null,

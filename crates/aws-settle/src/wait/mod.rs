@@ -64,5 +64,5 @@ pub use jmespath::{
     JsonPath, JsonPathError, JsonPathErrorKind, MAX_AST_DEPTH, MAX_EVALUATION_UNITS, MAX_EXPRESSION_BYTES,
     MAX_NESTING, MAX_NESTING_TOKENS,
 };
-pub use model::{Model, ModelError, WaiterModel};
+pub use model::{MAX_DELAY_SECS, MAX_MODEL_BYTES, Model, ModelError, WaiterModel};
 pub use waiter::{AttemptReport, ErrorResponse, PollError, Settled, Waiter};

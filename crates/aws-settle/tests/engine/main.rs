@@ -4,6 +4,7 @@
 
 mod conformance;
 mod delays;
+mod hostile;
 mod jmespath_compliance;
 mod models;
 mod poll;
