@@ -214,6 +214,8 @@ impl JsonPath {
             let data = data.to_jmespath().map_err(fail)?;
             let mut eval = Eval { ctx: Context::new(&self.source, runtime()), units: MAX_EVALUATION_UNITS };
             let result = eval.interpret(&data, &self.ast)?;
+            // Size the result before copying it: a too large one fails without allocating.
+            eval.size(&result, 0)?;
             eval.copy_out(&result, 0)
         })
     }
@@ -659,14 +661,14 @@ impl Eval<'_> {
         Ok(())
     }
 
-    /// The result as JSON, charged node by node (a shared graph unfolds into a tree).
+    /// The result as JSON (a shared graph unfolds into a tree: [`Eval::size`] it first).
     fn copy_out(&mut self, value: &Rcvar, depth: usize) -> Result<Value, JsonPathError> {
         stacker::maybe_grow(RED_ZONE, SEGMENT, || self.copy_out_step(value, depth))
     }
 
     fn copy_out_step(&mut self, value: &Rcvar, depth: usize) -> Result<Value, JsonPathError> {
         self.check_depth(depth)?;
-        self.charge(1)?;
+
         Ok(match &**value {
             Variable::Null => Value::Null,
             Variable::Bool(b) => Value::Bool(*b),
