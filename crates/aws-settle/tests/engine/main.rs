@@ -8,6 +8,7 @@ mod hostile;
 mod jmespath_compliance;
 mod models;
 mod poll;
+mod props;
 
 use std::path::PathBuf;
 
