@@ -1,22 +1,6 @@
 //! Bounded JMESPath: the `jmespath` crate's parser and functions under our own evaluator.
 //!
-//! A waiter model is input like any other, so an expression may be hostile. Every stage is
-//! bounded, and each bound is a typed [`JsonPathError`] (never a stack overflow, never a hang):
-//!
-//! | stage | bound | kind |
-//! |---|---|---|
-//! | before parsing | at most [`MAX_EXPRESSION_BYTES`] bytes | [`JsonPathErrorKind::TooLong`] |
-//! | before parsing | brackets nested at most [`MAX_NESTING`] deep, at most [`MAX_NESTING_TOKENS`] of `[ ( { ! & *` | [`JsonPathErrorKind::TooDeep`] |
-//! | after parsing | a syntax tree at most [`MAX_AST_DEPTH`] deep (`a.a.a…` is left-nested) | [`JsonPathErrorKind::TooDeep`] |
-//! | evaluation | at most [`MAX_EVALUATION_UNITS`] units: one per node visited, one per element, entry or byte created or compared | [`JsonPathErrorKind::TooLarge`] |
-//!
-//! Results are shared (`Arc`), never copied while evaluating: `[@,@]|[@,@]|…` builds a
-//! graph of 2 × n nodes. Only the final result is turned into a `serde_json::Value`, and
-//! that copy is charged to the same budget, so a result of 2²⁴ leaves is a `TooLarge` error
-//! after a million units instead of gigabytes. The crate's own interpreter is not used
-//! because it cannot be bounded; its functions are, except the five that evaluate
-//! expressions or compare or print whole values (`map`, `sort_by`, `min_by`, `max_by`,
-//! `contains`, and `to_string` is sized first).
+//! See [`JsonPath`] for the limits.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -159,8 +143,26 @@ fn runtime() -> &'static jmespath::Runtime {
     &RUNTIME
 }
 
-/// A compiled JMESPath expression (compiled once, evaluated on every attempt), bounded as the
-/// [module](self) says.
+/// A compiled JMESPath expression (compiled once, evaluated on every attempt).
+///
+/// A waiter model is input like any other, so an expression may be hostile. Every stage is
+/// bounded, and each bound is a typed [`JsonPathError`] (never a stack overflow, never a hang):
+///
+/// | stage | bound | kind |
+/// |---|---|---|
+/// | before parsing | at most [`MAX_EXPRESSION_BYTES`] bytes | [`JsonPathErrorKind::TooLong`] |
+/// | before parsing | brackets nested at most [`MAX_NESTING`] deep, at most [`MAX_NESTING_TOKENS`] of `[ ( { ! & *` | [`JsonPathErrorKind::TooDeep`] |
+/// | after parsing | a syntax tree at most [`MAX_AST_DEPTH`] deep (`a.a.a…` is left-nested) | [`JsonPathErrorKind::TooDeep`] |
+/// | evaluation | at most [`MAX_EVALUATION_UNITS`] units: one per node visited, one per element, entry or byte created or compared | [`JsonPathErrorKind::TooLarge`] |
+///
+/// Results are shared (`Arc`), never copied while evaluating: `[@,@]|[@,@]|…` builds a
+/// graph of 2 × n nodes. Only the final result is turned into a `serde_json::Value`, sized
+/// against the same budget first, so a result of 2²⁴ leaves is a `TooLarge` error after a
+/// million units instead of gigabytes. The `jmespath` crate parses, and its functions run,
+/// but not its interpreter, which cannot be bounded: the functions that evaluate expressions
+/// or compare whole values (`map`, `sort_by`, `min_by`, `max_by`, `contains`) are ours, and
+/// `to_string`'s argument is sized first. Parsing and evaluation continue on heap stack
+/// segments (`stacker`) when the caller's stack runs low.
 #[derive(Clone)]
 pub struct JsonPath {
     source: Arc<str>,

@@ -102,9 +102,12 @@ impl WaiterModel {
 
     /// A waiter over a typed operation with these acceptors and delays. JMESPath acceptors need
     /// a JSON view: give it a [`CaptureBody`](super::CaptureBody) attached to the operation
-    /// (awsJson/restJson services only) or a [`json_view`](Waiter::json_view).
+    /// (awsJson/restJson services only) or a [`json_view`](Waiter::json_view). With a
+    /// `CaptureBody`, polling another operation than the model's is
+    /// [`WaitError::WrongOperation`](super::WaitError::WrongOperation).
     pub fn typed<O>(&self) -> Waiter<O> {
-        let mut waiter = Waiter::new(self.delays()).named(self.name.clone());
+        let mut waiter =
+            Waiter::new(self.delays()).named(self.name.clone()).operation(self.operation.clone());
         for acceptor in &self.acceptors {
             let matcher = acceptor.matcher.retype::<O>().expect("model acceptors are never closures");
             waiter = waiter.acceptor(Acceptor::new(acceptor.state, matcher));

@@ -1,9 +1,10 @@
-//! Real waits against moto through the AWS SDK (features `ssm`, `dynamodb`, `s3`). The engine's
+//! Real waits against moto through the AWS SDK (features `ssm`, `dynamodb`, `s3`, `secretsmanager`). The engine's
 //! own tests, which need no service crate, are in `tests/engine`.
 
 mod botocore_models;
 mod dynamodb;
 mod s3;
+mod secretsmanager;
 mod ssm;
 
 use std::path::PathBuf;
