@@ -15,19 +15,26 @@ fn s3() -> Client {
     Client::from_conf(config)
 }
 
+/// A client and a new bucket.
+async fn with_bucket(prefix: &str) -> (Client, String) {
+    let s3 = s3();
+    let bucket = settle_testbed::unique_name(prefix);
+    s3.create_bucket().bucket(&bucket).send().await.expect("CreateBucket");
+    (s3, bucket)
+}
+
+/// botocore's own `BucketExists` waiter over output type `O`, reading `capture`.
+fn bucket_exists<O>(capture: &CaptureBody) -> Waiter<O> {
+    let model = Model::from_path(crate::data("waiters/valid/s3.waiters-2.json")).unwrap();
+    model.waiter("BucketExists").unwrap().typed::<O>().capture(capture)
+}
+
 #[tokio::test]
 async fn status_matchers_of_the_real_bucket_exists_waiter_work_on_s3() {
-    let s3 = s3();
-    let bucket = settle_testbed::unique_name("settle-wait");
-    s3.create_bucket().bucket(&bucket).send().await.expect("CreateBucket");
-    let model = Model::from_path(crate::data("waiters/valid/s3.waiters-2.json")).unwrap();
+    let (s3, bucket) = with_bucket("settle-wait").await;
     let capture = CaptureBody::new();
-    let waiter = model
-        .waiter("BucketExists")
-        .unwrap()
-        .typed::<HeadBucketOutput>()
-        .with_delays(Delays::fixed(Duration::from_millis(20), 3))
-        .capture(&capture);
+    let waiter =
+        bucket_exists::<HeadBucketOutput>(&capture).with_delays(Delays::fixed(Duration::from_millis(20), 3));
     let settled = waiter
         .wait(|| s3.head_bucket().bucket(&bucket).customize().interceptor(capture.clone()).send())
         .await
@@ -45,9 +52,7 @@ async fn status_matchers_of_the_real_bucket_exists_waiter_work_on_s3() {
 
 #[tokio::test]
 async fn a_jmespath_acceptor_over_an_xml_response_is_reported_as_unsupported() {
-    let s3 = s3();
-    let bucket = settle_testbed::unique_name("settle-wait-xml");
-    s3.create_bucket().bucket(&bucket).send().await.expect("CreateBucket");
+    let (s3, bucket) = with_bucket("settle-wait-xml").await;
     let capture = CaptureBody::new();
     let err = Waiter::<ListObjectsV2Output>::new(Delays::fixed(Duration::from_millis(20), 3))
         .named("ObjectsListed")
@@ -77,9 +82,7 @@ const HEAD_OBJECT_MODEL: &str = r#"{"version": 2, "waiters": {"ObjectBig": {"del
 
 #[tokio::test]
 async fn a_path_acceptor_over_a_header_only_output_is_unsupported_at_the_first_output() {
-    let s3 = s3();
-    let bucket = settle_testbed::unique_name("settle-wait-head");
-    s3.create_bucket().bucket(&bucket).send().await.expect("CreateBucket");
+    let (s3, bucket) = with_bucket("settle-wait-head").await;
     s3.put_object().bucket(&bucket).key("k").body(b"data".to_vec().into()).send().await.expect("PutObject");
     let model = Model::from_json_str(HEAD_OBJECT_MODEL).unwrap();
     let capture = CaptureBody::new();
@@ -113,17 +116,9 @@ async fn a_path_acceptor_over_a_header_only_output_is_unsupported_at_the_first_o
 
 #[tokio::test]
 async fn polling_another_operation_than_the_models_is_a_typed_error() {
-    let s3 = s3();
-    let bucket = settle_testbed::unique_name("settle-wait-op");
-    s3.create_bucket().bucket(&bucket).send().await.expect("CreateBucket");
-    let model = Model::from_path(crate::data("waiters/valid/s3.waiters-2.json")).unwrap();
+    let (s3, bucket) = with_bucket("settle-wait-op").await;
     let capture = CaptureBody::new();
-    let waiter = model
-        .waiter("BucketExists")
-        .unwrap()
-        .typed::<ListObjectsV2Output>()
-        .clock(VirtualClock::new())
-        .capture(&capture);
+    let waiter = bucket_exists::<ListObjectsV2Output>(&capture).clock(VirtualClock::new());
     assert_eq!(waiter.polled_operation(), Some("HeadBucket"));
     // Status 200 would have matched "success" on ListObjectsV2: a silent false success before.
     let err = waiter

@@ -24,12 +24,18 @@ async fn timed_out_on(client: &Client, id: &str, capture: &CaptureBody) -> WaitE
         .unwrap_err()
 }
 
-#[tokio::test]
-async fn the_last_seen_output_of_get_secret_value_has_no_secret() {
+/// A client and a new secret with a real, unique value: (client, name, value).
+async fn with_secret(prefix: &str) -> (Client, String, String) {
     let client = Client::new(&crate::moto_config());
     let secret = format!("pw-{}", settle_testbed::unique_name("hunter2"));
-    let name = settle_testbed::unique_name("settle-wait-secret");
+    let name = settle_testbed::unique_name(prefix);
     client.create_secret().name(&name).secret_string(&secret).send().await.expect("CreateSecret");
+    (client, name, secret)
+}
+
+#[tokio::test]
+async fn the_last_seen_output_of_get_secret_value_has_no_secret() {
+    let (client, name, secret) = with_secret("settle-wait-secret").await;
     let capture = CaptureBody::new();
     let err = timed_out_on(&client, &name, &capture).await;
     assert!(err.is_timeout() && err.attempts() == 2, "{err}");
@@ -70,10 +76,7 @@ async fn a_binary_secret_is_redacted_too() {
 #[tokio::test]
 async fn a_json_waiter_over_the_raw_body_does_not_show_the_secret() {
     // `WaiterModel::json` polls a JSON value: here the raw GetSecretValue body, secret and all.
-    let client = Client::new(&crate::moto_config());
-    let secret = format!("pw-{}", settle_testbed::unique_name("hunter2"));
-    let name = settle_testbed::unique_name("settle-wait-secret-json");
-    client.create_secret().name(&name).secret_string(&secret).send().await.expect("CreateSecret");
+    let (client, name, secret) = with_secret("settle-wait-secret-json").await;
     let model = Model::from_json_str(MODEL).unwrap();
     let capture = CaptureBody::new();
     let err = model
