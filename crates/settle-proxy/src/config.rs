@@ -24,11 +24,63 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::lag::Dist;
+use crate::lag::{Dist, Lag};
 use crate::throttle::Throttle;
 
 /// The default limit on request bodies: 16 MiB.
 pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
+/// The smallest `max_body_bytes` accepted.
+pub const MIN_BODY: usize = 1024;
+
+/// The keys of a [`Faults`] table.
+const FAULT_KEYS: &[&str] = &["lag", "throttle", "errors", "latency", "enabled"];
+/// The keys of the top level besides [`FAULT_KEYS`].
+const TOP_KEYS: &[&str] = &["seed", "services", "max_body_bytes", "record_params"];
+
+/// Names the first key no level of the configuration knows (serde's `deny_unknown_fields`
+/// does not work through `flatten`).
+fn check_keys(value: &serde_json::Value) -> Result<(), ConfigError> {
+    let unknown = |key: &str, at: &str, known: &[&[&str]]| {
+        let known: Vec<&str> = known.iter().flat_map(|k| k.iter().copied()).collect();
+        ConfigError::Invalid(format!("unknown key `{key}`{at}; known keys: {}", known.join(", ")))
+    };
+    let Some(top) = value.as_object() else { return Ok(()) };
+    for (key, value) in top {
+        if !FAULT_KEYS.contains(&key.as_str()) && !TOP_KEYS.contains(&key.as_str()) {
+            return Err(unknown(key, "", &[FAULT_KEYS, TOP_KEYS]));
+        }
+        if key != "services" {
+            continue;
+        }
+        for (service, table) in value.as_object().into_iter().flatten() {
+            for (key, value) in table.as_object().into_iter().flatten() {
+                if key != "operations" && !FAULT_KEYS.contains(&key.as_str()) {
+                    return Err(unknown(
+                        key,
+                        &format!(" in services.{service}"),
+                        &[FAULT_KEYS, &["operations"]],
+                    ));
+                }
+                for (op, table) in value.as_object().into_iter().flatten().filter(|_| key == "operations") {
+                    if let Some(key) = table
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(k, _)| k)
+                        .find(|k| !FAULT_KEYS.contains(&k.as_str()))
+                    {
+                        return Err(unknown(
+                            key,
+                            &format!(" in services.{service}.operations.{op}"),
+                            &[FAULT_KEYS],
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
 
 /// A configuration problem.
 #[derive(Debug, thiserror::Error)]
@@ -56,9 +108,9 @@ pub enum ConfigError {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Faults {
-    /// Eventual-consistency lag after each write a built-in rule knows.
+    /// Eventual-consistency lag after each write a built-in rule knows (`hold`: until released).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub lag: Option<Dist>,
+    pub lag: Option<Lag>,
     /// Token bucket (per service at global/service level, per operation at operation level).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub throttle: Option<Throttle>,
@@ -122,7 +174,7 @@ pub struct Effective {
     /// Whether faults apply at all.
     pub enabled: bool,
     /// Lag for writes.
-    pub lag: Option<Dist>,
+    pub lag: Option<Lag>,
     /// Transient error probability.
     pub errors: f64,
     /// Added latency.
@@ -134,9 +186,42 @@ pub struct Effective {
 }
 
 impl Config {
-    /// Parses TOML.
+    /// Parses TOML. Unknown keys, at any level, are errors that name them.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        Ok(toml::from_str(text)?)
+        Self::from_value(toml::from_str(text)?)
+    }
+
+    /// Checks the keys of a parsed document, then reads and validates it.
+    fn from_value(value: serde_json::Value) -> Result<Self, ConfigError> {
+        check_keys(&value)?;
+        let config: Config = serde_json::from_value(value)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks values that parse but cannot work: an error share outside 0..=1, a body limit
+    /// too small for any AWS request.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let scopes =
+            std::iter::once(("", &self.faults)).chain(self.services.iter().flat_map(|(name, svc)| {
+                std::iter::once((name.as_str(), &svc.faults))
+                    .chain(svc.operations.iter().map(|(op, f)| (op.as_str(), f)))
+            }));
+        for (scope, faults) in scopes {
+            if let Some(errors) = faults.errors
+                && !(0.0..=1.0).contains(&errors)
+            {
+                let at = if scope.is_empty() { String::new() } else { format!(" (in {scope})") };
+                return Err(ConfigError::Invalid(format!("errors = {errors}{at}: must be between 0 and 1")));
+            }
+        }
+        if self.max_body_bytes < MIN_BODY {
+            return Err(ConfigError::Invalid(format!(
+                "max_body_bytes = {}: must be at least {MIN_BODY}",
+                self.max_body_bytes
+            )));
+        }
+        Ok(())
     }
 
     /// Reads a TOML file.
@@ -149,7 +234,7 @@ impl Config {
     /// Parses JSON or TOML (whichever parses), for the control endpoint.
     pub fn from_text(text: &str) -> Result<Self, ConfigError> {
         if text.trim_start().starts_with('{') {
-            Ok(serde_json::from_str(text)?)
+            Self::from_value(serde_json::from_str(text)?)
         } else {
             Self::from_toml(text)
         }
@@ -175,12 +260,19 @@ impl Config {
         if flags.seed.is_some() {
             self.seed = flags.seed;
         }
+        self.validate()?;
         Ok(self)
     }
 
     /// A configuration with only a global lag (handy in tests).
-    pub fn with_lag(lag: Dist) -> Self {
+    pub fn with_lag(lag: Lag) -> Self {
         Config { faults: Faults { lag: Some(lag), ..Faults::default() }, ..Config::default() }
+    }
+
+    /// Every lag rule holds its writes invisible until released: deterministic tests of what
+    /// happens before a change is visible, whatever the machine's speed.
+    pub fn held() -> Self {
+        Self::with_lag(Lag::Hold)
     }
 
     /// The settings for one service and operation: operation over service over global.
@@ -189,9 +281,10 @@ impl Config {
         let op = svc.and_then(|s| s.operations.get(operation));
         let layers: [Option<&Faults>; 3] = [op, svc.map(|s| &s.faults), Some(&self.faults)];
         let pick = |f: fn(&Faults) -> Option<Dist>| layers.iter().flatten().find_map(|l| f(l));
+        let lag = layers.iter().flatten().find_map(|l| l.lag);
         Effective {
             enabled: layers.iter().flatten().find_map(|l| l.enabled).unwrap_or(true),
-            lag: pick(|f| f.lag),
+            lag,
             latency: pick(|f| f.latency),
             errors: layers.iter().flatten().find_map(|l| l.errors).unwrap_or(0.0).clamp(0.0, 1.0),
             service_throttle: svc.and_then(|s| s.faults.throttle).or(self.faults.throttle),
@@ -203,7 +296,7 @@ impl Config {
 /// The `settle proxy` flags in text form, parsed by [`Config::with_flags`].
 #[derive(Debug, Clone, Default)]
 pub struct Flags {
-    /// `--lag 2s | 500ms..3s | exp:1s`
+    /// `--lag 2s | 500ms..3s | exp:1s | hold`
     pub lag: Option<String>,
     /// `--throttle 5/s`
     pub throttle: Option<String>,
@@ -232,12 +325,15 @@ mod tests {
         let config = Config::default().with_flags(&flags).unwrap();
         assert_eq!(
             config.faults.lag,
-            Some(Dist::Uniform(Duration::from_millis(500), Duration::from_secs(3)))
+            Some(Dist::Uniform(Duration::from_millis(500), Duration::from_secs(3)).into())
         );
         assert_eq!(config.faults.throttle, Some(Throttle { rate: 5.0, burst: 5.0 }));
         assert_eq!(config.seed, Some(9));
         let exp = Config::default().with_flags(&Flags { lag: Some("exp:1s".into()), ..Flags::default() });
-        assert_eq!(exp.unwrap().faults.lag, Some(Dist::Exponential(Duration::from_secs(1))));
+        assert_eq!(exp.unwrap().faults.lag, Some(Dist::Exponential(Duration::from_secs(1)).into()));
+        let held = Config::default().with_flags(&Flags { lag: Some("hold".into()), ..Flags::default() });
+        assert_eq!(held.unwrap().faults.lag, Some(Lag::Hold));
+        assert_eq!(Config::from_toml("lag = \"hold\"").unwrap(), Config::held());
         assert!(Config::default().with_flags(&Flags { errors: Some(2.0), ..Flags::default() }).is_err());
         assert!(
             Config::default()
@@ -265,19 +361,41 @@ mod tests {
         )
         .unwrap();
         let put = config.effective("ssm", "PutParameter");
-        assert_eq!(put.lag, Some(Dist::Fixed(Duration::from_millis(250))));
+        assert_eq!(put.lag, Some(Dist::Fixed(Duration::from_millis(250)).into()));
         assert_eq!(put.operation_throttle, Some(Throttle { rate: 3.0, burst: 3.0 }));
         assert_eq!(put.service_throttle, Some(Throttle { rate: 50.0, burst: 50.0 }));
         assert_eq!(put.errors, 0.5);
         assert_eq!(
             config.effective("ssm", "DeleteParameter").lag,
-            Some(Dist::Exponential(Duration::from_secs(2)))
+            Some(Dist::Exponential(Duration::from_secs(2)).into())
         );
-        assert_eq!(config.effective("iam", "CreateRole").lag, Some(Dist::Fixed(Duration::from_secs(1))));
+        assert_eq!(
+            config.effective("iam", "CreateRole").lag,
+            Some(Dist::Fixed(Duration::from_secs(1)).into())
+        );
         assert!(!config.effective("s3", "PutObject").enabled);
         // JSON round trip, as the control endpoint serves it.
         let json = serde_json::to_string(&config).unwrap();
         assert_eq!(Config::from_text(&json).unwrap(), config);
         assert!(Config::from_toml("lag = 3").is_err());
+    }
+
+    #[test]
+    fn unknown_keys_and_values_that_cannot_work_are_errors_in_toml_and_json() {
+        let err = |text: &str| Config::from_text(text).unwrap_err().to_string();
+        assert!(err("lagg = \"1s\"").contains("unknown key `lagg`"), "{}", err("lagg = \"1s\""));
+        assert!(err("[services.ssm]\nlagg = \"1s\"").contains("`lagg` in services.ssm"));
+        let op = "[services.ssm.operations.PutParameter]\nlagg = \"1s\"";
+        assert!(err(op).contains("`lagg` in services.ssm.operations.PutParameter"), "{}", err(op));
+        assert!(err(r#"{"services": {"s3": {"enable": false}}}"#).contains("`enable` in services.s3"));
+        assert!(err(r#"{"errors": 2}"#).contains("errors = 2: must be between 0 and 1"));
+        assert!(err("[services.ssm]\nerrors = -1.0").contains("(in ssm)"));
+        assert!(err("max_body_bytes = 0").contains("at least 1024"));
+        assert!(
+            Config::from_text(
+                r#"{"lag": "hold", "services": {"ssm": {"operations": {"PutParameter": {"lag": "1s"}}}}}"#
+            )
+            .is_ok()
+        );
     }
 }

@@ -1,13 +1,15 @@
 //! The recording: one JSON line per request, streamed to a file by a writer thread
 //! through a bounded channel (lines are dropped and counted, never buffered without
-//! bound, if the disk cannot keep up). Request bodies and headers are never written;
-//! with `record_params` the request's parameters are, with secret material redacted.
+//! bound, if the disk cannot keep up). Request bodies, headers and responses are never
+//! written; with `record_params` the request's parameters are, by an allowlist: identifiers,
+//! types and flags as sent, every other value `"<redacted>"`.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{Sender, SyncSender, TrySendError, channel, sync_channel};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -41,10 +43,18 @@ pub struct RecordLine {
     pub params: Option<Value>,
 }
 
+/// What the writer thread is sent.
+#[derive(Debug)]
+enum Message {
+    Line(String),
+    /// Write everything before this, then say so.
+    Flush(Sender<()>),
+}
+
 /// Where recorded lines go.
 #[derive(Debug, Default)]
 pub struct Recorder {
-    tx: Option<SyncSender<String>>,
+    tx: Option<SyncSender<Message>>,
     dropped: AtomicU64,
 }
 
@@ -57,17 +67,26 @@ impl Recorder {
     /// Streams lines to a file (created or truncated) from a dedicated thread.
     pub fn to_file(path: &Path) -> std::io::Result<Self> {
         let file = File::create(path)?;
-        let (tx, rx) = sync_channel::<String>(4096);
+        let (tx, rx) = sync_channel::<Message>(4096);
         std::thread::Builder::new().name("settle-proxy-record".into()).spawn(move || {
             let mut out = BufWriter::new(file);
             while let Ok(first) = rx.recv() {
                 // Write what is queued, then flush once idle, so the file is readable
                 // while the proxy runs without a write per line under load.
-                for line in std::iter::once(first).chain(rx.try_iter()) {
-                    let _ = out.write_all(line.as_bytes());
-                    let _ = out.write_all(b"\n");
+                let mut waiting = Vec::new();
+                for message in std::iter::once(first).chain(rx.try_iter()) {
+                    match message {
+                        Message::Line(line) => {
+                            let _ = out.write_all(line.as_bytes());
+                            let _ = out.write_all(b"\n");
+                        }
+                        Message::Flush(done) => waiting.push(done),
+                    }
                 }
                 let _ = out.flush();
+                waiting.into_iter().for_each(|done| {
+                    let _ = done.send(());
+                });
             }
         })?;
         Ok(Recorder { tx: Some(tx), dropped: AtomicU64::new(0) })
@@ -77,9 +96,33 @@ impl Recorder {
     pub fn record(&self, line: &RecordLine) {
         let Some(tx) = &self.tx else { return };
         let Ok(text) = serde_json::to_string(line) else { return };
-        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = tx.try_send(text) {
+        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = tx.try_send(Message::Line(text)) {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Waits until every line queued so far is written to the file, for at most `bound`;
+    /// whether it was.
+    pub fn flush(&self, bound: Duration) -> bool {
+        let Some(tx) = &self.tx else { return true };
+        let (done, written) = channel();
+        let deadline = Instant::now() + bound;
+        let mut message = Message::Flush(done);
+        // The queue may be full under load: retry until there is room, within the bound.
+        loop {
+            match tx.try_send(message) {
+                Ok(()) => break,
+                Err(TrySendError::Disconnected(_)) => return false,
+                Err(TrySendError::Full(back)) => {
+                    if Instant::now() >= deadline {
+                        return false;
+                    }
+                    message = back;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        }
+        written.recv_timeout(deadline.saturating_duration_since(Instant::now())).is_ok()
     }
 
     /// Lines dropped because the writer could not keep up.
@@ -88,67 +131,118 @@ impl Recorder {
     }
 }
 
-/// Field names whose values are secret material, in any protocol.
-const SECRET_FIELDS: &[&str] = &[
-    "secretstring",
-    "secretbinary",
-    "value",
-    "password",
-    "newpassword",
-    "oldpassword",
-    "secretaccesskey",
-    "sessiontoken",
-    "privatekey",
-    "plaintext",
-    "ciphertextblob",
-    "authorization",
-    "x-amz-security-token",
-    "clientsecret",
-    "token",
-    // STS federation and MFA: the bearer credentials of AssumeRoleWith{WebIdentity,SAML}.
-    "webidentitytoken",
-    "samlassertion",
-    "tokencode",
-    "authenticationcode1",
-    "authenticationcode2",
-    // Query-string (presigned) signing: SigV4 and SigV2.
-    "x-amz-signature",
-    "x-amz-credential",
-    "signature",
-    "awsaccesskeyid",
+/// Parameter names whose values are recorded as sent: identifiers, types and flags, which
+/// AWS never uses for secret material. Every other value is recorded as `"<redacted>"`
+/// (an allowlist: a secret under a name nobody thought of, such as RDS `MasterUserPassword`
+/// or ElastiCache `AuthToken`, is redacted too). Compared case-insensitively with the
+/// innermost name of a value: the object key above it, or a flattened query parameter's last
+/// segment that is not `member`, `entry` or an index (`Tags.member.1.Key` → `key`).
+pub const RECORDED_AS_SENT: &[&str] = &[
+    "action",
+    "version",
+    // Names and identifiers of resources.
+    "name",
+    "names",
+    "secretid",
+    "parameterversion",
+    "labels",
+    "versionid",
+    "versionstage",
+    "movetoversionid",
+    "removefromversionid",
+    "tablename",
+    "indexname",
+    "resourcearn",
+    "resourceid",
+    "resourcetype",
+    "resourcetypefilters",
+    "rolename",
+    "username",
+    "groupname",
+    "policyname",
+    "policyarn",
+    "instanceprofilename",
+    "path",
+    "pathprefix",
+    "arn",
+    "bucket",
+    "key",
+    "tagkeys",
+    "functionname",
+    "queuename",
+    "queueurl",
+    "topicarn",
+    "loggroupname",
+    "hostedzoneid",
+    "keyid",
+    "instanceid",
+    "instanceids",
+    "groupid",
+    "vpcid",
+    "subnetid",
+    "dbinstanceidentifier",
+    "cacheclusterid",
+    "replicationgroupid",
+    "attributename",
+    // Types, modes and flags.
+    "type",
+    "tier",
+    "datatype",
+    "overwrite",
+    "withdecryption",
+    "forcedeletewithoutrecovery",
+    "recoverywindowindays",
+    "billingmode",
+    "keytype",
+    "attributetype",
+    "consistentread",
+    "maxresults",
+    "maxitems",
+    "resourcesperpage",
+    "nexttoken",
+    "paginationtoken",
+    "marker",
+    "clientrequesttoken",
 ];
 
-fn is_secret(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    // Query parameters are flattened: `Tags.member.1.Value` is a tag value, not a secret,
-    // but `Credentials.SecretAccessKey` is.
-    let last = lower.rsplit('.').next().unwrap_or(&lower);
-    (SECRET_FIELDS.contains(&last) && !lower.starts_with("tags.")) || lower.contains("secretaccesskey")
+/// Whether a value under this (innermost) name is recorded as sent.
+fn recorded_as_sent(name: &str) -> bool {
+    RECORDED_AS_SENT.iter().any(|safe| safe.eq_ignore_ascii_case(name))
 }
 
-/// Replaces secret values in a JSON document (recursively) with `"<redacted>"`.
+const REDACTED: &str = "<redacted>";
+
+/// Replaces every value of a JSON document not under a name in [`RECORDED_AS_SENT`] with
+/// `"<redacted>"`, keeping the document's shape (objects and arrays are walked).
 pub fn redact_json(value: &mut Value) {
+    redact_under(value, None);
+}
+
+fn redact_under(value: &mut Value, name: Option<&str>) {
     match value {
-        Value::Object(map) => {
-            for (k, v) in map.iter_mut() {
-                if is_secret(k) && !v.is_object() && !v.is_array() {
-                    *v = Value::from("<redacted>");
-                } else {
-                    redact_json(v);
-                }
+        Value::Object(map) => map.iter_mut().for_each(|(k, v)| redact_under(v, Some(k))),
+        Value::Array(items) => items.iter_mut().for_each(|v| redact_under(v, name)),
+        Value::Null => {}
+        leaf => {
+            if !name.is_some_and(recorded_as_sent) {
+                *leaf = Value::from(REDACTED);
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(redact_json),
-        _ => {}
     }
 }
 
-/// Query-protocol parameters as a JSON object, secrets redacted.
+/// Query-protocol parameters as a JSON object; values not under a name in
+/// [`RECORDED_AS_SENT`] are `"<redacted>"`.
 pub fn redact_params(params: &[(String, String)]) -> Value {
     let map = params
         .iter()
         .map(|(k, v)| {
-            (k.clone(), if is_secret(k) { Value::from("<redacted>") } else { Value::from(v.as_str()) })
+            let inner = k
+                .rsplit('.')
+                .find(|seg| !seg.is_empty() && !seg.bytes().all(|b| b.is_ascii_digit()))
+                .filter(|seg| !matches!(*seg, "member" | "entry"))
+                .unwrap_or(k);
+            (k.clone(), if recorded_as_sent(inner) { Value::from(v.as_str()) } else { Value::from(REDACTED) })
         })
         .collect();
     Value::Object(map)
@@ -183,41 +277,51 @@ mod tests {
     use super::*;
 
     #[test]
-    fn redacts_secret_fields() {
+    fn records_identifiers_and_redacts_everything_else() {
         let mut v = serde_json::json!({
-            "Name": "/a", "Value": "hunter2", "SecretString": "s3cr3t",
-            "Tags": [{"Key": "k", "Value": "tagvalue"}], "Nested": {"Password": "p"}
+            "Name": "/a", "Value": "hunter2", "SecretString": "s3cr3t", "Type": "SecureString",
+            "Tags": [{"Key": "k", "Value": "tagvalue"}], "Nested": {"Password": "p"},
+            "Password": ["array-secret", {"Deep": "object-secret"}],
+            "Environment": {"Variables": {"DB_PASSWORD": "env-secret", "PORT": 5432}},
         });
         redact_json(&mut v);
         let text = v.to_string();
-        assert!(!text.contains("hunter2") && !text.contains("s3cr3t") && !text.contains("\"p\""));
-        assert!(text.contains("/a"));
-        let p = redact_params(&[
-            ("Password".into(), "pw".into()),
-            ("Tags.member.1.Value".into(), "visible".into()),
-            ("UserName".into(), "bob".into()),
-        ]);
-        assert_eq!(p["Password"], "<redacted>");
-        assert_eq!(p["Tags.member.1.Value"], "visible");
+        for secret in
+            ["hunter2", "s3cr3t", "\"p\"", "tagvalue", "array-secret", "object-secret", "env-secret", "5432"]
+        {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert_eq!((v["Name"].as_str(), v["Type"].as_str()), (Some("/a"), Some("SecureString")));
+        assert_eq!(v["Tags"][0]["Key"], "k");
     }
 
     #[test]
-    fn redacts_federation_tokens_and_presigned_query_credentials() {
+    fn query_secrets_under_any_name_are_redacted() {
+        // The probe's leaks: RDS, ElastiCache, STS federation, presigned query credentials.
         let p = redact_params(&[
-            ("Action".into(), "AssumeRoleWithWebIdentity".into()),
+            ("Action".into(), "CreateDBInstance".into()),
+            ("DBInstanceIdentifier".into(), "db-1".into()),
+            ("MasterUserPassword".into(), "rds-master-pw".into()),
+            ("Passwords.member.1".into(), "elasticache-pw".into()),
+            ("AuthToken".into(), "elasticache-token".into()),
+            ("Tags.member.1.Key".into(), "team".into()),
+            ("Tags.member.1.Value".into(), "tag-value".into()),
             ("WebIdentityToken".into(), "eyJhbGciOi.jwt".into()),
             ("SAMLAssertion".into(), "PHNhbWw+".into()),
-            ("TokenCode".into(), "123456".into()),
             ("X-Amz-Credential".into(), "AKIDEXAMPLE/20250101/us-east-1/iam/aws4_request".into()),
             ("X-Amz-Signature".into(), "deadbeef".into()),
             ("AWSAccessKeyId".into(), "AKIDV2".into()),
             ("Signature".into(), "c2lnbmVk".into()),
         ]);
         let text = p.to_string();
-        for secret in ["eyJhbGciOi", "PHNhbWw", "123456", "AKIDEXAMPLE", "deadbeef", "AKIDV2", "c2lnbmVk"] {
+        let secrets =
+            ["rds-master-pw", "elasticache-pw", "elasticache-token", "tag-value", "eyJhbGciOi", "PHNhbWw"];
+        for secret in secrets.into_iter().chain(["AKIDEXAMPLE", "deadbeef", "AKIDV2", "c2lnbmVk"]) {
             assert!(!text.contains(secret), "{secret} in {text}");
         }
-        assert_eq!(p["Action"], "AssumeRoleWithWebIdentity");
+        assert_eq!(p["Action"], "CreateDBInstance");
+        assert_eq!(p["DBInstanceIdentifier"], "db-1");
+        assert_eq!(p["Tags.member.1.Key"], "team");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use crate::observe::THROTTLING_CODES;
+use crate::errors::{THROTTLING_CODES, TRANSIENT_CODES};
 use crate::wait::{Delays, PollError, WaitError, Waiter};
 
 type RunFn = Box<dyn FnOnce(Delays) -> Pin<Box<dyn Future<Output = Result<(), WaitError>> + Send>> + Send>;
@@ -38,12 +38,6 @@ impl fmt::Debug for Check {
             .finish()
     }
 }
-
-/// Error codes a read-back retries on besides the rule's own and the throttling codes
-/// ([`THROTTLING_CODES`]): transient faults that outlast the SDK's own retries must not end a wait
-/// for a write that did succeed.
-const TRANSIENT_CODES: &[&str] =
-    &["InternalError", "InternalFailure", "InternalServerError", "ServiceUnavailable"];
 
 impl Check {
     /// A check that polls `read` with `waiter`'s acceptors until success.
