@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use aws_settle::post::{Enforcer, Settle, attach};
+use aws_settle::post::{Enforcer, SettleExt, attach};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -34,9 +34,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .send()
                     .await?;
             }
-            Ok::<_, aws_sdk_ssm::Error>(())
+            Ok::<_, Box<dyn std::error::Error>>(())
         })
-        .await??;
+        .await?;
     println!("50 parameters written and settled in {:.2?}; {:?}", t.elapsed(), enforcer.stats());
     proxy.shutdown();
     Ok(())

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::types::ParameterType;
-use aws_settle::post::{Enforcer, Settle, attach};
+use aws_settle::post::{Enforcer, SettleExt, attach};
 use aws_settle::wait::WaitError;
 
 use crate::{Lagged, unique};
@@ -26,6 +26,7 @@ async fn fifty_writes_in_one_scope_settle_in_about_the_longest_lag_not_the_sum()
                     .await
                     .unwrap();
             }
+            Ok::<_, aws_settle::post::ReadBackError>(())
         })
         .await
         .unwrap();
@@ -38,13 +39,15 @@ async fn fifty_writes_in_one_scope_settle_in_about_the_longest_lag_not_the_sum()
     let ratio = elapsed.as_secs_f64() / sum.as_secs_f64();
     eprintln!("50 writes settled in {elapsed:?}; sum of lags {sum:?}, max {max:?}, ratio {ratio:.3}");
     assert!(ratio < 0.2, "batch took {elapsed:?}, {ratio:.2} of the summed lag {sum:?}");
-    assert_eq!(env.enforcer.stats().settled, 50);
+    assert_eq!(env.enforcer.stats().checks_passed, 50);
 }
 
 #[tokio::test]
 async fn a_lag_longer_than_the_timeout_returns_the_typed_timeout_in_bounded_time() {
     let env = Lagged::new("20s");
-    let enforcer = Enforcer::with_timeout(Duration::from_secs(1));
+    let enforcer = Enforcer::builder()
+        .with_options(aws_settle::post::SettleOptions::new().with_max_wait(Duration::from_secs(1)))
+        .build();
     let ssm = attach(Client::new(&env.config), &enforcer);
     let name = format!("/settle/timeout/{}", unique("t"));
     let started = Instant::now();
@@ -60,9 +63,9 @@ async fn a_lag_longer_than_the_timeout_returns_the_typed_timeout_in_bounded_time
     let elapsed = started.elapsed();
     assert!(elapsed < Duration::from_secs(4), "bounded: returned after {elapsed:?}");
 
-    let unsettled = err.unsettled().expect("the write succeeded but did not settle");
-    assert_eq!((unsettled.settled, unsettled.failures.len()), (0, 1));
-    let failure = &unsettled.failures[0];
+    let unsettled = err.read_back().expect("the write succeeded but did not settle");
+    assert_eq!((unsettled.passed, unsettled.failed.len()), (0, 1));
+    let failure = &unsettled.failed[0];
     assert_eq!((failure.operation, failure.resource.as_str()), ("PutParameter", name.as_str()));
     assert!(matches!(failure.source, WaitError::Timeout { .. }), "{:?}", failure.source);
     assert!(failure.source.attempts() >= 2, "{:?}", failure.source);
@@ -72,16 +75,21 @@ async fn a_lag_longer_than_the_timeout_returns_the_typed_timeout_in_bounded_time
         message.contains("version ≥ 1") && message.contains("ParameterNotFound"),
         "says what was expected and seen: {message}"
     );
-    assert_eq!(enforcer.stats().not_settled, 1);
+    assert_eq!(enforcer.stats().checks_failed, 1);
 
     // A per-call bound overrides the enforcer's (here 60 s).
-    let patient = attach(Client::new(&env.config), &Enforcer::with_timeout(Duration::from_secs(60)));
+    let patient = attach(
+        Client::new(&env.config),
+        &Enforcer::builder()
+            .with_options(aws_settle::post::SettleOptions::new().with_max_wait(Duration::from_secs(60)))
+            .build(),
+    );
     let started = Instant::now();
     let other = format!("{name}-2");
     let put = patient.put_parameter().name(&other).value("v").r#type(ParameterType::String).send();
     let err = put.settled_within(Duration::from_millis(300)).await.unwrap_err();
     let elapsed = started.elapsed();
-    assert!(err.unsettled().is_some(), "{err}");
+    assert!(err.read_back().is_some(), "{err}");
     assert!(
         elapsed < Duration::from_secs(5),
         "the per-call 300 ms bound held, not the enforcer's 60 s: {elapsed:?}"
@@ -110,5 +118,5 @@ async fn without_lag_a_settled_write_costs_one_read_per_check() {
         Some(&10),
         "one read-back per write: {counters:?}"
     );
-    assert_eq!(env.enforcer.stats().settled, 10);
+    assert_eq!(env.enforcer.stats().checks_passed, 10);
 }

@@ -2,7 +2,7 @@
 
 use aws_sdk_resourcegroupstagging::Client as Tagging;
 use aws_sdk_ssm::types::{ParameterType, ResourceTypeForTagging, Tag};
-use aws_settle::post::{Enforcer, Settle, attach};
+use aws_settle::post::{Enforcer, SettleExt, attach};
 
 use crate::{LAG, Lagged, unique};
 
@@ -20,7 +20,7 @@ async fn view_tags(tagging: &Tagging, resource_type: &str, suffix: &str) -> Vec<
 async fn ssm_tag_writes_wait_for_the_tagging_api_view() {
     let env = Lagged::new(LAG);
     let tagging = Tagging::new(&env.config);
-    let enforcer = Enforcer::new().with_tagging_view(tagging.clone());
+    let enforcer = Enforcer::builder().with_tagging_view(tagging.clone()).build();
     let plain = aws_sdk_ssm::Client::new(&env.config);
     let ssm = attach(plain.clone(), &enforcer);
     let (naive, settled) = (format!("/settle/view/{}", unique("n")), format!("/settle/view/{}", unique("s")));
@@ -49,7 +49,7 @@ async fn ssm_tag_writes_wait_for_the_tagging_api_view() {
     assert_eq!(view_tags(&tagging, "ssm:parameter", &settled).await, ["cost-center=42"]);
     // The parameter's own tags and the tagging view: two checks for the tag write.
     let stats = enforcer.stats();
-    assert_eq!((stats.settled, stats.not_settled), (4, 0), "{stats:?}");
+    assert_eq!((stats.checks_passed, stats.checks_failed), (4, 0), "{stats:?}");
     assert!(env.proxy.counters().tagging_view_rewrites > 0, "the proxy lagged the view");
 
     ssm.remove_tags_from_resource()
@@ -79,14 +79,14 @@ async fn without_the_view_tag_writes_do_not_query_the_tagging_api() {
         .unwrap();
     let counters = env.proxy.counters();
     assert!(!counters.per_operation.keys().any(|k| k.contains("GetResources")), "{counters:?}");
-    assert_eq!(env.enforcer.stats().settled, 2);
+    assert_eq!(env.enforcer.stats().checks_passed, 2);
 }
 
 #[tokio::test]
 async fn secrets_and_buckets_tag_writes_wait_for_the_view() {
     let env = Lagged::new(LAG);
     let tagging = Tagging::new(&env.config);
-    let enforcer = Enforcer::new().with_tagging_view(tagging.clone());
+    let enforcer = Enforcer::builder().with_tagging_view(tagging.clone()).build();
     let sm = attach(aws_sdk_secretsmanager::Client::new(&env.config), &enforcer);
     let name = unique("view-secret");
     let created = sm
@@ -114,5 +114,5 @@ async fn secrets_and_buckets_tag_writes_wait_for_the_view() {
         .unwrap();
     s3.put_bucket_tagging().bucket(&bucket).tagging(tagging_set).send().settled().await.unwrap();
     assert_eq!(view_tags(&tagging, "s3", &format!(":::{bucket}")).await, ["env=prod"]);
-    assert_eq!(enforcer.stats().not_settled, 0);
+    assert_eq!(enforcer.stats().checks_failed, 0);
 }

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_settle::post::{Enforcer, Settle, attach};
+use aws_settle::post::{Enforcer, SettleExt, attach};
 
 /// A tracing writer into a shared buffer.
 #[derive(Clone, Default)]
@@ -47,7 +47,9 @@ async fn a_secret_that_does_not_settle_is_reported_without_its_values() {
 
     // Through the lagging proxy, a new value is not current for 30 s: GetSecretValue keeps
     // answering the first value, which the error then reports as "last seen".
-    let enforcer = Enforcer::with_timeout(Duration::from_millis(800));
+    let enforcer = Enforcer::builder()
+        .with_options(aws_settle::post::SettleOptions::new().with_max_wait(Duration::from_millis(800)))
+        .build();
     let sm = attach(sm, &enforcer);
     let err = sm
         .put_secret_value()

@@ -25,18 +25,91 @@ use aws_sdk_iam::operation::tag_role::{TagRoleInput, TagRoleOutput};
 use aws_sdk_iam::operation::untag_role::{UntagRoleInput, UntagRoleOutput};
 use aws_sdk_iam::types::Tag;
 
-use super::{attach_to, has_tags, is_recorder, lacks_keys, show_tags, waiter};
-use crate::post::Enforcer;
+use super::{has_tags, lacks_keys, rule, show_tags, waiter};
 use crate::post::check::Check;
-use crate::post::rule::{Attach, Table, rule};
+use crate::post::rule::Table;
 use crate::wait::Waiter;
 
 const IAM_TIMEOUT: Duration = Duration::from_secs(180);
 const NO_SUCH_ENTITY: &str = "NoSuchEntity";
 
+/// Operations that change nothing: the SDK's Get/List/Describe/BatchGet/Query/Scan-style reads.
+const READS: &[&str] = &[
+    "GetAccessKeyLastUsed",
+    "GetAccountAuthorizationDetails",
+    "GetAccountPasswordPolicy",
+    "GetAccountProperties",
+    "GetAccountSummary",
+    "GetContextKeysForCustomPolicy",
+    "GetContextKeysForPrincipalPolicy",
+    "GetCredentialReport",
+    "GetDelegationRequest",
+    "GetGroup",
+    "GetGroupPolicy",
+    "GetHumanReadableSummary",
+    "GetInstanceProfile",
+    "GetLoginProfile",
+    "GetMFADevice",
+    "GetOpenIDConnectProvider",
+    "GetOrganizationsAccessReport",
+    "GetOutboundWebIdentityFederationInfo",
+    "GetPolicy",
+    "GetPolicyVersion",
+    "GetRole",
+    "GetRolePolicy",
+    "GetRoleTemplateVersion",
+    "GetSAMLProvider",
+    "GetSSHPublicKey",
+    "GetServerCertificate",
+    "GetServiceLastAccessedDetails",
+    "GetServiceLastAccessedDetailsWithEntities",
+    "GetServiceLinkedRoleDeletionStatus",
+    "GetUser",
+    "GetUserPolicy",
+    "ListAccessKeys",
+    "ListAccountAliases",
+    "ListAttachedGroupPolicies",
+    "ListAttachedRolePolicies",
+    "ListAttachedUserPolicies",
+    "ListDelegationRequests",
+    "ListEntitiesForPolicy",
+    "ListGroupPolicies",
+    "ListGroups",
+    "ListGroupsForUser",
+    "ListInstanceProfileTags",
+    "ListInstanceProfiles",
+    "ListInstanceProfilesForRole",
+    "ListMFADeviceTags",
+    "ListMFADevices",
+    "ListOpenIDConnectProviderTags",
+    "ListOpenIDConnectProviders",
+    "ListOrganizationsFeatures",
+    "ListPolicies",
+    "ListPoliciesGrantingServiceAccess",
+    "ListPolicyTags",
+    "ListPolicyVersions",
+    "ListRolePolicies",
+    "ListRoleTags",
+    "ListRoles",
+    "ListSAMLProviderTags",
+    "ListSAMLProviders",
+    "ListSSHPublicKeys",
+    "ListServerCertificateTags",
+    "ListServerCertificates",
+    "ListServiceSpecificCredentials",
+    "ListSigningCertificates",
+    "ListUserPolicies",
+    "ListUserTags",
+    "ListUsers",
+    "ListVirtualMFADevices",
+    "SimulateCustomPolicy",
+    "SimulatePrincipalPolicy",
+];
+
 pub(crate) fn table() -> Table<Client> {
     Table {
         service: "iam",
+        reads: READS,
         rules: vec![
             rule("CreateRole", "GetRole: found; ListRoleTags: every tag given", create_role),
             rule("DeleteRole", "GetRole: NoSuchEntity", delete_role),
@@ -60,14 +133,7 @@ pub(crate) fn table() -> Table<Client> {
     }
 }
 
-impl Attach for Client {
-    fn attach(self, enforcer: &Enforcer) -> Self {
-        let mut builder = self.config().to_builder();
-        builder.set_interceptors(self.config().interceptors().filter(|i| !is_recorder(i)));
-        let build = |b: aws_sdk_iam::config::Builder| Client::from_conf(b.build());
-        attach_to(builder, build, |b, recorder| b.interceptor(recorder), table(), enforcer)
-    }
-}
+super::attachable!(aws_sdk_iam, iam);
 
 /// Found: any output; retry while NoSuchEntity.
 fn found<O>() -> Waiter<O> {
@@ -95,7 +161,7 @@ fn role_tags(iam: &Client, operation: &'static str, role: &str, wanted: Vec<(Str
             .retry_on_error_code(NO_SUCH_ENTITY),
         move || iam.list_role_tags().role_name(&name).send(),
     )
-    .timeout(IAM_TIMEOUT)
+    .with_max_wait(IAM_TIMEOUT)
 }
 
 fn get_role(iam: &Client, operation: &'static str, role: &str, exists: bool) -> Check {
@@ -106,7 +172,7 @@ fn get_role(iam: &Client, operation: &'static str, role: &str, exists: bool) -> 
         (gone(), "GetRole answers NoSuchEntity")
     };
     Check::new(operation, role, expected, waiter, move || iam.get_role().role_name(&name).send())
-        .timeout(IAM_TIMEOUT)
+        .with_max_wait(IAM_TIMEOUT)
 }
 
 fn create_role(iam: &Client, input: &CreateRoleInput, _: &CreateRoleOutput) -> Vec<Check> {
@@ -130,7 +196,7 @@ fn get_user(iam: &Client, operation: &'static str, user: &str, exists: bool) -> 
         (gone(), "GetUser answers NoSuchEntity")
     };
     Check::new(operation, user, expected, waiter, move || iam.get_user().user_name(&name).send())
-        .timeout(IAM_TIMEOUT)
+        .with_max_wait(IAM_TIMEOUT)
 }
 
 fn create_user(iam: &Client, input: &CreateUserInput, _: &CreateUserOutput) -> Vec<Check> {
@@ -149,7 +215,7 @@ fn get_policy(iam: &Client, operation: &'static str, arn: &str, exists: bool) ->
         (gone(), "GetPolicy answers NoSuchEntity")
     };
     Check::new(operation, arn, expected, waiter, move || iam.get_policy().policy_arn(&policy).send())
-        .timeout(IAM_TIMEOUT)
+        .with_max_wait(IAM_TIMEOUT)
 }
 
 fn create_policy(iam: &Client, _: &CreatePolicyInput, output: &CreatePolicyOutput) -> Vec<Check> {
@@ -179,7 +245,7 @@ fn attached(iam: &Client, operation: &'static str, role: &str, arn: &str, attach
         waiter::<ListAttachedRolePoliciesOutput>().success_when(listed).retry_on_error_code(NO_SUCH_ENTITY),
         move || iam.list_attached_role_policies().role_name(&name).max_items(1000).send(),
     )
-    .timeout(IAM_TIMEOUT)
+    .with_max_wait(IAM_TIMEOUT)
 }
 
 fn attach_role_policy(iam: &Client, input: &AttachRolePolicyInput, _: &AttachRolePolicyOutput) -> Vec<Check> {
@@ -206,7 +272,7 @@ fn role_policy(iam: &Client, operation: &'static str, role: &str, policy: &str, 
     Check::new(operation, role, expected, waiter, move || {
         iam.get_role_policy().role_name(&name).policy_name(&policy_name).send()
     })
-    .timeout(IAM_TIMEOUT)
+    .with_max_wait(IAM_TIMEOUT)
 }
 
 fn put_role_policy(iam: &Client, input: &PutRolePolicyInput, _: &PutRolePolicyOutput) -> Vec<Check> {
@@ -240,6 +306,6 @@ fn untag_role(iam: &Client, input: &UntagRoleInput, _: &UntagRoleOutput) -> Vec<
                 .success_when(move |o| lacks_keys(o.tags().iter().map(|t| t.key()), &keys)),
             move || client.list_role_tags().role_name(&name).send(),
         )
-        .timeout(IAM_TIMEOUT),
+        .with_max_wait(IAM_TIMEOUT),
     ]
 }

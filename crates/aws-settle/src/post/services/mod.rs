@@ -1,27 +1,29 @@
 //! Per-service post-condition tables: which operations mutate, and how each is read back.
 //!
-//! One file per service feature. Each holds a `table()` of rows `rule(operation, what it checks,
-//! build)`, where `build` turns the write's typed input and output into read-back checks, and the
-//! [`Attach`](super::Attach) impl for that service's client.
+//! One file per service feature. Each holds a `table()`: the operations that only read, and rows
+//! `rule(operation, what it checks, build)`, where `build` turns the write's typed input and
+//! output into read-back checks; and the [`Attach`](super::Attach) impl for that service's client
+//! (one `attachable!` line).
 
 use std::sync::Arc;
 
 use super::Enforcer;
+use super::check::Check;
 use super::recorder::Recorder;
 pub(crate) use super::recorder::is_recorder;
-use super::rule::Table;
+use super::rule::{Coverage, Rule, Table};
 use crate::wait::{Delays, Waiter};
 
 #[cfg(feature = "dynamodb")]
-pub mod dynamodb;
+pub(crate) mod dynamodb;
 #[cfg(feature = "iam")]
-pub mod iam;
+pub(crate) mod iam;
 #[cfg(feature = "s3")]
-pub mod s3;
+pub(crate) mod s3;
 #[cfg(feature = "secretsmanager")]
-pub mod secretsmanager;
+pub(crate) mod secretsmanager;
 #[cfg(feature = "ssm")]
-pub mod ssm;
+pub(crate) mod ssm;
 // Which tag changes are constructed depends on the service features enabled.
 #[cfg(feature = "tagging")]
 #[allow(dead_code)]
@@ -41,6 +43,62 @@ pub(crate) fn attach_to<C: Send + Sync + 'static, B: Clone>(
     let reader = build(builder.clone());
     let recorder = Recorder { reader, table: Arc::new(table), enforcer: enforcer.clone() };
     build(add(builder, recorder))
+}
+
+/// Implements [`Attach`](super::Attach) for the client of SDK crate `$sdk`, recording with the
+/// table of service module `$module`.
+macro_rules! attachable {
+    ($sdk:ident, $module:ident) => {
+        impl $crate::post::Attach for $sdk::Client {
+            fn attach(self, enforcer: &$crate::post::Enforcer) -> Self {
+                let mut builder = self.config().to_builder();
+                builder.set_interceptors(
+                    self.config().interceptors().filter(|i| !$crate::post::services::is_recorder(i)),
+                );
+                let build = |b: $sdk::config::Builder| $sdk::Client::from_conf(b.build());
+                $crate::post::services::attach_to(
+                    builder,
+                    build,
+                    |b, recorder| b.interceptor(recorder),
+                    $crate::post::services::$module::table(),
+                    enforcer,
+                )
+            }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use attachable;
+
+/// A built-in table row (see [`Rule::new`]).
+#[allow(dead_code)]
+pub(crate) fn rule<C: 'static, I, O>(
+    operation: &'static str,
+    checks: &'static str,
+    build: fn(&C, &I, &O) -> Vec<Check>,
+) -> Arc<Rule<C>>
+where
+    I: Clone + std::fmt::Debug + Send + Sync + 'static,
+    O: std::fmt::Debug + Send + Sync + 'static,
+{
+    Arc::new(Rule::new(operation, checks, build))
+}
+
+/// Every operation the enabled service features cover.
+pub fn coverage() -> Vec<Coverage> {
+    #[allow(unused_mut)]
+    let mut all = Vec::new();
+    #[cfg(feature = "ssm")]
+    all.extend(ssm::table().coverage());
+    #[cfg(feature = "secretsmanager")]
+    all.extend(secretsmanager::table().coverage());
+    #[cfg(feature = "s3")]
+    all.extend(s3::table().coverage());
+    #[cfg(feature = "iam")]
+    all.extend(iam::table().coverage());
+    #[cfg(feature = "dynamodb")]
+    all.extend(dynamodb::table().coverage());
+    all
 }
 
 /// A waiter for a read-back; its delays are set when the check runs.

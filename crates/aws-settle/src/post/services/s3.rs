@@ -13,23 +13,77 @@ use aws_sdk_s3::operation::put_bucket_policy::{PutBucketPolicyInput, PutBucketPo
 use aws_sdk_s3::operation::put_bucket_tagging::{PutBucketTaggingInput, PutBucketTaggingOutput};
 use aws_sdk_s3::operation::put_object::{PutObjectInput, PutObjectOutput};
 
-use super::{attach_to, is_recorder, show_tags, waiter};
-use crate::post::Enforcer;
+use super::{rule, show_tags, waiter};
 use crate::post::check::Check;
-use crate::post::rule::{Attach, Table, rule, rule_with};
+use crate::post::rule::{Rule, Table};
+use std::sync::Arc;
+
+/// Operations that change nothing: the SDK's GET and HEAD operations, and SelectObjectContent.
+const READS: &[&str] = &[
+    "CreateSession",
+    "GetBucketAbac",
+    "GetBucketAccelerateConfiguration",
+    "GetBucketAcl",
+    "GetBucketAnalyticsConfiguration",
+    "GetBucketCors",
+    "GetBucketEncryption",
+    "GetBucketIntelligentTieringConfiguration",
+    "GetBucketInventoryConfiguration",
+    "GetBucketLifecycleConfiguration",
+    "GetBucketLocation",
+    "GetBucketLogging",
+    "GetBucketMetadataConfiguration",
+    "GetBucketMetadataTableConfiguration",
+    "GetBucketMetricsConfiguration",
+    "GetBucketNotificationConfiguration",
+    "GetBucketOwnershipControls",
+    "GetBucketPolicy",
+    "GetBucketPolicyStatus",
+    "GetBucketReplication",
+    "GetBucketRequestPayment",
+    "GetBucketTagging",
+    "GetBucketVersioning",
+    "GetBucketWebsite",
+    "GetObject",
+    "GetObjectAcl",
+    "GetObjectAnnotation",
+    "GetObjectAttributes",
+    "GetObjectLegalHold",
+    "GetObjectLockConfiguration",
+    "GetObjectRetention",
+    "GetObjectTagging",
+    "GetObjectTorrent",
+    "GetPublicAccessBlock",
+    "HeadBucket",
+    "HeadObject",
+    "ListBucketAnalyticsConfigurations",
+    "ListBucketIntelligentTieringConfigurations",
+    "ListBucketInventoryConfigurations",
+    "ListBucketMetricsConfigurations",
+    "ListBuckets",
+    "ListDirectoryBuckets",
+    "ListMultipartUploads",
+    "ListObjectAnnotations",
+    "ListObjectVersions",
+    "ListObjects",
+    "ListObjectsV2",
+    "ListParts",
+    "SelectObjectContent",
+];
 
 pub(crate) fn table() -> Table<Client> {
     Table {
         service: "s3",
+        reads: READS,
         rules: vec![
             rule("CreateBucket", "HeadBucket: 200", create_bucket),
             rule("DeleteBucket", "HeadBucket: 404 NotFound", delete_bucket),
-            rule_with(
+            Arc::new(Rule::with_kept(
                 "PutObject",
                 "HeadObject: the returned ETag (and VersionId, if versioned)",
                 object_of,
                 put_object,
-            ),
+            )),
             rule(
                 "DeleteObject",
                 "HeadObject: 404 NotFound (or, for a version, that version gone)",
@@ -52,14 +106,7 @@ pub(crate) fn table() -> Table<Client> {
     }
 }
 
-impl Attach for Client {
-    fn attach(self, enforcer: &Enforcer) -> Self {
-        let mut builder = self.config().to_builder();
-        builder.set_interceptors(self.config().interceptors().filter(|i| !is_recorder(i)));
-        let build = |b: aws_sdk_s3::config::Builder| Client::from_conf(b.build());
-        attach_to(builder, build, |b, recorder| b.interceptor(recorder), table(), enforcer)
-    }
-}
+super::attachable!(aws_sdk_s3, s3);
 
 fn head_bucket(s3: &Client, bucket: &str, operation: &'static str, exists: bool) -> Check {
     let (s3, name) = (s3.clone(), bucket.to_string());
@@ -203,7 +250,7 @@ mod view {
     use crate::post::rule::{Rule, ViewClient};
     use crate::post::services::tagging::{Change, view_check};
 
-    pub(super) fn rules() -> Vec<Rule<ViewClient>> {
+    pub(super) fn rules() -> Vec<std::sync::Arc<Rule<ViewClient>>> {
         vec![
             rule("PutBucketTagging", "GetResources (tagging view, opt-in): the tags written", put_tagging),
             rule("DeleteBucketTagging", "GetResources (tagging view, opt-in): no tags", delete_tagging),

@@ -17,14 +17,26 @@ use aws_sdk_secretsmanager::operation::update_secret_version_stage::{
 };
 use aws_sdk_secretsmanager::types::Tag;
 
-use super::{attach_to, has_tags, is_recorder, lacks_keys, show_tags, waiter};
-use crate::post::Enforcer;
+use super::{has_tags, lacks_keys, rule, show_tags, waiter};
 use crate::post::check::Check;
-use crate::post::rule::{Attach, Table, rule};
+use crate::post::rule::Table;
+
+/// Operations that change nothing: the SDK's Get/List/Describe/BatchGet/Query/Scan-style reads.
+const READS: &[&str] = &[
+    "BatchGetSecretValue",
+    "DescribeSecret",
+    "GetRandomPassword",
+    "GetResourcePolicy",
+    "GetSecretValue",
+    "ListSecretVersionIds",
+    "ListSecrets",
+    "ValidateResourcePolicy",
+];
 
 pub(crate) fn table() -> Table<Client> {
     Table {
         service: "secretsmanager",
+        reads: READS,
         rules: vec![
             rule(
                 "CreateSecret",
@@ -60,14 +72,7 @@ pub(crate) fn table() -> Table<Client> {
     }
 }
 
-impl Attach for Client {
-    fn attach(self, enforcer: &Enforcer) -> Self {
-        let mut builder = self.config().to_builder();
-        builder.set_interceptors(self.config().interceptors().filter(|i| !is_recorder(i)));
-        let build = |b: aws_sdk_secretsmanager::config::Builder| Client::from_conf(b.build());
-        attach_to(builder, build, |b, recorder| b.interceptor(recorder), table(), enforcer)
-    }
-}
+super::attachable!(aws_sdk_secretsmanager, secretsmanager);
 
 fn tags(tags: &[Tag]) -> Vec<(String, String)> {
     tags.iter()
@@ -245,7 +250,7 @@ mod view {
     use crate::post::rule::{Rule, ViewClient};
     use crate::post::services::tagging::{Change, view_check};
 
-    pub(super) fn rules() -> Vec<Rule<ViewClient>> {
+    pub(super) fn rules() -> Vec<std::sync::Arc<Rule<ViewClient>>> {
         vec![
             rule("CreateSecret", "GetResources (tagging view, opt-in): every tag given", create_secret),
             rule("TagResource", "GetResources (tagging view, opt-in): every tag added", tag_resource),

@@ -15,14 +15,98 @@ use aws_sdk_ssm::operation::remove_tags_from_resource::{
 };
 use aws_sdk_ssm::types::{ParameterType, ResourceTypeForTagging, Tag};
 
-use super::{attach_to, has_tags, is_recorder, lacks_keys, show_tags, waiter};
-use crate::post::Enforcer;
+use super::{has_tags, lacks_keys, rule, show_tags, waiter};
 use crate::post::check::Check;
-use crate::post::rule::{Attach, Table, rule};
+use crate::post::rule::Table;
+
+/// Operations that change nothing: the SDK's Get/List/Describe/BatchGet/Query/Scan-style reads.
+const READS: &[&str] = &[
+    "DescribeActivations",
+    "DescribeAssociation",
+    "DescribeAssociationExecutionTargets",
+    "DescribeAssociationExecutions",
+    "DescribeAutomationExecutions",
+    "DescribeAutomationStepExecutions",
+    "DescribeAvailablePatches",
+    "DescribeDocument",
+    "DescribeDocumentPermission",
+    "DescribeEffectiveInstanceAssociations",
+    "DescribeEffectivePatchesForPatchBaseline",
+    "DescribeInstanceAssociationsStatus",
+    "DescribeInstanceInformation",
+    "DescribeInstancePatchStates",
+    "DescribeInstancePatchStatesForPatchGroup",
+    "DescribeInstancePatches",
+    "DescribeInstanceProperties",
+    "DescribeInventoryDeletions",
+    "DescribeMaintenanceWindowExecutionTaskInvocations",
+    "DescribeMaintenanceWindowExecutionTasks",
+    "DescribeMaintenanceWindowExecutions",
+    "DescribeMaintenanceWindowSchedule",
+    "DescribeMaintenanceWindowTargets",
+    "DescribeMaintenanceWindowTasks",
+    "DescribeMaintenanceWindows",
+    "DescribeMaintenanceWindowsForTarget",
+    "DescribeOpsItems",
+    "DescribeParameters",
+    "DescribePatchBaselines",
+    "DescribePatchGroupState",
+    "DescribePatchGroups",
+    "DescribePatchProperties",
+    "DescribeSessions",
+    "GetAccessToken",
+    "GetAutomationExecution",
+    "GetCalendarState",
+    "GetCloudConnector",
+    "GetCommandInvocation",
+    "GetConnectionStatus",
+    "GetDefaultPatchBaseline",
+    "GetDeployablePatchSnapshotForInstance",
+    "GetDocument",
+    "GetExecutionPreview",
+    "GetInventory",
+    "GetInventorySchema",
+    "GetMaintenanceWindow",
+    "GetMaintenanceWindowExecution",
+    "GetMaintenanceWindowExecutionTask",
+    "GetMaintenanceWindowExecutionTaskInvocation",
+    "GetMaintenanceWindowTask",
+    "GetOpsItem",
+    "GetOpsMetadata",
+    "GetOpsSummary",
+    "GetParameter",
+    "GetParameterHistory",
+    "GetParameters",
+    "GetParametersByPath",
+    "GetPatchBaseline",
+    "GetPatchBaselineForPatchGroup",
+    "GetResourcePolicies",
+    "GetServiceSetting",
+    "ListAssociationVersions",
+    "ListAssociations",
+    "ListCloudConnectors",
+    "ListCommandInvocations",
+    "ListCommands",
+    "ListComplianceItems",
+    "ListComplianceSummaries",
+    "ListDocumentMetadataHistory",
+    "ListDocumentVersions",
+    "ListDocuments",
+    "ListInventoryEntries",
+    "ListNodes",
+    "ListNodesSummary",
+    "ListOpsItemEvents",
+    "ListOpsItemRelatedItems",
+    "ListOpsMetadata",
+    "ListResourceComplianceSummaries",
+    "ListResourceDataSync",
+    "ListTagsForResource",
+];
 
 pub(crate) fn table() -> Table<Client> {
     Table {
         service: "ssm",
+        reads: READS,
         rules: vec![
             rule(
                 "PutParameter",
@@ -52,14 +136,7 @@ pub(crate) fn table() -> Table<Client> {
     }
 }
 
-impl Attach for Client {
-    fn attach(self, enforcer: &Enforcer) -> Self {
-        let mut builder = self.config().to_builder();
-        builder.set_interceptors(self.config().interceptors().filter(|i| !is_recorder(i)));
-        let build = |b: aws_sdk_ssm::config::Builder| Client::from_conf(b.build());
-        attach_to(builder, build, |b, recorder| b.interceptor(recorder), table(), enforcer)
-    }
-}
+super::attachable!(aws_sdk_ssm, ssm);
 
 fn tags(tags: &[Tag]) -> Vec<(String, String)> {
     tags.iter().map(|t| (t.key().to_string(), t.value().to_string())).collect()
@@ -215,7 +292,7 @@ mod view {
     use crate::post::rule::{Rule, ViewClient};
     use crate::post::services::tagging::{Change, view_check};
 
-    pub(super) fn rules() -> Vec<Rule<ViewClient>> {
+    pub(super) fn rules() -> Vec<std::sync::Arc<Rule<ViewClient>>> {
         vec![
             rule("PutParameter", "GetResources (tagging view, opt-in): every tag given", put_parameter),
             rule("AddTagsToResource", "GetResources (tagging view, opt-in): every tag added", add_tags),
