@@ -58,16 +58,17 @@ fn main() {
             .iter()
             .find(|v| v.resource == format!("ssm-parameter:{name}"))
             .expect("visibility record");
-        overshoot.push(at - v.visible_at_ms);
-        fixed.push((15_000.0 - v.lag_ms).max(0.0));
-        flat.push((v.lag_ms / 5_000.0).ceil().max(1.0) * 5_000.0 - v.lag_ms);
+        overshoot.push(at - v.visible_at_ms.unwrap_or(f64::NAN));
+        let lag_ms = v.lag_ms.unwrap_or(f64::NAN);
+        fixed.push((15_000.0 - lag_ms).max(0.0));
+        flat.push((lag_ms / 5_000.0).ceil().max(1.0) * 5_000.0 - lag_ms);
     }
     for v in [&mut overshoot, &mut fixed, &mut flat] {
         v.sort_by(f64::total_cmp);
     }
     let counters = proxy.counters();
     let reads = counters.per_operation.get("ssm:GetParameter").copied().unwrap_or(0) as f64 / writes as f64;
-    let lags: Vec<f64> = visibility.iter().map(|v| v.lag_ms).collect();
+    let lags: Vec<f64> = visibility.iter().filter_map(|v| v.lag_ms).collect();
     let mean_lag = lags.iter().sum::<f64>() / lags.len() as f64;
 
     println!(

@@ -12,7 +12,8 @@ pub struct Args {
     /// Where to listen (loopback by default).
     #[arg(long, default_value = "127.0.0.1:4599")]
     listen: SocketAddr,
-    /// Eventual-consistency lag after each known write: `2s`, `500ms..3s`, `exp:1s`.
+    /// Eventual-consistency lag after each known write: `2s`, `500ms..3s`, `exp:1s`, or `hold`
+    /// (invisible until released with `POST /__settle/release`: for deterministic tests).
     #[arg(long)]
     lag: Option<String>,
     /// Token bucket per service: `5/s`, `300/min`, `5/s:10` (burst 10).

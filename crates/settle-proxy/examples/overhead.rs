@@ -67,7 +67,7 @@ async fn main() {
 
     // Lag accuracy: fixed 500 ms lag; poll every 5 ms from the write's answer.
     let lag = Duration::from_millis(500);
-    proxy.set_config(settle_proxy::Config::with_lag(settle_proxy::Dist::Fixed(lag)));
+    proxy.set_config(settle_proxy::Config::with_lag(settle_proxy::Dist::Fixed(lag).into()));
     let mut errors = Vec::new();
     for _ in 0..10 {
         let name = settle_testbed::unique_name("/settle/lagacc");
@@ -81,7 +81,10 @@ async fn main() {
         errors.push(written.elapsed().as_secs_f64() * 1000.0 - lag.as_secs_f64() * 1000.0);
     }
     let records = proxy.visibility(None, Some("PutParameter"));
-    let recorded: Vec<f64> = records.iter().map(|r| r.visible_at_ms - r.written_at_ms - r.lag_ms).collect();
+    let recorded: Vec<f64> = records
+        .iter()
+        .map(|r| r.visible_at_ms.unwrap_or(f64::NAN) - r.written_at_ms - r.lag_ms.unwrap_or(f64::NAN))
+        .collect();
     println!();
     println!("| lag accuracy (fixed 500 ms, poll 5 ms, n=10) | ms |");
     println!("|---|---|");

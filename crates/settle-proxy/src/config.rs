@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::lag::Dist;
+use crate::lag::{Dist, Lag};
 use crate::throttle::Throttle;
 
 /// The default limit on request bodies: 16 MiB.
@@ -56,9 +56,9 @@ pub enum ConfigError {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Faults {
-    /// Eventual-consistency lag after each write a built-in rule knows.
+    /// Eventual-consistency lag after each write a built-in rule knows (`hold`: until released).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub lag: Option<Dist>,
+    pub lag: Option<Lag>,
     /// Token bucket (per service at global/service level, per operation at operation level).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub throttle: Option<Throttle>,
@@ -122,7 +122,7 @@ pub struct Effective {
     /// Whether faults apply at all.
     pub enabled: bool,
     /// Lag for writes.
-    pub lag: Option<Dist>,
+    pub lag: Option<Lag>,
     /// Transient error probability.
     pub errors: f64,
     /// Added latency.
@@ -179,8 +179,14 @@ impl Config {
     }
 
     /// A configuration with only a global lag (handy in tests).
-    pub fn with_lag(lag: Dist) -> Self {
+    pub fn with_lag(lag: Lag) -> Self {
         Config { faults: Faults { lag: Some(lag), ..Faults::default() }, ..Config::default() }
+    }
+
+    /// Every lag rule holds its writes invisible until released: deterministic tests of what
+    /// happens before a change is visible, whatever the machine's speed.
+    pub fn held() -> Self {
+        Self::with_lag(Lag::Hold)
     }
 
     /// The settings for one service and operation: operation over service over global.
@@ -189,9 +195,10 @@ impl Config {
         let op = svc.and_then(|s| s.operations.get(operation));
         let layers: [Option<&Faults>; 3] = [op, svc.map(|s| &s.faults), Some(&self.faults)];
         let pick = |f: fn(&Faults) -> Option<Dist>| layers.iter().flatten().find_map(|l| f(l));
+        let lag = layers.iter().flatten().find_map(|l| l.lag);
         Effective {
             enabled: layers.iter().flatten().find_map(|l| l.enabled).unwrap_or(true),
-            lag: pick(|f| f.lag),
+            lag,
             latency: pick(|f| f.latency),
             errors: layers.iter().flatten().find_map(|l| l.errors).unwrap_or(0.0).clamp(0.0, 1.0),
             service_throttle: svc.and_then(|s| s.faults.throttle).or(self.faults.throttle),
@@ -203,7 +210,7 @@ impl Config {
 /// The `settle proxy` flags in text form, parsed by [`Config::with_flags`].
 #[derive(Debug, Clone, Default)]
 pub struct Flags {
-    /// `--lag 2s | 500ms..3s | exp:1s`
+    /// `--lag 2s | 500ms..3s | exp:1s | hold`
     pub lag: Option<String>,
     /// `--throttle 5/s`
     pub throttle: Option<String>,
@@ -232,12 +239,15 @@ mod tests {
         let config = Config::default().with_flags(&flags).unwrap();
         assert_eq!(
             config.faults.lag,
-            Some(Dist::Uniform(Duration::from_millis(500), Duration::from_secs(3)))
+            Some(Dist::Uniform(Duration::from_millis(500), Duration::from_secs(3)).into())
         );
         assert_eq!(config.faults.throttle, Some(Throttle { rate: 5.0, burst: 5.0 }));
         assert_eq!(config.seed, Some(9));
         let exp = Config::default().with_flags(&Flags { lag: Some("exp:1s".into()), ..Flags::default() });
-        assert_eq!(exp.unwrap().faults.lag, Some(Dist::Exponential(Duration::from_secs(1))));
+        assert_eq!(exp.unwrap().faults.lag, Some(Dist::Exponential(Duration::from_secs(1)).into()));
+        let held = Config::default().with_flags(&Flags { lag: Some("hold".into()), ..Flags::default() });
+        assert_eq!(held.unwrap().faults.lag, Some(Lag::Hold));
+        assert_eq!(Config::from_toml("lag = \"hold\"").unwrap(), Config::held());
         assert!(Config::default().with_flags(&Flags { errors: Some(2.0), ..Flags::default() }).is_err());
         assert!(
             Config::default()
@@ -265,15 +275,18 @@ mod tests {
         )
         .unwrap();
         let put = config.effective("ssm", "PutParameter");
-        assert_eq!(put.lag, Some(Dist::Fixed(Duration::from_millis(250))));
+        assert_eq!(put.lag, Some(Dist::Fixed(Duration::from_millis(250)).into()));
         assert_eq!(put.operation_throttle, Some(Throttle { rate: 3.0, burst: 3.0 }));
         assert_eq!(put.service_throttle, Some(Throttle { rate: 50.0, burst: 50.0 }));
         assert_eq!(put.errors, 0.5);
         assert_eq!(
             config.effective("ssm", "DeleteParameter").lag,
-            Some(Dist::Exponential(Duration::from_secs(2)))
+            Some(Dist::Exponential(Duration::from_secs(2)).into())
         );
-        assert_eq!(config.effective("iam", "CreateRole").lag, Some(Dist::Fixed(Duration::from_secs(1))));
+        assert_eq!(
+            config.effective("iam", "CreateRole").lag,
+            Some(Dist::Fixed(Duration::from_secs(1)).into())
+        );
         assert!(!config.effective("s3", "PutObject").enabled);
         // JSON round trip, as the control endpoint serves it.
         let json = serde_json::to_string(&config).unwrap();

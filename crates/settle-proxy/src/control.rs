@@ -8,6 +8,8 @@
 //! | `GET /__settle/counters` | [`Counters`] |
 //! | `GET /__settle/visibility[?resource=K][&operation=W]` | [`WriteVisibility`] records |
 //! | `GET /__settle/rules` | the built-in rules |
+//! | `POST /__settle/release[?resource=K\|operation=W]` | make held writes visible: all, one resource's, or one write operation's; answers `{"released": N, "held": M}` |
+//! | `POST /__settle/flush` | wait until the recording has every line answered so far |
 //! | `POST /__settle/reset` | drop snapshots, lags, conflicts, counters and visibility records |
 
 use std::collections::BTreeMap;
@@ -18,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::protocol::{StoredResponse, query::parse_form};
 use crate::server::Shared;
+use crate::visibility::Release;
 
 /// What the proxy has done so far.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -69,13 +72,13 @@ pub struct WriteVisibility {
     pub operation: String,
     /// Resource key, e.g. `ssm-parameter:/a`.
     pub resource: String,
-    /// The lag drawn for this write, ms.
-    pub lag_ms: f64,
+    /// The lag drawn for this write, ms; `None` for a held write.
+    pub lag_ms: Option<f64>,
     /// When the write was answered (Unix ms).
     pub written_at_ms: f64,
     /// When reads of the resource stop being answered from the pre-write state (Unix ms).
-    /// Later, if an overlapping write on the same resource extended the lag.
-    pub visible_at_ms: f64,
+    /// Later, if an overlapping write on the same resource extended the lag; `None` while held.
+    pub visible_at_ms: Option<f64>,
     /// Whether that time has passed.
     pub visible: bool,
 }
@@ -107,6 +110,22 @@ pub(crate) fn handle(
                 .unwrap_or_default(),
         ),
         ("GET", "/__settle/rules") => json(crate::rules::describe()),
+        ("POST", "/__settle/release") => {
+            let which = match (param("resource"), param("operation")) {
+                (None, None) => Release::All,
+                (Some(key), None) => Release::Resource(key.to_string()),
+                (None, Some(op)) => Release::Operation(op.to_string()),
+                (Some(_), Some(_)) => {
+                    return StoredResponse::plain(
+                        StatusCode::BAD_REQUEST,
+                        "release takes one of ?resource=KEY or ?operation=WRITE, not both",
+                    );
+                }
+            };
+            let released = shared.release(&which);
+            json(serde_json::json!({"released": released, "held": shared.held()}))
+        }
+        ("POST", "/__settle/flush") => json(serde_json::json!({"flushed": shared.flush_recording()})),
         ("POST", "/__settle/reset") => {
             shared.reset();
             json(serde_json::json!({"ok": true}))
@@ -114,7 +133,7 @@ pub(crate) fn handle(
         _ => StoredResponse::plain(
             StatusCode::NOT_FOUND,
             "unknown control request; try GET /__settle/{health,config,counters,visibility,rules}, \
-             PUT /__settle/config, POST /__settle/reset",
+             PUT /__settle/config, POST /__settle/{release,flush,reset}",
         ),
     }
 }

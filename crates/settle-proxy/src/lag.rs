@@ -1,4 +1,5 @@
-//! Seeded distributions for lag and added latency: fixed, uniform `a..b`, exponential.
+//! Seeded distributions for lag and added latency (fixed, uniform `a..b`, exponential), and
+//! [`Lag`]: a distribution or `hold`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -47,6 +48,69 @@ impl Dist {
             Dist::Fixed(d) | Dist::Exponential(d) => d.is_zero(),
             Dist::Uniform(a, b) => a.is_zero() && b.is_zero(),
         }
+    }
+}
+
+/// The lag after a write: drawn from a distribution, or held until released.
+///
+/// Text forms: `hold`, or any [`Dist`] form. A held write stays invisible to reads until
+/// a release names it (`POST /__settle/release`, [`crate::ProxyHandle::release_all`] and
+/// friends): the way to write deterministic tests of "before the change is visible".
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Lag {
+    /// Invisible until released.
+    Hold,
+    /// For a drawn duration.
+    Drawn(Dist),
+}
+
+impl Lag {
+    /// Draws one write's hold.
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> crate::visibility::Hold {
+        match self {
+            Lag::Hold => crate::visibility::Hold::UntilReleased,
+            Lag::Drawn(dist) => crate::visibility::Hold::For(dist.sample(rng)),
+        }
+    }
+}
+
+impl From<Dist> for Lag {
+    fn from(dist: Dist) -> Self {
+        Lag::Drawn(dist)
+    }
+}
+
+impl FromStr for Lag {
+    type Err = ConfigError;
+
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
+        match text.trim() {
+            "hold" => Ok(Lag::Hold),
+            other => other.parse().map(Lag::Drawn),
+        }
+    }
+}
+
+impl fmt::Display for Lag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Lag::Hold => f.write_str("hold"),
+            Lag::Drawn(dist) => dist.fmt(f),
+        }
+    }
+}
+
+impl TryFrom<String> for Lag {
+    type Error = ConfigError;
+    fn try_from(value: String) -> Result<Self, ConfigError> {
+        value.parse()
+    }
+}
+
+impl From<Lag> for String {
+    fn from(value: Lag) -> String {
+        value.to_string()
     }
 }
 
@@ -139,6 +203,10 @@ mod tests {
         assert!("3s..1s".parse::<Dist>().is_err());
         assert!("fast".parse::<Dist>().is_err());
         assert!("-1s".parse::<Dist>().is_err());
+        assert_eq!("hold".parse::<Lag>().unwrap(), Lag::Hold);
+        assert_eq!("2s".parse::<Lag>().unwrap(), Lag::Drawn(Dist::Fixed(Duration::from_secs(2))));
+        assert_eq!(Lag::Hold.to_string().parse::<Lag>().unwrap(), Lag::Hold);
+        assert!("hold".parse::<Dist>().is_err(), "latency cannot be held");
         for text in ["2s", "500ms..3s", "exp:1s", "1500ms"] {
             assert_eq!(
                 text.parse::<Dist>().unwrap().to_string().parse::<Dist>().unwrap(),

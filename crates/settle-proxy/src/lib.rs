@@ -19,15 +19,19 @@
 pub mod config;
 pub mod control;
 pub mod lag;
+mod pipeline;
 pub mod protocol;
 pub mod record;
 pub mod rules;
 mod server;
 pub mod throttle;
+mod upstream;
+pub mod visibility;
 
 pub use config::{Config, ConfigError, Faults, Flags, ServiceConfig};
 pub use control::{Counters, WriteVisibility};
-pub use lag::Dist;
+pub use lag::{Dist, Lag};
 pub use protocol::{Protocol, RequestInfo};
 pub use server::{Proxy, ProxyBuilder, ProxyError, ProxyHandle};
 pub use throttle::Throttle;
+pub use visibility::{Hold, Release};

@@ -7,7 +7,8 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{Sender, SyncSender, TrySendError, channel, sync_channel};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -41,10 +42,18 @@ pub struct RecordLine {
     pub params: Option<Value>,
 }
 
+/// What the writer thread is sent.
+#[derive(Debug)]
+enum Message {
+    Line(String),
+    /// Write everything before this, then say so.
+    Flush(Sender<()>),
+}
+
 /// Where recorded lines go.
 #[derive(Debug, Default)]
 pub struct Recorder {
-    tx: Option<SyncSender<String>>,
+    tx: Option<SyncSender<Message>>,
     dropped: AtomicU64,
 }
 
@@ -57,17 +66,26 @@ impl Recorder {
     /// Streams lines to a file (created or truncated) from a dedicated thread.
     pub fn to_file(path: &Path) -> std::io::Result<Self> {
         let file = File::create(path)?;
-        let (tx, rx) = sync_channel::<String>(4096);
+        let (tx, rx) = sync_channel::<Message>(4096);
         std::thread::Builder::new().name("settle-proxy-record".into()).spawn(move || {
             let mut out = BufWriter::new(file);
             while let Ok(first) = rx.recv() {
                 // Write what is queued, then flush once idle, so the file is readable
                 // while the proxy runs without a write per line under load.
-                for line in std::iter::once(first).chain(rx.try_iter()) {
-                    let _ = out.write_all(line.as_bytes());
-                    let _ = out.write_all(b"\n");
+                let mut waiting = Vec::new();
+                for message in std::iter::once(first).chain(rx.try_iter()) {
+                    match message {
+                        Message::Line(line) => {
+                            let _ = out.write_all(line.as_bytes());
+                            let _ = out.write_all(b"\n");
+                        }
+                        Message::Flush(done) => waiting.push(done),
+                    }
                 }
                 let _ = out.flush();
+                waiting.into_iter().for_each(|done| {
+                    let _ = done.send(());
+                });
             }
         })?;
         Ok(Recorder { tx: Some(tx), dropped: AtomicU64::new(0) })
@@ -77,9 +95,33 @@ impl Recorder {
     pub fn record(&self, line: &RecordLine) {
         let Some(tx) = &self.tx else { return };
         let Ok(text) = serde_json::to_string(line) else { return };
-        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = tx.try_send(text) {
+        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = tx.try_send(Message::Line(text)) {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Waits until every line queued so far is written to the file, for at most `bound`;
+    /// whether it was.
+    pub fn flush(&self, bound: Duration) -> bool {
+        let Some(tx) = &self.tx else { return true };
+        let (done, written) = channel();
+        let deadline = Instant::now() + bound;
+        let mut message = Message::Flush(done);
+        // The queue may be full under load: retry until there is room, within the bound.
+        loop {
+            match tx.try_send(message) {
+                Ok(()) => break,
+                Err(TrySendError::Disconnected(_)) => return false,
+                Err(TrySendError::Full(back)) => {
+                    if Instant::now() >= deadline {
+                        return false;
+                    }
+                    message = back;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        }
+        written.recv_timeout(deadline.saturating_duration_since(Instant::now())).is_ok()
     }
 
     /// Lines dropped because the writer could not keep up.

@@ -2,12 +2,10 @@
 
 #[test]
 fn boto3_sees_the_same_pitfalls() {
-    let proxy =
-        settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::with_lag("800ms".parse().unwrap()));
+    let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::held());
     let python = settle_testbed::ensure_moto_venv().unwrap();
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/boto3_lag.py");
-    let out =
-        std::process::Command::new(python).arg(script).arg(proxy.endpoint()).arg("0.8").output().unwrap();
+    let out = std::process::Command::new(python).arg(script).arg(proxy.endpoint()).output().unwrap();
     assert!(
         out.status.success(),
         "boto3 scenario failed:\n{}\n{}",

@@ -114,7 +114,7 @@ async fn injected_5xx_are_transient_for_the_sdk() {
 #[tokio::test]
 async fn recording_never_contains_secret_values() {
     let path = std::env::temp_dir().join(format!("settle-proxy-record-{}.jsonl", std::process::id()));
-    let mut config = Config::with_lag("200ms".parse().unwrap());
+    let mut config = Config::held();
     config.record_params = true;
     let proxy = settle_proxy::Proxy::builder()
         .upstream(settle_testbed::shared_moto().endpoint())
@@ -123,7 +123,8 @@ async fn recording_never_contains_secret_values() {
         .start()
         .await
         .unwrap();
-    let sdk = sdk_config(&proxy.endpoint());
+    // Temporary credentials, as from STS: the session token travels with every request.
+    let sdk = settle_testbed::sdk_config_with_session_token(&proxy.endpoint());
     let (secret, secure, binary) = ("SECRET-string-4f1d9", "SECURE-param-8c2e7", "BINARY-secret-77aa1");
     let sm = aws_sdk_secretsmanager::Client::new(&sdk);
     let ssm = aws_sdk_ssm::Client::new(&sdk);
@@ -137,7 +138,7 @@ async fn recording_never_contains_secret_values() {
         .send()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(proxy.release_all(), 2);
     sm.get_secret_value().secret_id(&sname).send().await.unwrap();
     sm.put_secret_value()
         .secret_id(&sname)
@@ -146,13 +147,16 @@ async fn recording_never_contains_secret_values() {
         .await
         .unwrap();
     ssm.get_parameter().name(&pname).with_decryption(true).send().await.unwrap();
+    assert!(proxy.flush_recording());
     proxy.shutdown();
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.lines().count() >= 5, "{text}");
+    assert_eq!(text.lines().count(), 5, "{text}");
     assert!(text.contains("\"operation\":\"CreateSecret\"") && text.contains(&pname));
     let b64 = aws_smithy_types::base64::encode(binary.as_bytes());
-    for needle in [secret, secure, binary, b64.as_str(), settle_testbed::SECRET_ACCESS_KEY, "Signature="] {
+    let secrets = [secret, secure, binary, b64.as_str()];
+    let credentials =
+        [settle_testbed::SECRET_ACCESS_KEY, settle_testbed::SESSION_TOKEN, settle_testbed::ACCESS_KEY_ID];
+    for needle in secrets.into_iter().chain(credentials) {
         assert!(!text.contains(needle), "the recording contains {needle}:\n{text}");
     }
     let _ = std::fs::remove_file(&path);

@@ -237,14 +237,8 @@ fn oversized_requests_are_recorded_too() {
         false,
     );
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
-    let mut text = String::new();
-    for _ in 0..500 {
-        text = std::fs::read_to_string(&path).unwrap_or_default();
-        if !text.is_empty() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    assert!(proxy.flush_recording());
+    let text = std::fs::read_to_string(&path).unwrap();
     let line: serde_json::Value = serde_json::from_str(text.lines().next().unwrap_or("")).unwrap();
     assert_eq!(line["status"], 413, "{text}");
     assert_eq!(line["fault"], "too-large", "{text}");

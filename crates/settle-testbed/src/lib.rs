@@ -106,6 +106,9 @@ pub fn shared_moto() -> &'static MotoServer {
 pub const ACCESS_KEY_ID: &str = "AKIDSETTLETESTBED";
 /// The secret half of [`ACCESS_KEY_ID`].
 pub const SECRET_ACCESS_KEY: &str = "settle-testbed-secret-key";
+/// A session token for [`sdk_config_with_session_token`]: recognisable, so a test can prove it
+/// never reaches a recording, a log or an error.
+pub const SESSION_TOKEN: &str = "settle-testbed-SESSION-token-6b1f0e";
 /// The region every test bed client uses.
 pub const REGION: &str = "us-east-1";
 
@@ -113,10 +116,20 @@ pub const REGION: &str = "us-east-1";
 /// `us-east-1`, a plain-HTTP client (no TLS needed on loopback), and the
 /// endpoint override. Build any `aws-sdk-*` client from it with `Client::new`.
 pub fn sdk_config(endpoint: &str) -> aws_types::SdkConfig {
+    config_with(endpoint, None)
+}
+
+/// [`sdk_config`] with temporary credentials: [`SESSION_TOKEN`] is sent with every request
+/// (as `X-Amz-Security-Token`), as it is with credentials from STS or an instance role.
+pub fn sdk_config_with_session_token(endpoint: &str) -> aws_types::SdkConfig {
+    config_with(endpoint, Some(SESSION_TOKEN.to_string()))
+}
+
+fn config_with(endpoint: &str, session_token: Option<String>) -> aws_types::SdkConfig {
     let credentials = aws_credential_types::Credentials::new(
         ACCESS_KEY_ID,
         SECRET_ACCESS_KEY,
-        None,
+        session_token,
         None,
         "settle-testbed",
     );

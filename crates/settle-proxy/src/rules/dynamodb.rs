@@ -1,8 +1,12 @@
 //! DynamoDB: tables read back as CREATING / UPDATING / DELETING during the lag
 //! (moto is ACTIVE at once), item operations on a CREATING table fail, and tags lag.
 
-use super::{KeyFrom as K, Read, ServiceRules, StatusLag, Template as T, Write, WriteKind as W};
-use crate::protocol::ParsedRequest;
+use http::{HeaderValue, StatusCode};
+
+use super::{
+    Hooks, KeyFrom as K, Read, Ready, ServiceRules, StatusLag, Template as T, Write, WriteKind as W,
+};
+use crate::protocol::{ParsedRequest, StoredResponse};
 
 const TABLE: &str = "dynamodb-table";
 const NAME: K = K::Json("TableName");
@@ -91,6 +95,7 @@ pub(super) static RULES: ServiceRules = ServiceRules {
             variant: None,
         },
     ],
+    hooks: Hooks { mark: None, needs_ready: Some(needs_active_table), show_status: Some(show_table_status) },
 };
 
 /// The table an item operation names.
@@ -102,8 +107,32 @@ pub(crate) fn data_plane_table(req: &ParsedRequest) -> Option<&str> {
     }
 }
 
+/// Item operations need their table out of CREATING; AWS answers ResourceNotFoundException.
+fn needs_active_table(req: &ParsedRequest) -> Option<Ready> {
+    let table = data_plane_table(req)?;
+    Some(Ready {
+        key: format!("{TABLE}:{table}"),
+        code: "ResourceNotFoundException",
+        message: "Requested resource not found",
+    })
+}
+
+/// Rewrites the table status of a JSON answer (a success, or the 400 of a refused call) and
+/// recomputes its `x-amz-crc32`, which the SDK checks.
+fn show_table_status(response: &mut StoredResponse, status: &str) -> bool {
+    if !response.status.is_success() && response.status != StatusCode::BAD_REQUEST {
+        return false;
+    }
+    let Some(body) = rewrite_status(&response.body, status) else { return false };
+    if response.headers.contains_key("x-amz-crc32") {
+        response.headers.insert("x-amz-crc32", HeaderValue::from(crc32fast::hash(&body)));
+    }
+    response.body = bytes::Bytes::from(body);
+    true
+}
+
 /// Sets `Table.TableStatus` / `TableDescription.TableStatus` in a JSON body; `None` if absent.
-pub(crate) fn rewrite_status(body: &[u8], status: &str) -> Option<Vec<u8>> {
+fn rewrite_status(body: &[u8], status: &str) -> Option<Vec<u8>> {
     let mut value: serde_json::Value = serde_json::from_slice(body).ok()?;
     let mut changed = false;
     for field in ["Table", "TableDescription"] {

@@ -1,6 +1,6 @@
 //! IAM: roles (and their tags, inline and attached policies), managed policies, users.
 
-use super::{KeyFrom as K, Read, ServiceRules, Template as T, Write, WriteKind as W};
+use super::{Hooks, KeyFrom as K, Read, ServiceRules, Template as T, Write, WriteKind as W};
 
 const ROLE: &str = "iam-role";
 const ROLE_POLICY: &str = "iam-role-policy";
@@ -212,4 +212,5 @@ pub(super) static RULES: ServiceRules = ServiceRules {
             variant: None,
         },
     ],
+    hooks: Hooks::NONE,
 };

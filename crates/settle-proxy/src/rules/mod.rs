@@ -14,7 +14,8 @@ pub(crate) mod tagging;
 
 use serde::Serialize;
 
-use crate::protocol::{ParsedRequest, percent_encode};
+use crate::protocol::{ParsedRequest, StoredResponse, percent_encode};
+use crate::visibility::Mark;
 
 /// What a write does to its resource (informational: the snapshot model is the same).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -132,6 +133,32 @@ pub(crate) struct ServiceRules {
     pub service: &'static str,
     pub writes: &'static [Write],
     pub reads: &'static [Read],
+    pub hooks: Hooks,
+}
+
+/// What a resource must be before an operation may go on, and AWS's refusal otherwise.
+#[derive(Debug, Clone)]
+pub(crate) struct Ready {
+    /// The resource key whose status window blocks the operation.
+    pub key: String,
+    pub code: &'static str,
+    pub message: &'static str,
+}
+
+/// A service's behaviour that is not a table: plain functions the pipeline calls.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Hooks {
+    /// After a successful write: the conflict mark it sets or clears on its keys (name reuse).
+    pub mark: Option<fn(&ParsedRequest) -> Option<Mark>>,
+    /// The resource an operation needs ready (refused while a status window blocks it).
+    pub needs_ready: Option<fn(&ParsedRequest) -> Option<Ready>>,
+    /// Rewrites the status shown in an answer; whether it changed it.
+    pub show_status: Option<fn(&mut StoredResponse, &str) -> bool>,
+}
+
+impl Hooks {
+    /// A service with tables only.
+    pub(crate) const NONE: Hooks = Hooks { mark: None, needs_ready: None, show_status: None };
 }
 
 /// Every service with built-in rules.
@@ -390,11 +417,6 @@ pub fn describe() -> serde_json::Value {
         .collect();
     serde_json::json!(services)
 }
-
-pub(crate) use dynamodb::{
-    data_plane_table as dynamodb_data_plane_table, rewrite_status as dynamodb_rewrite_status,
-};
-pub(crate) use secretsmanager::{SCHEDULED_FOR_DELETION, secret_name};
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,6 @@
 //! S3: buckets, objects, bucket/object tagging and bucket policies.
 
-use super::{KeyFrom as K, Read, ServiceRules, Template as T, Write, WriteKind as W};
+use super::{Hooks, KeyFrom as K, Read, ServiceRules, Template as T, Write, WriteKind as W};
 
 const BUCKET: &str = "s3-bucket";
 const OBJECT: &str = "s3-object";
@@ -164,4 +164,5 @@ pub(super) static RULES: ServiceRules = ServiceRules {
             variant: None,
         },
     ],
+    hooks: Hooks::NONE,
 };

@@ -1,7 +1,9 @@
-//! Secrets Manager: secrets and their tags. The name-reuse conflict (re-creating a name
-//! scheduled for deletion, or force-deleted moments ago) is applied by the server.
+//! Secrets Manager: secrets and their tags, and the name-reuse conflict: re-creating a name
+//! scheduled for deletion, or force-deleted moments ago, is refused as AWS does.
 
-use super::{KeyFrom as K, Read, ServiceRules, Template as T, Write, WriteKind as W};
+use super::{Hooks, KeyFrom as K, Read, ServiceRules, Template as T, Write, WriteKind as W};
+use crate::protocol::ParsedRequest;
+use crate::visibility::Mark;
 
 const SECRET: &str = "secretsmanager-secret";
 const ID: K = K::SecretId("SecretId");
@@ -99,6 +101,7 @@ pub(super) static RULES: ServiceRules = ServiceRules {
             variant: None,
         },
     ],
+    hooks: Hooks { mark: Some(name_reuse), ..Hooks::NONE },
 };
 
 /// The secret name of a name or ARN (`arn:aws:secretsmanager:r:a:secret:NAME-AbCdEf`).
@@ -113,5 +116,23 @@ pub(crate) fn secret_name(id: &str) -> &str {
 }
 
 /// AWS's answer to re-creating a name that is scheduled for deletion.
-pub(crate) const SCHEDULED_FOR_DELETION: &str =
+const SCHEDULED_FOR_DELETION: &str =
     "You can't create this secret because a secret with this name is already scheduled for deletion.";
+
+/// A deleted name cannot be re-created: while scheduled for deletion (until restored), or for
+/// the lag after a force delete; a create or restore clears the mark.
+fn name_reuse(req: &ParsedRequest) -> Option<Mark> {
+    let refused = ("InvalidRequestException", SCHEDULED_FOR_DELETION);
+    match req.info.operation.as_str() {
+        "DeleteSecret" => {
+            let force = req.json.as_ref().and_then(|j| j.get("ForceDeleteWithoutRecovery"));
+            Some(if force.and_then(|v| v.as_bool()).unwrap_or(false) {
+                Mark::ForTheLag(refused.0, refused.1)
+            } else {
+                Mark::Standing(refused.0, refused.1)
+            })
+        }
+        "RestoreSecret" | "CreateSecret" => Some(Mark::Clear),
+        _ => None,
+    }
+}

@@ -1,6 +1,6 @@
 //! SSM Parameter Store: parameters and their tags.
 
-use super::{KeyFrom as K, Read, ServiceRules, Template as T, Write, WriteKind as W};
+use super::{Hooks, KeyFrom as K, Read, ServiceRules, Template as T, Write, WriteKind as W};
 
 const PARAM: &str = "ssm-parameter";
 const TAGGED: K = K::JsonIf("ResourceId", "ResourceType", "Parameter");
@@ -80,4 +80,5 @@ pub(super) static RULES: ServiceRules = ServiceRules {
             variant: None,
         },
     ],
+    hooks: Hooks::NONE,
 };

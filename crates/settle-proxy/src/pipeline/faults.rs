@@ -1,0 +1,64 @@
+//! Stages 1–3: **throttle** → **inject** → **latency**, decided under one lock with the
+//! write's lag drawn from the same seeded generator.
+
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+
+use super::{Outcome, Request};
+use crate::protocol::{self, InjectedError, Protocol};
+use crate::visibility::Hold;
+
+/// What the fault stages decided.
+pub(crate) enum Decision {
+    /// Faults are off for this request (or its protocol is unknown): forward it untouched.
+    PassThrough,
+    /// Answered here (throttled, or an injected error).
+    Answer(Outcome),
+    /// Go on, with this lag for the write (if it is one).
+    Go(Hold),
+}
+
+/// Counts the request, then throttles, injects an error, or sleeps the drawn latency.
+pub(crate) async fn decide(request: &Request<'_>) -> Decision {
+    let info = &request.parsed.info;
+    let op_key = format!("{}:{}", info.service, info.operation);
+    let now = Instant::now();
+    let (latency, hold) = {
+        let mut state = request.shared.lock();
+        state.book.sweep(now);
+        state.counters.requests += 1;
+        state.count_request(&op_key);
+        let eff = state.config.effective(&info.service, &info.operation);
+        if info.protocol == Protocol::Unknown || !eff.enabled {
+            return Decision::PassThrough;
+        }
+        let mut throttled = false;
+        if let Some(spec) = eff.service_throttle {
+            throttled |= !state.take_token(&info.service, spec, now);
+        }
+        if let Some(spec) = eff.operation_throttle
+            && !throttled
+        {
+            throttled |= !state.take_token(&op_key, spec, now);
+        }
+        if throttled {
+            state.count_throttled(&op_key);
+            let answer = protocol::render_injected(info, InjectedError::Throttle);
+            return Decision::Answer(Outcome::local(answer, "throttle"));
+        }
+        if eff.errors > 0.0 && state.rng.random_bool(eff.errors) {
+            state.counters.errors_injected += 1;
+            let kind =
+                if state.rng.random_bool(0.5) { InjectedError::Internal } else { InjectedError::Unavailable };
+            return Decision::Answer(Outcome::local(protocol::render_injected(info, kind), "error"));
+        }
+        let latency = eff.latency.map(|d| d.sample(&mut state.rng)).unwrap_or_default();
+        let hold = eff.lag.map(|l| l.sample(&mut state.rng)).unwrap_or(Hold::For(Duration::ZERO));
+        (latency, hold)
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    Decision::Go(hold)
+}
