@@ -8,6 +8,7 @@
 mod batch;
 mod coverage;
 mod dynamodb;
+mod failclosed;
 mod iam;
 mod plumbing;
 mod s3;
@@ -70,4 +71,96 @@ impl Drop for Lagged {
 /// A unique resource name.
 pub fn unique(prefix: &str) -> String {
     settle_testbed::unique_name(prefix)
+}
+
+/// A settle-proxy that holds every write invisible until released, and clients through it:
+/// "not visible yet" is then a fact, not a race with a clock. Stopped when dropped.
+pub struct Held {
+    pub proxy: settle_proxy::ProxyHandle,
+    pub config: aws_types::SdkConfig,
+    pub enforcer: Enforcer,
+}
+
+impl Default for Held {
+    fn default() -> Self {
+        Self::with_enforcer(Enforcer::new())
+    }
+}
+
+impl Held {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with_enforcer(enforcer: Enforcer) -> Self {
+        let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::held());
+        let config = settle_testbed::sdk_config(&proxy.endpoint());
+        Held { proxy, config, enforcer }
+    }
+
+    /// Releases every held write once the proxy has answered one more read from a pre-write
+    /// state than now (a read-back saw the write invisible); resolves to how many it released.
+    pub fn release_after_a_blocked_read(&self) -> tokio::task::JoinHandle<usize> {
+        let proxy = self.proxy.clone();
+        let before = proxy.counters().served_from_snapshot;
+        tokio::spawn(async move {
+            while proxy.counters().served_from_snapshot == before {
+                // Waits for a condition inside the proxy's server (another task), not for time:
+                // nothing here asserts on how long it takes.
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            proxy.release_all()
+        })
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.proxy.shutdown();
+    }
+}
+
+/// A path-style S3 client (moto and the proxy serve buckets by path).
+pub fn s3(config: &aws_types::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(config).force_path_style(true).build())
+}
+
+/// Captures `tracing` events at WARN and above on this thread while the guard lives.
+pub fn capture_warnings() -> (Captured, tracing::subscriber::DefaultGuard) {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .finish();
+    (captured.clone(), tracing::subscriber::set_default(subscriber))
+}
+
+/// What [`capture_warnings`] wrote.
+#[derive(Clone, Default)]
+pub struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Captured {
+    pub fn lines(&self) -> Vec<String> {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).lines().map(str::to_string).collect()
+    }
+}
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
 }

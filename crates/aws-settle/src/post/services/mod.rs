@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::Enforcer;
 use super::check::Check;
 use super::recorder::Recorder;
+#[allow(unused_imports)]
 pub(crate) use super::recorder::is_recorder;
 use super::rule::{Coverage, Rule, Table};
 use crate::wait::{Delays, Waiter};
@@ -47,6 +48,7 @@ pub(crate) fn attach_to<C: Send + Sync + 'static, B: Clone>(
 
 /// Implements [`Attach`](super::Attach) for the client of SDK crate `$sdk`, recording with the
 /// table of service module `$module`.
+#[allow(unused_macros)]
 macro_rules! attachable {
     ($sdk:ident, $module:ident) => {
         impl $crate::post::Attach for $sdk::Client {
