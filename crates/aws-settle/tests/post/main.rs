@@ -11,6 +11,7 @@ mod dynamodb;
 mod failclosed;
 mod iam;
 mod plumbing;
+mod readme;
 mod s3;
 mod scenario;
 mod secretsmanager;
