@@ -100,12 +100,19 @@ impl Held {
     }
 
     /// Releases every held write once the proxy has answered one more read from a pre-write
-    /// state than now (a read-back saw the write invisible); resolves to how many it released.
+    /// state than now ([`blocked_reads`]: a read-back saw the write invisible); resolves to how
+    /// many it released.
     pub fn release_after_a_blocked_read(&self) -> tokio::task::JoinHandle<usize> {
+        self.release_after_blocked_reads(1)
+    }
+
+    /// As [`release_after_a_blocked_read`](Self::release_after_a_blocked_read), after `reads`
+    /// blocked reads.
+    pub fn release_after_blocked_reads(&self, reads: u64) -> tokio::task::JoinHandle<usize> {
         let proxy = self.proxy.clone();
-        let before = proxy.counters().served_from_snapshot;
+        let before = blocked_reads(&proxy);
         tokio::spawn(async move {
-            while proxy.counters().served_from_snapshot == before {
+            while blocked_reads(&proxy) < before + reads {
                 // Waits for a condition inside the proxy's server (another task), not for time:
                 // nothing here asserts on how long it takes.
                 tokio::time::sleep(std::time::Duration::from_millis(5)).await;
@@ -113,6 +120,13 @@ impl Held {
             proxy.release_all()
         })
     }
+}
+
+/// Reads the proxy answered from a pre-write state: from a snapshot, with a rewritten status
+/// (DynamoDB CREATING) or from the old tagging view.
+pub fn blocked_reads(proxy: &settle_proxy::ProxyHandle) -> u64 {
+    let c = proxy.counters();
+    c.served_from_snapshot + c.status_rewrites + c.tagging_view_rewrites
 }
 
 impl Drop for Held {
