@@ -134,7 +134,7 @@ impl<C: Send + Sync + 'static> Intercept for Recorder<C> {
             checks.extend(rule.build(view, input.0.as_ref(), output));
         }
         if checks.is_empty() {
-            if !self.table.is_read(&operation) {
+            if !self.table.needs_no_check(&operation) {
                 let has_rule = self.rule(&operation).is_some();
                 self.enforcer.record_unchecked(UncheckedWrite {
                     service: self.table.service,

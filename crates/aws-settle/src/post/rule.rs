@@ -133,6 +133,9 @@ impl<C: 'static> Rule<C> {
 #[cfg(feature = "tagging")]
 pub(crate) type ViewClient = aws_sdk_resourcegroupstagging::Client;
 
+/// The coverage text of a write that needs no read-back.
+const CONFIRMED_BY_RESPONSE: &str = "none needed: only its response is read (a step of a larger write)";
+
 /// A service's post-condition table.
 pub(crate) struct Table<C> {
     /// The service, as in `Stats::unchecked` keys (`ssm`).
@@ -140,6 +143,9 @@ pub(crate) struct Table<C> {
     /// Operations that change nothing: never unchecked writes. Every other operation without a
     /// rule is a write nothing confirms (fail closed).
     pub(crate) reads: &'static [&'static str],
+    /// Writes whose only reader is the caller, through the response (e.g. the steps of a
+    /// multipart upload): they need no read-back and are listed in the coverage as such.
+    pub(crate) confirmed_by_response: &'static [&'static str],
     pub(crate) rules: Vec<Arc<Rule<C>>>,
     /// Tag writes and how the tagging API view shows them (used when the enforcer opts in).
     #[cfg(feature = "tagging")]
@@ -151,8 +157,9 @@ impl<C> Table<C> {
         self.rules.iter().find(|r| r.operation == operation)
     }
 
-    pub(crate) fn is_read(&self, operation: &str) -> bool {
-        self.reads.contains(&operation)
+    /// Whether `operation` needs no read-back: it only reads, or its response confirms it.
+    pub(crate) fn needs_no_check(&self, operation: &str) -> bool {
+        self.reads.contains(&operation) || self.confirmed_by_response.contains(&operation)
     }
 
     #[cfg(feature = "tagging")]
@@ -166,6 +173,7 @@ impl<C> Table<C> {
         let mut rows: Vec<Coverage> = self.rules.iter().map(|r| row(r.operation, r.checks)).collect();
         #[cfg(feature = "tagging")]
         rows.extend(self.view.iter().map(|r| row(r.operation, r.checks)));
+        rows.extend(self.confirmed_by_response.iter().map(|op| row(op, CONFIRMED_BY_RESPONSE)));
         rows
     }
 }

@@ -12,6 +12,7 @@ mod failclosed;
 mod iam;
 mod plumbing;
 mod readme;
+mod rules;
 mod s3;
 mod scenario;
 mod secretsmanager;

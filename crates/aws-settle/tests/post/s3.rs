@@ -42,6 +42,25 @@ fn bucket_with_tags(s3: Client, name: String) -> BoxFut<()> {
     })
 }
 
+fn bucket_with_policy(s3: Client, name: String) -> BoxFut<()> {
+    bx(async move {
+        bucket(s3.clone(), name.clone()).await;
+        send(s3.put_bucket_policy().bucket(&name).policy(policy(&name)).send(), true).await;
+    })
+}
+
+fn bucket_with_tagged_object(s3: Client, name: String) -> BoxFut<()> {
+    bx(async move {
+        bucket_with_object(s3.clone(), name.clone()).await;
+        send(s3.put_object_tagging().bucket(&name).key("k").tagging(tagging("team")).send(), true).await;
+    })
+}
+
+async fn object_tags(s3: &Client, bucket: &str) -> Vec<String> {
+    let out = s3.get_object_tagging().bucket(bucket).key("k").send().await.unwrap();
+    out.tag_set().iter().map(|t| t.key().to_string()).collect()
+}
+
 async fn bucket_tags(s3: &Client, bucket: &str) -> Option<Vec<String>> {
     let out = s3.get_bucket_tagging().bucket(bucket).send().await.ok()?;
     Some(out.tag_set().iter().map(|t| t.key().to_string()).collect())
@@ -166,6 +185,61 @@ async fn every_s3_rule_turns_the_pitfall_into_a_settled_read() {
                             .is_ok_and(|p| p.policy().is_some_and(|p| p.contains("Readers")))
                     })
                 },
+            },
+            Scenario {
+                rule: "DeleteBucketPolicy",
+                setup: bucket_with_policy,
+                write: |s3, b, settle| {
+                    bx(async move {
+                        send(s3.delete_bucket_policy().bucket(&b).send(), settle).await;
+                    })
+                },
+                visible: |s3, b| {
+                    bx(async move {
+                        let got = s3.get_bucket_policy().bucket(&b).send().await;
+                        got.is_err_and(|e| e.into_service_error().meta().code() == Some("NoSuchBucketPolicy"))
+                    })
+                },
+            },
+            Scenario {
+                rule: "CopyObject",
+                setup: bucket_with_object,
+                write: |s3, b, settle| {
+                    bx(async move {
+                        send(
+                            s3.copy_object().copy_source(format!("{b}/k")).bucket(&b).key("copy").send(),
+                            settle,
+                        )
+                        .await;
+                    })
+                },
+                visible: |s3, b| {
+                    bx(async move { s3.head_object().bucket(&b).key("copy").send().await.is_ok() })
+                },
+            },
+            Scenario {
+                rule: "PutObjectTagging",
+                setup: bucket_with_object,
+                write: |s3, b, settle| {
+                    bx(async move {
+                        send(
+                            s3.put_object_tagging().bucket(&b).key("k").tagging(tagging("env")).send(),
+                            settle,
+                        )
+                        .await;
+                    })
+                },
+                visible: |s3, b| bx(async move { object_tags(&s3, &b).await == ["env"] }),
+            },
+            Scenario {
+                rule: "DeleteObjectTagging",
+                setup: bucket_with_tagged_object,
+                write: |s3, b, settle| {
+                    bx(async move {
+                        send(s3.delete_object_tagging().bucket(&b).key("k").send(), settle).await;
+                    })
+                },
+                visible: |s3, b| bx(async move { object_tags(&s3, &b).await.is_empty() }),
             },
         ],
     )

@@ -51,6 +51,7 @@ pub(crate) fn table() -> Table<Client> {
     Table {
         service: "dynamodb",
         reads: READS,
+        confirmed_by_response: &[],
         rules: vec![
             rule(
                 "CreateTable",

@@ -131,3 +131,12 @@ pub(crate) fn lacks_keys<'a>(present: impl IntoIterator<Item = &'a str>, keys: &
 pub(crate) fn show_tags(tags: &[(String, String)]) -> String {
     tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
 }
+
+/// Policies compare as JSON when both parse (services may re-serialize them), else as text.
+#[allow(dead_code)]
+pub(crate) fn same_json(a: &str, b: &str) -> bool {
+    match (serde_json::from_str::<serde_json::Value>(a), serde_json::from_str::<serde_json::Value>(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}

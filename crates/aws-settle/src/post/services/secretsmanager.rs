@@ -37,6 +37,7 @@ pub(crate) fn table() -> Table<Client> {
     Table {
         service: "secretsmanager",
         reads: READS,
+        confirmed_by_response: &[],
         rules: vec![
             rule(
                 "CreateSecret",

@@ -107,6 +107,7 @@ pub(crate) fn table() -> Table<Client> {
     Table {
         service: "ssm",
         reads: READS,
+        confirmed_by_response: &[],
         rules: vec![
             rule(
                 "PutParameter",
