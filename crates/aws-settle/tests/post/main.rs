@@ -7,6 +7,7 @@
 
 mod batch;
 mod coverage;
+mod defects;
 mod dynamodb;
 mod failclosed;
 mod iam;

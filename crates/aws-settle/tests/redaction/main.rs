@@ -45,8 +45,8 @@ async fn a_secret_that_does_not_settle_is_reported_without_its_values() {
     ));
     direct.create_secret().name(&name).secret_string("first-TOPSECRET-1111").send().await.unwrap();
 
-    // Through the lagging proxy, a new value is not current for 30 s: GetSecretValue keeps
-    // answering the first value, which the error then reports as "last seen".
+    // Through the lagging proxy, a new value is not current for 30 s: DescribeSecret keeps
+    // answering the first version, which the error then reports as "last seen".
     let enforcer = Enforcer::builder()
         .with_options(aws_settle::post::SettleOptions::new().with_max_wait(Duration::from_millis(800)))
         .build();
@@ -61,7 +61,7 @@ async fn a_secret_that_does_not_settle_is_reported_without_its_values() {
         .unwrap_err();
     let message = format!("{err} {err:?}");
     assert!(message.contains("PutSecretValue") && message.contains("last seen"), "{message}");
-    assert!(message.contains("GetSecretValueOutput"), "the last output is reported: {message}");
+    assert!(message.contains("DescribeSecretOutput"), "the last output is reported: {message}");
     let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(logged.contains("waiter attempt"), "attempts were traced: {logged}");
     for secret in ["TOPSECRET", "first-", "second-"] {

@@ -192,6 +192,8 @@ fn tags_present(operation: &'static str, ssm: &Client, id: &str, wanted: Vec<(St
 fn put_parameter(ssm: &Client, input: &PutParameterInput, output: &PutParameterOutput) -> Vec<Check> {
     let Some(name) = input.name() else { return Vec::new() };
     let version = output.version();
+    // The value is compared unless the parameter is a SecureString (GetParameter answers it
+    // encrypted): as written, or as read back, since an overwrite without `Type` keeps the type.
     let secure = input.r#type() == Some(&ParameterType::SecureString);
     let value = input.value().unwrap_or_default().to_string();
     let expected = if secure {
@@ -207,7 +209,9 @@ fn put_parameter(ssm: &Client, input: &PutParameterInput, output: &PutParameterO
         waiter::<GetParameterOutput>()
             .success_when(move |o| {
                 o.parameter().is_some_and(|p| {
-                    p.version() > version || (p.version() == version && (secure || p.value() == Some(&value)))
+                    let encrypted = secure || p.r#type() == Some(&ParameterType::SecureString);
+                    p.version() > version
+                        || (p.version() == version && (encrypted || p.value() == Some(&value)))
                 })
             })
             .retry_on_error_code("ParameterNotFound"),
