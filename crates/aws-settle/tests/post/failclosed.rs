@@ -142,8 +142,11 @@ async fn an_unchecked_write_from_a_spawned_task_fails_the_scope() {
         .enforcer
         .scope(async {
             let (s3, b) = (attached.clone(), bucket.clone());
-            tokio::spawn(async move { s3.delete_bucket_policy().bucket(&b).send().await.map(|_| ()) })
-                .await??;
+            let versioning = aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build();
+            let write = s3.put_bucket_versioning().bucket(&b).versioning_configuration(versioning);
+            tokio::spawn(async move { write.send().await.map(|_| ()) }).await??;
             Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
         })
         .await;
@@ -178,7 +181,10 @@ async fn lenient_mode_passes_with_one_warning_and_a_count_per_enforcer_and_per_c
     let warnings = captured.lines();
     assert_eq!(warnings.len(), 2, "{warnings:?}");
     assert!(warnings[1].contains("ssm PutParameter"), "{warnings:?}");
-    let put = attached.delete_bucket_policy().bucket(&bucket);
+    let versioning = aws_sdk_s3::types::VersioningConfiguration::builder()
+        .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+        .build();
+    let put = attached.put_bucket_versioning().bucket(&bucket).versioning_configuration(versioning);
     let strict = put.send().settled_with(SettleOptions::new().with_lenient(false)).await.unwrap_err();
     assert!(strict.read_back().is_some_and(|e| e.unchecked.len() == 1), "{strict}");
     env.proxy.release_all();
