@@ -72,8 +72,6 @@ pub(crate) fn table() -> Table<Client> {
     }
 }
 
-super::attachable!(aws_sdk_dynamodb, dynamodb);
-
 fn all_active(table: &TableDescription) -> bool {
     table.table_status() == Some(&TableStatus::Active)
         && table.global_secondary_indexes().iter().all(|i| i.index_status() == Some(&IndexStatus::Active))

@@ -160,8 +160,6 @@ pub(crate) fn table() -> Table<Client> {
     }
 }
 
-super::attachable!(aws_sdk_iam, iam);
-
 /// Found: any output; retry while NoSuchEntity.
 fn found<O>() -> Waiter<O> {
     waiter::<O>().success_when(|_| true).retry_on_error_code(NO_SUCH_ENTITY)

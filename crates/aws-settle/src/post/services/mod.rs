@@ -3,7 +3,7 @@
 //! One file per service feature. Each holds a `table()`: the operations that only read, and rows
 //! `rule(operation, what it checks, build)`, where `build` turns the write's typed input and
 //! output into read-back checks; and the [`Attach`](super::Attach) impl for that service's client
-//! (one `attachable!` line).
+//! (generated from the client list, `crate::clients`).
 
 use std::sync::Arc;
 
@@ -15,16 +15,6 @@ pub(crate) use super::recorder::is_recorder;
 use super::rule::{Coverage, Rule, Table};
 use crate::wait::{Delays, Waiter};
 
-#[cfg(feature = "dynamodb")]
-pub(crate) mod dynamodb;
-#[cfg(feature = "iam")]
-pub(crate) mod iam;
-#[cfg(feature = "s3")]
-pub(crate) mod s3;
-#[cfg(feature = "secretsmanager")]
-pub(crate) mod secretsmanager;
-#[cfg(feature = "ssm")]
-pub(crate) mod ssm;
 // Which tag changes are constructed depends on the service features enabled.
 #[cfg(feature = "tagging")]
 #[allow(dead_code)]
@@ -46,31 +36,38 @@ pub(crate) fn attach_to<C: Send + Sync + 'static, B: Clone>(
     build(add(builder, recorder))
 }
 
-/// Implements [`Attach`](super::Attach) for the client of SDK crate `$sdk`, recording with the
-/// table of service module `$module`.
-#[allow(unused_macros)]
-macro_rules! attachable {
-    ($sdk:ident, $module:ident) => {
-        impl $crate::post::Attach for $sdk::Client {
-            fn attach(self, enforcer: &$crate::post::Enforcer) -> Self {
-                let mut builder = self.config().to_builder();
-                builder.set_interceptors(
-                    self.config().interceptors().filter(|i| !$crate::post::services::is_recorder(i)),
-                );
-                let build = |b: $sdk::config::Builder| $sdk::Client::from_conf(b.build());
-                $crate::post::services::attach_to(
-                    builder,
-                    build,
-                    |b, recorder| b.interceptor(recorder),
-                    $crate::post::services::$module::table(),
-                    enforcer,
-                )
+/// Per supported client ([`crate::clients`]): its table module, its [`Attach`](super::Attach)
+/// impl and its rows in [`coverage`].
+macro_rules! services {
+    ($(($module:ident, $feature:literal, $sdk:ident)),* $(,)?) => {
+        $(
+            #[cfg(feature = $feature)]
+            pub(crate) mod $module;
+
+            #[cfg(feature = $feature)]
+            impl super::Attach for $sdk::Client {
+                fn attach(self, enforcer: &Enforcer) -> Self {
+                    let mut builder = self.config().to_builder();
+                    builder.set_interceptors(self.config().interceptors().filter(|i| !is_recorder(i)));
+                    let build = |b: $sdk::config::Builder| $sdk::Client::from_conf(b.build());
+                    attach_to(builder, build, |b, recorder| b.interceptor(recorder), $module::table(), enforcer)
+                }
             }
+        )*
+
+        /// Every operation the enabled service features cover.
+        pub fn coverage() -> Vec<Coverage> {
+            #[allow(unused_mut)]
+            let mut all = Vec::new();
+            $(
+                #[cfg(feature = $feature)]
+                all.extend($module::table().coverage());
+            )*
+            all
         }
     };
 }
-#[allow(unused_imports)]
-pub(crate) use attachable;
+crate::clients::for_each_client!(services);
 
 /// A built-in table row (see [`Rule::new`]).
 #[allow(dead_code)]
@@ -84,23 +81,6 @@ where
     O: std::fmt::Debug + Send + Sync + 'static,
 {
     Arc::new(Rule::new(operation, checks, build))
-}
-
-/// Every operation the enabled service features cover.
-pub fn coverage() -> Vec<Coverage> {
-    #[allow(unused_mut)]
-    let mut all = Vec::new();
-    #[cfg(feature = "ssm")]
-    all.extend(ssm::table().coverage());
-    #[cfg(feature = "secretsmanager")]
-    all.extend(secretsmanager::table().coverage());
-    #[cfg(feature = "s3")]
-    all.extend(s3::table().coverage());
-    #[cfg(feature = "iam")]
-    all.extend(iam::table().coverage());
-    #[cfg(feature = "dynamodb")]
-    all.extend(dynamodb::table().coverage());
-    all
 }
 
 /// A waiter for a read-back; its delays are set when the check runs.

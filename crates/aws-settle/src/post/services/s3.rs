@@ -128,8 +128,6 @@ pub(crate) fn table() -> Table<Client> {
     }
 }
 
-super::attachable!(aws_sdk_s3, s3);
-
 fn head_bucket(s3: &Client, bucket: &str, operation: &'static str, exists: bool) -> Check {
     let (s3, name) = (s3.clone(), bucket.to_string());
     let waiter = if exists {

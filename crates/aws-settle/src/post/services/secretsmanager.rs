@@ -73,8 +73,6 @@ pub(crate) fn table() -> Table<Client> {
     }
 }
 
-super::attachable!(aws_sdk_secretsmanager, secretsmanager);
-
 fn tags(tags: &[Tag]) -> Vec<(String, String)> {
     tags.iter()
         .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))

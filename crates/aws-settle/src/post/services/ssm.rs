@@ -137,8 +137,6 @@ pub(crate) fn table() -> Table<Client> {
     }
 }
 
-super::attachable!(aws_sdk_ssm, ssm);
-
 fn tags(tags: &[Tag]) -> Vec<(String, String)> {
     tags.iter().map(|t| (t.key().to_string(), t.value().to_string())).collect()
 }
