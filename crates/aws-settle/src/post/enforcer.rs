@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::check::{Check, CheckFailed, NotRecorded, ReadBackError, SettleError, UncheckedWrite};
 use super::options::SettleOptions;
+use super::recorder::Recorder;
 use super::rule::Rule;
 
 /// At most this many writes wait in the enforcer outside any settle step; older ones are
@@ -210,6 +211,21 @@ impl Enforcer {
     pub(crate) fn user_rule<C: Send + Sync + 'static>(&self, operation: &str) -> Option<Arc<Rule<C>>> {
         let rule = self.inner.rules.get(&TypeId::of::<C>())?.get(operation)?;
         rule.clone().downcast::<Rule<C>>().ok()
+    }
+
+    /// A recorder for a client of any SDK crate, e.g. one with no built-in table: its
+    /// operations `reads` only read (they pass); every other operation is a write, settled by
+    /// this enforcer's user [`Rule`]s for client type `C` (added with
+    /// [`EnforcerBuilder::with_rule`]) and unchecked without one. `reader` is the client the
+    /// read-backs use (without the recorder). See [`Recorder`] for how to install it.
+    pub fn recorder<C: Send + Sync + 'static>(
+        &self,
+        service: &'static str,
+        reads: &'static [&'static str],
+        reader: C,
+    ) -> Recorder<C> {
+        let table = super::rule::Table::user(service, reads);
+        Recorder { reader, table: Arc::new(table), enforcer: self.clone() }
     }
 
     /// A snapshot of the counters.

@@ -52,5 +52,6 @@ mod services;
 pub use check::{Check, CheckFailed, NotRecorded, ReadBackError, SettleError, UncheckedWrite};
 pub use enforcer::{Enforcer, EnforcerBuilder, SettleExt, Stats};
 pub use options::{DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, SettleOptions};
+pub use recorder::Recorder;
 pub use rule::{Attach, Coverage, Rule, attach};
 pub use services::coverage;

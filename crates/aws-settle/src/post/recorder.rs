@@ -19,11 +19,27 @@ use super::Enforcer;
 use super::check::UncheckedWrite;
 use super::rule::{Rule, Table};
 
-/// Records each call of one client: captures the typed input of a write before serialization,
-/// and after a successful execution builds the rule's checks from input and output with `reader`
-/// (the same client without this interceptor) and hands them to the enforcer. A write without a
-/// rule is handed over as unchecked; every call marks the settle step around it as recorded.
-pub(crate) struct Recorder<C> {
+/// The SDK interceptor that records one client's calls for an [`Enforcer`].
+///
+/// It captures the typed input of a write before serialization, and after a successful execution
+/// builds the rule's checks from input and output with `reader` (the same client without this
+/// interceptor) and hands them to the enforcer. A write without a rule is handed over as
+/// unchecked; every call marks the settle step around it as recorded.
+///
+/// [`attach`](super::attach) installs one on the built-in clients. For a client of any other SDK
+/// crate, get one from [`Enforcer::recorder`] and add it to the client's config:
+///
+/// ```no_run
+/// # #[cfg(feature = "dynamodb")]
+/// # fn demo(sdk_config: &aws_types::SdkConfig, enforcer: aws_settle::post::Enforcer) {
+/// // (DynamoDB stands in for any SDK crate here.)
+/// let reader = aws_sdk_dynamodb::Client::new(sdk_config);
+/// let recorder = enforcer.recorder("dynamodb", &["GetItem", "Query"], reader);
+/// let config = aws_sdk_dynamodb::config::Builder::from(sdk_config).interceptor(recorder).build();
+/// let client = aws_sdk_dynamodb::Client::from_conf(config);
+/// # }
+/// ```
+pub struct Recorder<C> {
     pub(crate) reader: C,
     pub(crate) table: Arc<Table<C>>,
     pub(crate) enforcer: Enforcer,

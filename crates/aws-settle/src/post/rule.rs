@@ -153,6 +153,18 @@ pub(crate) struct Table<C> {
 }
 
 impl<C> Table<C> {
+    /// The table of a client without built-in rules.
+    pub(crate) fn user(service: &'static str, reads: &'static [&'static str]) -> Self {
+        Table {
+            service,
+            reads,
+            confirmed_by_response: &[],
+            rules: Vec::new(),
+            #[cfg(feature = "tagging")]
+            view: Vec::new(),
+        }
+    }
+
     pub(crate) fn find(&self, operation: &str) -> Option<&Arc<Rule<C>>> {
         self.rules.iter().find(|r| r.operation == operation)
     }

@@ -121,3 +121,56 @@ async fn a_user_rule_times_out_with_the_typed_error_and_batches_in_a_scope() {
     let stats = env.enforcer.stats();
     assert_eq!((stats.checks_passed, stats.checks_failed), (3, 1), "{stats:?}");
 }
+
+/// Any SDK client gets user rules through [`Enforcer::recorder`]: its reads pass, a write with a
+/// user rule settles, and a write without one fails closed. (SSM stands in for a crate with no
+/// built-in table: the recorder uses none of SSM's.)
+#[tokio::test]
+async fn a_client_of_any_sdk_crate_records_through_a_recorder() {
+    use aws_sdk_ssm::operation::create_document::{CreateDocumentInput, CreateDocumentOutput};
+    use aws_sdk_ssm::operation::describe_document::DescribeDocumentOutput;
+
+    let describe = Rule::new(
+        "CreateDocument",
+        "DescribeDocument: found",
+        |ssm: &aws_sdk_ssm::Client, input: &CreateDocumentInput, _: &CreateDocumentOutput| {
+            let Some(name) = input.name() else { return vec![] };
+            let (ssm, n) = (ssm.clone(), name.to_string());
+            let waiter = Waiter::default()
+                .success_when(|_: &DescribeDocumentOutput| true)
+                .retry_on_error_code("InvalidDocument");
+            vec![Check::new("CreateDocument", name, "DescribeDocument finds it", waiter, move || {
+                ssm.describe_document().name(&n).send()
+            })]
+        },
+    );
+    let enforcer = Enforcer::builder().with_rule(describe).build();
+    let config = moto_config();
+    let recorder = enforcer.recorder("ssm", &["GetParameter"], aws_sdk_ssm::Client::new(&config));
+    let ssm = aws_sdk_ssm::Client::from_conf(
+        aws_sdk_ssm::config::Builder::from(&config).interceptor(recorder).build(),
+    );
+
+    let name = unique("settle-doc");
+    let content = r#"{"schemaVersion":"2.2","description":"d","mainSteps":[{"action":"aws:runShellScript","name":"s","inputs":{"runCommand":["true"]}}]}"#;
+    let create = ssm.create_document().name(&name).content(content);
+    create.document_type(aws_sdk_ssm::types::DocumentType::Command).send().settled().await.unwrap();
+
+    let parameter = format!("/settle/recorder/{}", unique("p"));
+    let direct = aws_sdk_ssm::Client::new(&config);
+    direct
+        .put_parameter()
+        .name(&parameter)
+        .value("v")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+    ssm.get_parameter().name(&parameter).send().settled().await.unwrap();
+
+    let err = ssm.delete_document().name(&name).send().settled().await.unwrap_err();
+    let unchecked = &err.read_back().expect("a write without a rule").unchecked;
+    assert_eq!((unchecked[0].service, unchecked[0].operation.as_str()), ("ssm", "DeleteDocument"));
+    let stats = enforcer.stats();
+    assert_eq!((stats.checks_passed, stats.unchecked.len()), (1, 1), "{stats:?}");
+}
