@@ -2,7 +2,7 @@
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{Tag, Tagging};
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Tag, Tagging};
 
 use crate::scenario::{BoxFut, Scenario, bx, nothing, run, send};
 use crate::unique;
@@ -215,6 +215,36 @@ async fn every_s3_rule_turns_the_pitfall_into_a_settled_read() {
                 },
                 visible: |s3, b| {
                     bx(async move { s3.head_object().bucket(&b).key("copy").send().await.is_ok() })
+                },
+            },
+            Scenario {
+                rule: "CompleteMultipartUpload",
+                setup: bucket,
+                write: |s3, b, settle| {
+                    bx(async move {
+                        let created =
+                            send(s3.create_multipart_upload().bucket(&b).key("mp").send(), settle).await;
+                        let id = created.upload_id().unwrap().to_string();
+                        let body = ByteStream::from_static(b"part one");
+                        let upload =
+                            s3.upload_part().bucket(&b).key("mp").upload_id(&id).part_number(1).body(body);
+                        let part = send(upload.send(), settle).await;
+                        let parts = CompletedMultipartUpload::builder()
+                            .parts(
+                                CompletedPart::builder().part_number(1).e_tag(part.e_tag().unwrap()).build(),
+                            )
+                            .build();
+                        let complete = s3
+                            .complete_multipart_upload()
+                            .bucket(&b)
+                            .key("mp")
+                            .upload_id(&id)
+                            .multipart_upload(parts);
+                        send(complete.send(), settle).await;
+                    })
+                },
+                visible: |s3, b| {
+                    bx(async move { s3.head_object().bucket(&b).key("mp").send().await.is_ok() })
                 },
             },
             Scenario {

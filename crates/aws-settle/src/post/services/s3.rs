@@ -167,8 +167,9 @@ fn object_etag(
     etag: &str,
     version: Option<&str>,
 ) -> Check {
-    let (client, b, k, version) =
-        (s3.clone(), bucket.to_string(), key.to_string(), version.map(str::to_string));
+    // An unversioned bucket answers VersionId "null": read the object, not a version.
+    let version = version.filter(|v| *v != "null").map(str::to_string);
+    let (client, b, k) = (s3.clone(), bucket.to_string(), key.to_string());
     let wanted = etag.to_string();
     Check::new(
         operation,
