@@ -12,6 +12,7 @@
 //! | [`post`] | post-conditions: every mutating call returns once its change is readable |
 //! | [`chain`] | CloudFormation-style call chains: initiate → translate → call → stabilize → done, `ProgressEvent`/`HandlerErrorCode`, retries, and a JSON memo so a resumed handler never repeats a finished call |
 //! | [`observe`] | events with wildcard patterns, tracing, metrics and a "why is my job slow?" report for every call, attempt, throttle and retry backoff |
+//! | [`errors`] | one vocabulary of errors: bounded, secret-free summaries of failed calls |
 //! | [`cache`] | a bounded (LRU/LFU), concurrency-safe cache of SDK clients keyed by `ClientCacheKey`; one build per key |
 //!
 //! Service support is behind one cargo feature per AWS service (`ssm`,
@@ -36,6 +37,7 @@ mod clients;
 
 pub mod cache;
 pub mod chain;
+pub mod errors;
 pub mod observe;
 pub mod post;
 pub mod wait;

@@ -1,12 +1,17 @@
-//! A CloudFormation-style CreateTable handler through settle-proxy (1 s of lag: the table reads
-//! CREATING) in front of moto: a callback after the call, a resume from the memo's JSON that
-//! does not call CreateTable again, stabilization to ACTIVE, and AlreadyExists for a second create.
+//! A CloudFormation-style CreateTable handler through settle-proxy (writes held invisible until the
+//! test releases them: the table reads CREATING) in front of moto: a callback after the call, a
+//! resume from the memo's JSON that does not call CreateTable again, stabilization to ACTIVE, and
+//! AlreadyExists for a second create. No wall-clock window: what the handler sees before the
+//! release is decided by the release, not by a lag running out.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+
 use std::time::Duration;
+use tokio::sync::Notify;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::create_table::builders::CreateTableFluentBuilder;
 use aws_sdk_dynamodb::operation::describe_table::DescribeTableOutput;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
@@ -22,10 +27,42 @@ struct TableModel {
     arn: Option<String>,
 }
 
+/// Stabilization polls made, and a signal after each.
+#[derive(Default)]
+struct Polls {
+    count: AtomicU32,
+    made: Notify,
+}
+
+impl Polls {
+    fn count(&self) -> u32 {
+        self.count.load(Ordering::SeqCst)
+    }
+
+    /// Returns once `n` polls were made.
+    async fn reached(&self, n: u32) {
+        while self.count() < n {
+            self.made.notified().await;
+        }
+    }
+}
+
 /// The request recorded in the memo (the SDK's input is not serializable).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct CreateReq {
     name: String,
+}
+
+/// CreateTable of an on-demand table keyed by a string `pk`.
+fn create_table(ddb: &Client, name: String) -> CreateTableFluentBuilder {
+    let attribute =
+        AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S);
+    let key = KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash);
+    ddb.create_table()
+        .table_name(name)
+        .attribute_definitions(attribute.build().unwrap())
+        .key_schema(key.build().unwrap())
+        .billing_mode(BillingMode::PayPerRequest)
 }
 
 /// The CreateTable handler: call, call back in 1 s, then stabilize to ACTIVE.
@@ -33,7 +70,7 @@ async fn create_handler(
     ddb: &Client,
     model: TableModel,
     memo: &mut Memo,
-    polls: Arc<AtomicU32>,
+    polls: Arc<Polls>,
 ) -> ProgressEvent<TableModel> {
     let active = Waiter::new(
         Delays::smithy(Duration::from_millis(200), Duration::from_secs(1)).max_wait(Duration::from_secs(30)),
@@ -44,59 +81,36 @@ async fn create_handler(
     })
     .retry_on_error_code("ResourceNotFoundException")
     .on_attempt(move |_| {
-        polls.fetch_add(1, Ordering::SeqCst);
+        polls.count.fetch_add(1, Ordering::SeqCst);
+        polls.made.notify_one();
     });
     Chain::new(memo)
         .initiate("create-table", model)
         .translate(|m| CreateReq { name: m.table_name.clone() })
-        .call(|req| {
-            let ddb = ddb.clone();
-            async move {
-                ddb.create_table()
-                    .table_name(req.name)
-                    .attribute_definitions(
-                        AttributeDefinition::builder()
-                            .attribute_name("pk")
-                            .attribute_type(ScalarAttributeType::S)
-                            .build()
-                            .unwrap(),
-                    )
-                    .key_schema(
-                        KeySchemaElement::builder()
-                            .attribute_name("pk")
-                            .key_type(KeyType::Hash)
-                            .build()
-                            .unwrap(),
-                    )
-                    .billing_mode(BillingMode::PayPerRequest)
-                    .send()
-                    .await
-            }
-        })
+        .call(|req| create_table(ddb, req.name).send())
         .record(|out| out.table_description().and_then(|t| t.table_arn()).map(str::to_string))
         .callback_in(1)
         .stabilize(active, |req| ddb.describe_table().table_name(&req.name).send())
-        .done(|mut model, arn| {
-            model.arn = arn.flatten();
-            ProgressEvent::success(model)
-        })
+        .done(|model, arn| ProgressEvent::success(TableModel { arn, ..model }))
         .await
 }
 
 #[tokio::test]
 async fn a_create_table_handler_calls_back_resumes_without_calling_again_and_stabilizes() {
-    let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::with_lag("1s".parse().unwrap()));
+    let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::held());
+    let telemetry = aws_settle::observe::Telemetry::new();
     let ddb = Client::new(&settle_testbed::sdk_config(&proxy.endpoint()));
+    let ddb = aws_settle::observe::instrument(ddb, &telemetry);
     let name = settle_testbed::unique_name("settle-chain");
     let model = TableModel { table_name: name.clone(), arn: None };
-    let polls = Arc::new(AtomicU32::new(0));
+    let polls = Arc::new(Polls::default());
 
     // First invocation: CreateTable, then "call me back in 1 s".
     let mut memo = Memo::new();
     let first = create_handler(&ddb, model.clone(), &mut memo, polls.clone()).await;
     assert_eq!(first.status, OperationStatus::InProgress, "{first:?}");
     assert_eq!(first.callback_delay_seconds, 1);
-    assert_eq!(polls.load(Ordering::SeqCst), 0, "no stabilization in the first invocation");
+    assert_eq!(polls.count(), 0, "no stabilization in the first invocation");
     let record = first.memo.call("create-table").expect("recorded");
     assert!(record.called && !record.stabilized);
     let arn = record.response.clone().expect("the ARN view is recorded");
@@ -108,15 +122,26 @@ async fn a_create_table_handler_calls_back_resumes_without_calling_again_and_sta
     assert_eq!(event["status"], "IN_PROGRESS");
     let mut memo = Memo::from_json(&event["callbackContext"].to_string()).unwrap();
 
-    // Second invocation: no second CreateTable; DescribeTable until ACTIVE.
-    let second = create_handler(&ddb, model.clone(), &mut memo, polls.clone()).await;
+    // Second invocation: no second CreateTable; DescribeTable reads CREATING while the write is
+    // held, and ACTIVE once the test releases it after two polls.
+    let release = async {
+        polls.reached(2).await;
+        assert_eq!(proxy.release_resource(&format!("dynamodb-table:{name}")), 1);
+    };
+    let (second, ()) = tokio::join!(create_handler(&ddb, model.clone(), &mut memo, polls.clone()), release);
     assert_eq!(second.status, OperationStatus::Success, "{second:?}");
     let done = second.model.expect("the model");
     assert_eq!(done.table_name, name);
     assert_eq!(done.arn.as_deref(), arn.as_str());
     let counters = proxy.counters();
     assert_eq!(counters.per_operation.get("dynamodb:CreateTable"), Some(&1), "{counters:?}");
-    assert!(polls.load(Ordering::SeqCst) >= 2, "it saw the table CREATING first: {counters:?}");
+    assert!(polls.count() >= 3, "CREATING twice, then ACTIVE: {counters:?}");
+    // The stabilization polls are read-backs to an instrumented client; CreateTable is the call.
+    let report = telemetry.report();
+    let checks = report.read_back_row("dynamodb", "DescribeTable").expect("read-backs reported");
+    assert_eq!(checks.calls, u64::from(polls.count()), "{report}");
+    assert!(report.row("dynamodb", "DescribeTable").is_none(), "{report}");
+    assert_eq!(report.row("dynamodb", "CreateTable").map(|r| r.calls), Some(1), "{report}");
     assert!(memo.is_stabilized("create-table"));
 
     // A second handler creating the same table fails with AlreadyExists.
@@ -129,4 +154,72 @@ async fn a_create_table_handler_calls_back_resumes_without_calling_again_and_sta
     let message = again.message.unwrap_or_default();
     assert!(message.contains("create-table") && message.contains("ResourceInUseException"), "{message}");
     assert_eq!(proxy.counters().per_operation.get("dynamodb:CreateTable"), Some(&2));
+}
+
+/// A DynamoDB conditional put that fails and returns the old item (with a secret attribute) in
+/// its error body: the failure event says the code and the service's message, never the raw
+/// response, the item, or the credentials the request was signed with.
+#[tokio::test]
+async fn a_failed_call_is_reported_by_code_and_message_without_the_raw_response() {
+    use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
+    use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+
+    const SECRET_KEY: &str = "chain-SECRETKEY-wJalrXUtnFEMI";
+    const SESSION_TOKEN: &str = "chain-SESSIONTOKEN-FwoGZXIvYXdzEJr";
+    const ITEM_SECRET: &str = "chain-ITEMSECRET-hunter2";
+
+    let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::default());
+    let credentials =
+        Credentials::new("AKIDCHAINTEST", SECRET_KEY, Some(SESSION_TOKEN.into()), None, "chain");
+    let config = settle_testbed::sdk_config(&proxy.endpoint())
+        .to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .build();
+    let ddb = Client::new(&config);
+    let table = settle_testbed::unique_name("settle-chain-secret");
+    create_table(&ddb, table.clone()).send().await.unwrap();
+    ddb.put_item()
+        .table_name(&table)
+        .item("pk", AttributeValue::S("user-1".into()))
+        .item("password", AttributeValue::S(ITEM_SECRET.into()))
+        .send()
+        .await
+        .unwrap();
+    let put_once = |pk: String| {
+        ddb.put_item()
+            .table_name(&table)
+            .item("pk", AttributeValue::S(pk))
+            .item("password", AttributeValue::S("new".into()))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+    };
+
+    // The raw response does carry the secret: what `{error:?}` used to put into the message.
+    let raw = put_once("user-1".into()).await.unwrap_err();
+    assert!(format!("{raw:?}").contains(ITEM_SECRET), "the test needs a response that holds the secret");
+
+    let mut memo = Memo::new();
+    let event = Chain::new(&mut memo)
+        .initiate("put-user", "user-1".to_string())
+        .translate(|pk| pk.clone())
+        .call(put_once)
+        .done(|pk, _| ProgressEvent::success(pk))
+        .await;
+    assert_eq!(
+        (event.status, event.error_code),
+        (OperationStatus::Failed, Some(HandlerErrorCode::GeneralServiceException)),
+        "{event:?}"
+    );
+    let message = event.message.clone().unwrap_or_default();
+    assert!(
+        message.contains("chain step put-user")
+            && message.contains("ConditionalCheckFailedException (HTTP 400): The conditional request failed"),
+        "{message}"
+    );
+    assert!(message.len() < 400, "a bounded summary: {message}");
+    let json = serde_json::to_string(&event).unwrap();
+    for secret in [ITEM_SECRET, SECRET_KEY, SESSION_TOKEN, "x-amz-security-token", "Signature="] {
+        assert!(!json.contains(secret), "the event leaks {secret}: {json}");
+    }
 }

@@ -4,30 +4,42 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use aws_sdk_ssm::config::Credentials;
 use aws_sdk_ssm::config::retry::{RetryConfig, RetryPartition};
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::types::ParameterType;
 use aws_settle::observe::{Event, EventKind, Telemetry, instrument};
 use futures_util::future::join_all;
 
+/// The credentials every client of this file signs with: a secret key and a session token that
+/// no log line may show (the access key id is not secret).
+const ACCESS_KEY_ID: &str = "AKIDOBSERVETEST";
+const SECRET_ACCESS_KEY: &str = "observe-SECRETKEY-wJalrXUtnFEMIK7MDENG";
+const SESSION_TOKEN: &str = "observe-SESSIONTOKEN-FwoGZXIvYXdzEJr";
+
 /// An SSM client on `endpoint` with its own retry token bucket (the SDK's is per process and
-/// partition, so tests sharing one would drain each other's retry quota).
+/// partition, so tests sharing one would drain each other's retry quota), signing with
+/// [`SECRET_ACCESS_KEY`] and sending [`SESSION_TOKEN`].
 fn ssm(endpoint: &str, retry: RetryConfig) -> aws_sdk_ssm::Client {
+    let credentials =
+        Credentials::new(ACCESS_KEY_ID, SECRET_ACCESS_KEY, Some(SESSION_TOKEN.into()), None, "test");
     let config = aws_sdk_ssm::config::Builder::from(&settle_testbed::sdk_config(endpoint))
+        .credentials_provider(credentials)
         .retry_config(retry)
         .retry_partition(RetryPartition::new(settle_testbed::unique_name("observe")))
         .build();
     aws_sdk_ssm::Client::from_conf(config)
 }
 
-/// What the global `tracing` subscriber (installed once for this test binary) has written.
+/// What the global `tracing` subscriber (installed once for this test binary) has written: every
+/// target at TRACE, the SDK's own (where request headers could show) as well as ours.
 fn traced() -> Arc<Mutex<Vec<u8>>> {
     static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
     LOG.get_or_init(|| {
         let log = Arc::new(Mutex::new(Vec::new()));
         let sink = log.clone();
         let subscriber = tracing_subscriber::fmt()
-            .with_env_filter("aws_settle::observe=debug")
+            .with_max_level(tracing::Level::TRACE)
             .with_ansi(false)
             .with_writer(move || Writer(sink.clone()))
             .finish();
@@ -71,7 +83,9 @@ async fn put(ssm: &aws_sdk_ssm::Client, prefix: &str) -> Result<(), aws_sdk_ssm:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttled_calls_show_throttles_retries_and_their_backoff() {
     traced();
-    let config = settle_proxy::Config::from_toml("[services.ssm]\nthrottle = \"2/s\"").unwrap();
+    // A bucket of 5 requests that never refills: 5 calls get through, the 10 others are throttled
+    // on every attempt, however slow the machine.
+    let config = settle_proxy::Config::from_toml("[services.ssm]\nthrottle = \"0/s:5\"").unwrap();
     let proxy = settle_testbed::proxy_in_front_of_moto(config);
     let telemetry = Telemetry::new();
     let all = collect(&telemetry, "*");
@@ -89,7 +103,8 @@ async fn throttled_calls_show_throttles_retries_and_their_backoff() {
     let retries = retries.lock().unwrap().clone();
     let throttled = count(&all, |k| *k == EventKind::Throttled);
     let retry_events: Vec<Event> = all.iter().filter(|e| e.kind.name() == "retry").cloned().collect();
-    assert!(throttled > 0, "2/s against 15 concurrent calls throttles");
+    assert_eq!(succeeded, 5, "the bucket's 5 requests");
+    assert!(throttled >= 10, "every other call is throttled");
     assert!(!retry_events.is_empty());
     assert!(retry_events.iter().all(|e| e.backoff().unwrap() > Duration::ZERO), "{retry_events:?}");
     assert!(retry_events.iter().all(|e| e.error_code.as_deref() == Some("ThrottlingException")));
@@ -238,7 +253,10 @@ async fn instrumenting_leaves_the_sdk_retry_behaviour_unchanged() {
     let retries: Vec<&&str> = lines.iter().filter(|l| l.contains("kind=retry")).collect();
     assert_eq!(retries.len(), 3, "{lines:#?}");
     for line in retries {
-        assert!(line.contains("INFO aws_settle::observe: ssm:PutParameter:retry"), "{line}");
+        assert!(
+            line.contains(" INFO ") && line.contains("aws_settle::observe: ssm:PutParameter:retry"),
+            "{line}"
+        );
         for field in
             ["service=ssm", "operation=PutParameter", "backoff_ms=", "status=400", "code=ThrottlingException"]
         {
@@ -246,7 +264,17 @@ async fn instrumenting_leaves_the_sdk_retry_behaviour_unchanged() {
         }
     }
     assert!(lines.iter().any(|l| l.contains("WARN") && l.contains("kind=give_up")), "{lines:#?}");
-    assert!(!log.contains("AKID") && !log.contains("Authorization"), "no credentials in the log");
+    assert_no_credentials(&log);
+}
+
+/// The log holds the SDK's own trace of the requests (where headers would show), and neither the
+/// secret key, the session token, nor the signature it was sent with.
+fn assert_no_credentials(log: &str) {
+    assert!(log.contains("aws_smithy_runtime"), "the SDK's own events are captured");
+    assert!(log.contains("x-amz-security-token"), "the SDK traced the request headers");
+    for secret in [SECRET_ACCESS_KEY, SESSION_TOKEN, "Signature="] {
+        assert!(!log.contains(secret), "the log shows {secret}");
+    }
 }
 
 #[tokio::test]
@@ -264,4 +292,27 @@ async fn post_condition_read_backs_of_an_instrumented_client_are_observed() {
     let operations: Vec<String> = calls.lock().unwrap().iter().map(|e| e.operation.clone()).collect();
     assert_eq!(operations.first().map(String::as_str), Some("PutParameter"), "{operations:?}");
     assert!(operations.iter().any(|o| o == "GetParameter"), "the read-back is observed: {operations:?}");
+}
+
+#[tokio::test]
+async fn calls_inside_read_back_are_reported_as_read_backs() {
+    use aws_settle::observe::read_back;
+    traced();
+    let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::default());
+    let telemetry = Telemetry::new();
+    let ends = collect(&telemetry, "ssm:GetParameter:call_end");
+    let ssm = instrument(ssm(&proxy.endpoint(), RetryConfig::standard()), &telemetry);
+    let name = format!("/settle/{}", settle_testbed::unique_name("read-back"));
+    ssm.put_parameter().name(&name).value("v").r#type(ParameterType::String).send().await.unwrap();
+    ssm.get_parameter().name(&name).send().await.unwrap();
+    for _ in 0..2 {
+        read_back(ssm.get_parameter().name(&name).send()).await.unwrap();
+    }
+    let origins: Vec<bool> = ends.lock().unwrap().iter().map(|e| e.read_back).collect();
+    assert_eq!(origins, [false, true, true]);
+    let report = telemetry.report();
+    assert_eq!(report.row("ssm", "GetParameter").unwrap().calls, 1, "{report}");
+    assert_eq!(report.read_back_row("ssm", "GetParameter").unwrap().calls, 2, "{report}");
+    assert_eq!(report.row("ssm", "PutParameter").unwrap().calls, 1);
+    assert!(report.to_string().contains("ssm:GetParameter (read-back)"), "{report}");
 }

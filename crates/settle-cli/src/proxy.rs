@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Arguments of `settle proxy`.
 #[derive(Debug, clap::Args)]
@@ -34,6 +35,28 @@ pub struct Args {
     /// TOML file with per-service and per-operation rules (flags override its global values).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// No control endpoint (`/__settle/` answers 404): nothing can change the rules at run time.
+    #[arg(long)]
+    no_control: bool,
+    /// Most open client connections (more are answered 503 and closed).
+    #[arg(long, default_value_t = 1024)]
+    max_connections: usize,
+    /// Close a keep-alive connection with no request in progress after this long.
+    #[arg(long, default_value = "60s", value_parser = duration)]
+    idle_timeout: Duration,
+    /// A request's headers must arrive within this.
+    #[arg(long, default_value = "10s", value_parser = duration)]
+    header_timeout: Duration,
+    /// A request's body must arrive within this (408 otherwise).
+    #[arg(long, default_value = "30s", value_parser = duration)]
+    body_timeout: Duration,
+    /// Upstream must answer within this (504 otherwise).
+    #[arg(long, default_value = "60s", value_parser = duration)]
+    upstream_timeout: Duration,
+}
+
+fn duration(text: &str) -> Result<Duration, String> {
+    settle_proxy::lag::parse_duration(text).map_err(|e| e.to_string())
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -49,19 +72,62 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         seed: args.seed,
     };
     let config = base.with_flags(&flags)?;
-    let mut builder =
-        settle_proxy::Proxy::builder().upstream(&args.upstream).listen(args.listen).config(config);
+    let limits = settle_proxy::Limits {
+        header_read: args.header_timeout,
+        idle: args.idle_timeout,
+        body_read: args.body_timeout,
+        upstream: args.upstream_timeout,
+        max_connections: args.max_connections,
+    };
+    let mut builder = settle_proxy::Proxy::builder()
+        .upstream(&args.upstream)
+        .listen(args.listen)
+        .config(config)
+        .limits(limits);
     if let Some(path) = &args.record {
         builder = builder.record(path);
     }
+    if args.no_control {
+        builder = builder.without_control();
+    }
     let proxy = builder.start().await?;
-    println!(
-        "settle-proxy listening on {} -> {} (control: {}/__settle/config, /counters, /visibility)",
-        proxy.endpoint(),
-        args.upstream,
-        proxy.endpoint()
-    );
-    tokio::signal::ctrl_c().await?;
+    if !args.listen.ip().is_loopback() {
+        eprintln!(
+            "WARNING: settle-proxy listens on {}, beyond loopback: other hosts can send it requests and, \
+             with the token below, change its rules. Use --listen 127.0.0.1:PORT unless you mean it.",
+            args.listen
+        );
+    }
+    let control = match proxy.control_token() {
+        Some(token) => format!(
+            "control: {}/__settle/ with header {}: {token}",
+            proxy.endpoint(),
+            settle_proxy::TOKEN_HEADER
+        ),
+        None => "control endpoint disabled".to_string(),
+    };
+    println!("settle-proxy listening on {} -> {} ({control})", proxy.endpoint(), args.upstream);
+    stopped().await?;
+    // Stop taking connections, then make sure every answered request is in the recording.
     proxy.shutdown();
+    if !proxy.flush_recording() {
+        eprintln!("settle-proxy: the recording could not be flushed within 10 s");
+    }
     Ok(())
+}
+
+/// Waits for SIGINT (Ctrl-C) or SIGTERM (what `kill`, systemd and container runtimes send).
+async fn stopped() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
 }

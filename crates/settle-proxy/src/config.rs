@@ -29,6 +29,58 @@ use crate::throttle::Throttle;
 
 /// The default limit on request bodies: 16 MiB.
 pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
+/// The smallest `max_body_bytes` accepted.
+pub const MIN_BODY: usize = 1024;
+
+/// The keys of a [`Faults`] table.
+const FAULT_KEYS: &[&str] = &["lag", "throttle", "errors", "latency", "enabled"];
+/// The keys of the top level besides [`FAULT_KEYS`].
+const TOP_KEYS: &[&str] = &["seed", "services", "max_body_bytes", "record_params"];
+
+/// Names the first key no level of the configuration knows (serde's `deny_unknown_fields`
+/// does not work through `flatten`).
+fn check_keys(value: &serde_json::Value) -> Result<(), ConfigError> {
+    let unknown = |key: &str, at: &str, known: &[&[&str]]| {
+        let known: Vec<&str> = known.iter().flat_map(|k| k.iter().copied()).collect();
+        ConfigError::Invalid(format!("unknown key `{key}`{at}; known keys: {}", known.join(", ")))
+    };
+    let Some(top) = value.as_object() else { return Ok(()) };
+    for (key, value) in top {
+        if !FAULT_KEYS.contains(&key.as_str()) && !TOP_KEYS.contains(&key.as_str()) {
+            return Err(unknown(key, "", &[FAULT_KEYS, TOP_KEYS]));
+        }
+        if key != "services" {
+            continue;
+        }
+        for (service, table) in value.as_object().into_iter().flatten() {
+            for (key, value) in table.as_object().into_iter().flatten() {
+                if key != "operations" && !FAULT_KEYS.contains(&key.as_str()) {
+                    return Err(unknown(
+                        key,
+                        &format!(" in services.{service}"),
+                        &[FAULT_KEYS, &["operations"]],
+                    ));
+                }
+                for (op, table) in value.as_object().into_iter().flatten().filter(|_| key == "operations") {
+                    if let Some(key) = table
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(k, _)| k)
+                        .find(|k| !FAULT_KEYS.contains(&k.as_str()))
+                    {
+                        return Err(unknown(
+                            key,
+                            &format!(" in services.{service}.operations.{op}"),
+                            &[FAULT_KEYS],
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
 
 /// A configuration problem.
 #[derive(Debug, thiserror::Error)]
@@ -134,9 +186,42 @@ pub struct Effective {
 }
 
 impl Config {
-    /// Parses TOML.
+    /// Parses TOML. Unknown keys, at any level, are errors that name them.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        Ok(toml::from_str(text)?)
+        Self::from_value(toml::from_str(text)?)
+    }
+
+    /// Checks the keys of a parsed document, then reads and validates it.
+    fn from_value(value: serde_json::Value) -> Result<Self, ConfigError> {
+        check_keys(&value)?;
+        let config: Config = serde_json::from_value(value)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks values that parse but cannot work: an error share outside 0..=1, a body limit
+    /// too small for any AWS request.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let scopes =
+            std::iter::once(("", &self.faults)).chain(self.services.iter().flat_map(|(name, svc)| {
+                std::iter::once((name.as_str(), &svc.faults))
+                    .chain(svc.operations.iter().map(|(op, f)| (op.as_str(), f)))
+            }));
+        for (scope, faults) in scopes {
+            if let Some(errors) = faults.errors
+                && !(0.0..=1.0).contains(&errors)
+            {
+                let at = if scope.is_empty() { String::new() } else { format!(" (in {scope})") };
+                return Err(ConfigError::Invalid(format!("errors = {errors}{at}: must be between 0 and 1")));
+            }
+        }
+        if self.max_body_bytes < MIN_BODY {
+            return Err(ConfigError::Invalid(format!(
+                "max_body_bytes = {}: must be at least {MIN_BODY}",
+                self.max_body_bytes
+            )));
+        }
+        Ok(())
     }
 
     /// Reads a TOML file.
@@ -149,7 +234,7 @@ impl Config {
     /// Parses JSON or TOML (whichever parses), for the control endpoint.
     pub fn from_text(text: &str) -> Result<Self, ConfigError> {
         if text.trim_start().starts_with('{') {
-            Ok(serde_json::from_str(text)?)
+            Self::from_value(serde_json::from_str(text)?)
         } else {
             Self::from_toml(text)
         }
@@ -175,6 +260,7 @@ impl Config {
         if flags.seed.is_some() {
             self.seed = flags.seed;
         }
+        self.validate()?;
         Ok(self)
     }
 
@@ -292,5 +378,24 @@ mod tests {
         let json = serde_json::to_string(&config).unwrap();
         assert_eq!(Config::from_text(&json).unwrap(), config);
         assert!(Config::from_toml("lag = 3").is_err());
+    }
+
+    #[test]
+    fn unknown_keys_and_values_that_cannot_work_are_errors_in_toml_and_json() {
+        let err = |text: &str| Config::from_text(text).unwrap_err().to_string();
+        assert!(err("lagg = \"1s\"").contains("unknown key `lagg`"), "{}", err("lagg = \"1s\""));
+        assert!(err("[services.ssm]\nlagg = \"1s\"").contains("`lagg` in services.ssm"));
+        let op = "[services.ssm.operations.PutParameter]\nlagg = \"1s\"";
+        assert!(err(op).contains("`lagg` in services.ssm.operations.PutParameter"), "{}", err(op));
+        assert!(err(r#"{"services": {"s3": {"enable": false}}}"#).contains("`enable` in services.s3"));
+        assert!(err(r#"{"errors": 2}"#).contains("errors = 2: must be between 0 and 1"));
+        assert!(err("[services.ssm]\nerrors = -1.0").contains("(in ssm)"));
+        assert!(err("max_body_bytes = 0").contains("at least 1024"));
+        assert!(
+            Config::from_text(
+                r#"{"lag": "hold", "services": {"ssm": {"operations": {"PutParameter": {"lag": "1s"}}}}}"#
+            )
+            .is_ok()
+        );
     }
 }

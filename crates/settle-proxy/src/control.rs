@@ -1,4 +1,7 @@
-//! The control endpoint, on the proxy's own port under `/__settle/`:
+//! The control endpoint, on the proxy's own port under `/__settle/`. Every request but
+//! `health` must carry the proxy's token in the `x-settle-token` header (printed at start,
+//! [`crate::ProxyHandle::control_token`]); requests signed for AWS are never control
+//! requests, whatever their path (an S3 key may be `__settle/config`).
 //!
 //! | request | effect |
 //! |---|---|
@@ -53,6 +56,10 @@ pub struct Counters {
     pub too_large: u64,
     /// Upstream connection failures (answered 502).
     pub upstream_failures: u64,
+    /// Upstream answers that did not come within the limit (answered 504).
+    pub upstream_timeouts: u64,
+    /// Connections refused past the connection cap (answered 503 and closed).
+    pub connections_refused: u64,
     /// Recording lines dropped because the writer could not keep up.
     pub recording_dropped: u64,
     /// Requests per `service:operation` (past 4096 names, new ones count under `(other)`).

@@ -1,7 +1,8 @@
 //! The recording: one JSON line per request, streamed to a file by a writer thread
 //! through a bounded channel (lines are dropped and counted, never buffered without
-//! bound, if the disk cannot keep up). Request bodies and headers are never written;
-//! with `record_params` the request's parameters are, with secret material redacted.
+//! bound, if the disk cannot keep up). Request bodies, headers and responses are never
+//! written; with `record_params` the request's parameters are, by an allowlist: identifiers,
+//! types and flags as sent, every other value `"<redacted>"`.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -130,67 +131,118 @@ impl Recorder {
     }
 }
 
-/// Field names whose values are secret material, in any protocol.
-const SECRET_FIELDS: &[&str] = &[
-    "secretstring",
-    "secretbinary",
-    "value",
-    "password",
-    "newpassword",
-    "oldpassword",
-    "secretaccesskey",
-    "sessiontoken",
-    "privatekey",
-    "plaintext",
-    "ciphertextblob",
-    "authorization",
-    "x-amz-security-token",
-    "clientsecret",
-    "token",
-    // STS federation and MFA: the bearer credentials of AssumeRoleWith{WebIdentity,SAML}.
-    "webidentitytoken",
-    "samlassertion",
-    "tokencode",
-    "authenticationcode1",
-    "authenticationcode2",
-    // Query-string (presigned) signing: SigV4 and SigV2.
-    "x-amz-signature",
-    "x-amz-credential",
-    "signature",
-    "awsaccesskeyid",
+/// Parameter names whose values are recorded as sent: identifiers, types and flags, which
+/// AWS never uses for secret material. Every other value is recorded as `"<redacted>"`
+/// (an allowlist: a secret under a name nobody thought of, such as RDS `MasterUserPassword`
+/// or ElastiCache `AuthToken`, is redacted too). Compared case-insensitively with the
+/// innermost name of a value: the object key above it, or a flattened query parameter's last
+/// segment that is not `member`, `entry` or an index (`Tags.member.1.Key` → `key`).
+pub const RECORDED_AS_SENT: &[&str] = &[
+    "action",
+    "version",
+    // Names and identifiers of resources.
+    "name",
+    "names",
+    "secretid",
+    "parameterversion",
+    "labels",
+    "versionid",
+    "versionstage",
+    "movetoversionid",
+    "removefromversionid",
+    "tablename",
+    "indexname",
+    "resourcearn",
+    "resourceid",
+    "resourcetype",
+    "resourcetypefilters",
+    "rolename",
+    "username",
+    "groupname",
+    "policyname",
+    "policyarn",
+    "instanceprofilename",
+    "path",
+    "pathprefix",
+    "arn",
+    "bucket",
+    "key",
+    "tagkeys",
+    "functionname",
+    "queuename",
+    "queueurl",
+    "topicarn",
+    "loggroupname",
+    "hostedzoneid",
+    "keyid",
+    "instanceid",
+    "instanceids",
+    "groupid",
+    "vpcid",
+    "subnetid",
+    "dbinstanceidentifier",
+    "cacheclusterid",
+    "replicationgroupid",
+    "attributename",
+    // Types, modes and flags.
+    "type",
+    "tier",
+    "datatype",
+    "overwrite",
+    "withdecryption",
+    "forcedeletewithoutrecovery",
+    "recoverywindowindays",
+    "billingmode",
+    "keytype",
+    "attributetype",
+    "consistentread",
+    "maxresults",
+    "maxitems",
+    "resourcesperpage",
+    "nexttoken",
+    "paginationtoken",
+    "marker",
+    "clientrequesttoken",
 ];
 
-fn is_secret(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    // Query parameters are flattened: `Tags.member.1.Value` is a tag value, not a secret,
-    // but `Credentials.SecretAccessKey` is.
-    let last = lower.rsplit('.').next().unwrap_or(&lower);
-    (SECRET_FIELDS.contains(&last) && !lower.starts_with("tags.")) || lower.contains("secretaccesskey")
+/// Whether a value under this (innermost) name is recorded as sent.
+fn recorded_as_sent(name: &str) -> bool {
+    RECORDED_AS_SENT.iter().any(|safe| safe.eq_ignore_ascii_case(name))
 }
 
-/// Replaces secret values in a JSON document (recursively) with `"<redacted>"`.
+const REDACTED: &str = "<redacted>";
+
+/// Replaces every value of a JSON document not under a name in [`RECORDED_AS_SENT`] with
+/// `"<redacted>"`, keeping the document's shape (objects and arrays are walked).
 pub fn redact_json(value: &mut Value) {
+    redact_under(value, None);
+}
+
+fn redact_under(value: &mut Value, name: Option<&str>) {
     match value {
-        Value::Object(map) => {
-            for (k, v) in map.iter_mut() {
-                if is_secret(k) && !v.is_object() && !v.is_array() {
-                    *v = Value::from("<redacted>");
-                } else {
-                    redact_json(v);
-                }
+        Value::Object(map) => map.iter_mut().for_each(|(k, v)| redact_under(v, Some(k))),
+        Value::Array(items) => items.iter_mut().for_each(|v| redact_under(v, name)),
+        Value::Null => {}
+        leaf => {
+            if !name.is_some_and(recorded_as_sent) {
+                *leaf = Value::from(REDACTED);
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(redact_json),
-        _ => {}
     }
 }
 
-/// Query-protocol parameters as a JSON object, secrets redacted.
+/// Query-protocol parameters as a JSON object; values not under a name in
+/// [`RECORDED_AS_SENT`] are `"<redacted>"`.
 pub fn redact_params(params: &[(String, String)]) -> Value {
     let map = params
         .iter()
         .map(|(k, v)| {
-            (k.clone(), if is_secret(k) { Value::from("<redacted>") } else { Value::from(v.as_str()) })
+            let inner = k
+                .rsplit('.')
+                .find(|seg| !seg.is_empty() && !seg.bytes().all(|b| b.is_ascii_digit()))
+                .filter(|seg| !matches!(*seg, "member" | "entry"))
+                .unwrap_or(k);
+            (k.clone(), if recorded_as_sent(inner) { Value::from(v.as_str()) } else { Value::from(REDACTED) })
         })
         .collect();
     Value::Object(map)
@@ -225,41 +277,51 @@ mod tests {
     use super::*;
 
     #[test]
-    fn redacts_secret_fields() {
+    fn records_identifiers_and_redacts_everything_else() {
         let mut v = serde_json::json!({
-            "Name": "/a", "Value": "hunter2", "SecretString": "s3cr3t",
-            "Tags": [{"Key": "k", "Value": "tagvalue"}], "Nested": {"Password": "p"}
+            "Name": "/a", "Value": "hunter2", "SecretString": "s3cr3t", "Type": "SecureString",
+            "Tags": [{"Key": "k", "Value": "tagvalue"}], "Nested": {"Password": "p"},
+            "Password": ["array-secret", {"Deep": "object-secret"}],
+            "Environment": {"Variables": {"DB_PASSWORD": "env-secret", "PORT": 5432}},
         });
         redact_json(&mut v);
         let text = v.to_string();
-        assert!(!text.contains("hunter2") && !text.contains("s3cr3t") && !text.contains("\"p\""));
-        assert!(text.contains("/a"));
-        let p = redact_params(&[
-            ("Password".into(), "pw".into()),
-            ("Tags.member.1.Value".into(), "visible".into()),
-            ("UserName".into(), "bob".into()),
-        ]);
-        assert_eq!(p["Password"], "<redacted>");
-        assert_eq!(p["Tags.member.1.Value"], "visible");
+        for secret in
+            ["hunter2", "s3cr3t", "\"p\"", "tagvalue", "array-secret", "object-secret", "env-secret", "5432"]
+        {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert_eq!((v["Name"].as_str(), v["Type"].as_str()), (Some("/a"), Some("SecureString")));
+        assert_eq!(v["Tags"][0]["Key"], "k");
     }
 
     #[test]
-    fn redacts_federation_tokens_and_presigned_query_credentials() {
+    fn query_secrets_under_any_name_are_redacted() {
+        // The probe's leaks: RDS, ElastiCache, STS federation, presigned query credentials.
         let p = redact_params(&[
-            ("Action".into(), "AssumeRoleWithWebIdentity".into()),
+            ("Action".into(), "CreateDBInstance".into()),
+            ("DBInstanceIdentifier".into(), "db-1".into()),
+            ("MasterUserPassword".into(), "rds-master-pw".into()),
+            ("Passwords.member.1".into(), "elasticache-pw".into()),
+            ("AuthToken".into(), "elasticache-token".into()),
+            ("Tags.member.1.Key".into(), "team".into()),
+            ("Tags.member.1.Value".into(), "tag-value".into()),
             ("WebIdentityToken".into(), "eyJhbGciOi.jwt".into()),
             ("SAMLAssertion".into(), "PHNhbWw+".into()),
-            ("TokenCode".into(), "123456".into()),
             ("X-Amz-Credential".into(), "AKIDEXAMPLE/20250101/us-east-1/iam/aws4_request".into()),
             ("X-Amz-Signature".into(), "deadbeef".into()),
             ("AWSAccessKeyId".into(), "AKIDV2".into()),
             ("Signature".into(), "c2lnbmVk".into()),
         ]);
         let text = p.to_string();
-        for secret in ["eyJhbGciOi", "PHNhbWw", "123456", "AKIDEXAMPLE", "deadbeef", "AKIDV2", "c2lnbmVk"] {
+        let secrets =
+            ["rds-master-pw", "elasticache-pw", "elasticache-token", "tag-value", "eyJhbGciOi", "PHNhbWw"];
+        for secret in secrets.into_iter().chain(["AKIDEXAMPLE", "deadbeef", "AKIDV2", "c2lnbmVk"]) {
             assert!(!text.contains(secret), "{secret} in {text}");
         }
-        assert_eq!(p["Action"], "AssumeRoleWithWebIdentity");
+        assert_eq!(p["Action"], "CreateDBInstance");
+        assert_eq!(p["DBInstanceIdentifier"], "db-1");
+        assert_eq!(p["Tags.member.1.Key"], "team");
     }
 
     #[test]

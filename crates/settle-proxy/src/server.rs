@@ -1,29 +1,25 @@
-//! The proxy server: hyper http1 in, hyper-util legacy client out.
+//! The proxy: its builder, its handle, and the state every request shares.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
+use http::Uri;
+use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioExecutor;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tokio::sync::watch;
 
 use crate::config::Config;
+use crate::connection::Limits;
 use crate::control::{Counters, WriteVisibility};
-use crate::pipeline::{self, Outcome};
-use crate::protocol::{self, StoredResponse};
-use crate::record::{RecordLine, Recorder};
-use crate::rules;
+use crate::record::Recorder;
 use crate::throttle::TokenBucket;
 use crate::visibility::{Book, Release};
 
@@ -75,8 +71,21 @@ impl Proxy {
             config: Config::default(),
             seed: None,
             record: None,
+            limits: Limits::default(),
+            control_token: ControlToken::Generated,
         }
     }
+}
+
+/// Who may use the control endpoint.
+#[derive(Debug, Clone)]
+enum ControlToken {
+    /// A random token made at start ([`ProxyHandle::control_token`]).
+    Generated,
+    /// This token.
+    Given(String),
+    /// Nobody: the control endpoint answers 404.
+    Disabled,
 }
 
 /// Configures and starts a proxy.
@@ -87,9 +96,30 @@ pub struct ProxyBuilder {
     config: Config,
     seed: Option<u64>,
     record: Option<PathBuf>,
+    limits: Limits,
+    control_token: ControlToken,
 }
 
 impl ProxyBuilder {
+    /// Time limits and the connection cap (see [`Limits`] for the defaults).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The token control requests must carry in the `x-settle-token` header (default: a random
+    /// one made at start, see [`ProxyHandle::control_token`]).
+    pub fn control_token(mut self, token: impl Into<String>) -> Self {
+        self.control_token = ControlToken::Given(token.into());
+        self
+    }
+
+    /// No control endpoint: `/__settle/` requests are answered 404 (the handle still works).
+    pub fn without_control(mut self) -> Self {
+        self.control_token = ControlToken::Disabled;
+        self
+    }
+
     /// The endpoint to forward to, e.g. moto's `http://127.0.0.1:5000`.
     pub fn upstream(mut self, url: impl Into<String>) -> Self {
         self.upstream = Some(url.into());
@@ -138,6 +168,14 @@ impl ProxyBuilder {
             .await
             .map_err(|source| ProxyError::Bind { addr: self.listen, source })?;
         let addr = listener.local_addr().map_err(|source| ProxyError::Bind { addr: self.listen, source })?;
+        if !addr.ip().is_loopback() {
+            tracing::warn!(%addr, "settle-proxy listens beyond loopback: other hosts can reach it and its control endpoint (guarded by its token)");
+        }
+        let control_token = match self.control_token {
+            ControlToken::Generated => Some(random_token()),
+            ControlToken::Given(token) => Some(token),
+            ControlToken::Disabled => None,
+        };
         let mut config = self.config;
         if self.seed.is_some() {
             config.seed = self.seed;
@@ -151,9 +189,11 @@ impl ProxyBuilder {
             client,
             base: format!("http://{}", base.authority().map(|a| a.as_str()).unwrap_or("")),
             recorder,
+            limits: self.limits,
+            control_token,
         });
         let (stop_tx, stop_rx) = watch::channel(false);
-        tokio::spawn(serve(listener, shared.clone(), stop_rx));
+        tokio::spawn(crate::connection::serve(listener, shared.clone(), stop_rx));
         Ok(ProxyHandle { shared, addr, stop: Arc::new(stop_tx) })
     }
 
@@ -216,6 +256,12 @@ impl ProxyHandle {
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The token control requests must send in the `x-settle-token` header; `None` when the
+    /// control endpoint is disabled.
+    pub fn control_token(&self) -> Option<&str> {
+        self.shared.control_token.as_deref()
     }
 
     /// The configuration in force.
@@ -321,7 +367,9 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     pub(crate) client: Client<HttpConnector, Full<Bytes>>,
     pub(crate) base: String,
-    recorder: Recorder,
+    pub(crate) recorder: Recorder,
+    pub(crate) limits: Limits,
+    pub(crate) control_token: Option<String>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -377,146 +425,10 @@ impl Shared {
     }
 }
 
-async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = stop.changed() => return,
-        };
-        let Ok((stream, _)) = accepted else {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                let shared = shared.clone();
-                async move { Ok::<_, Infallible>(handle(&shared, req).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .half_close(true)
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-    }
-}
-
-fn to_response(stored: StoredResponse, method: &Method) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(stored.body));
-    *response.status_mut() = stored.status;
-    let mut headers = stored.headers;
-    if *method != Method::HEAD {
-        headers.remove(http::header::CONTENT_LENGTH);
-    }
-    *response.headers_mut() = headers;
-    response
-}
-
-/// Why a request body could not be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum BodyError {
-    /// Declared or streamed beyond `max_body_bytes`.
-    TooLarge,
-    /// The client hung up or sent a malformed body.
-    Unreadable,
-}
-
-impl BodyError {
-    fn response(self, max: usize) -> StoredResponse {
-        match self {
-            BodyError::TooLarge => StoredResponse::plain(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &format!("request body exceeds the proxy's limit of {max} bytes (config max_body_bytes)"),
-            ),
-            BodyError::Unreadable => {
-                StoredResponse::plain(StatusCode::BAD_REQUEST, "could not read the request body (truncated?)")
-            }
-        }
-    }
-}
-
-/// Reads a whole request body of at most `max` bytes.
-async fn read_body(headers: &HeaderMap, body: Incoming, max: usize) -> Result<Bytes, BodyError> {
-    let declared = protocol::header_str(headers, "content-length").and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max as u64) {
-        return Err(BodyError::TooLarge);
-    }
-    match Limited::new(body, max).collect().await {
-        Ok(b) => Ok(b.to_bytes()),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(BodyError::TooLarge),
-        Err(_) => Err(BodyError::Unreadable),
-    }
-}
-
-async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
-    let started = Instant::now();
-    let arrived_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
-    let (parts, body) = req.into_parts();
-    let method = parts.method.clone();
-    let max = shared.lock().config.max_body_bytes;
-    let body = read_body(&parts.headers, body, max).await;
-
-    if parts.uri.path().starts_with("/__settle/") {
-        let resp = match body {
-            Ok(body) => crate::control::handle(shared, &method, parts.uri.path(), parts.uri.query(), &body),
-            Err(e) => e.response(max),
-        };
-        return to_response(resp, &method);
-    }
-
-    let (parsed, outcome) = match body {
-        Ok(body) => {
-            let mut parsed = protocol::parse(&parts.method, &parts.uri, &parts.headers, &body);
-            parsed.info.resource = rules::resource_of(&parsed);
-            let request = pipeline::Request { shared, parts: &parts, parsed: &parsed, body };
-            let outcome = pipeline::process(request).await;
-            (parsed, outcome)
-        }
-        Err(e) => {
-            let mut state = shared.lock();
-            state.counters.requests += 1;
-            let fault = match e {
-                BodyError::TooLarge => {
-                    state.counters.too_large += 1;
-                    "too-large"
-                }
-                BodyError::Unreadable => "unreadable",
-            };
-            drop(state);
-            // Recorded like any other request, from what the headers tell.
-            let mut parsed = protocol::parse(&parts.method, &parts.uri, &parts.headers, &[]);
-            parsed.info.resource = rules::resource_of(&parsed);
-            (parsed, Outcome::local(e.response(max), fault))
-        }
-    };
-
-    let record_params = shared.lock().config.record_params;
-    let error_code =
-        protocol::error_code(outcome.response.status, &outcome.response.headers, &outcome.response.body);
-    let params = record_params.then(|| match &parsed.json {
-        Some(json) => {
-            let mut json = json.clone();
-            crate::record::redact_json(&mut json);
-            json
-        }
-        None => crate::record::redact_params(&parsed.params),
-    });
-    shared.recorder.record(&RecordLine {
-        time: crate::record::rfc3339(arrived_ms),
-        service: parsed.info.service.clone(),
-        operation: parsed.info.operation.clone(),
-        resource: parsed.info.resource.clone(),
-        method: method.to_string(),
-        status: outcome.response.status.as_u16(),
-        error_code,
-        fault: outcome.fault,
-        upstream_ms: outcome.upstream.as_secs_f64() * 1000.0,
-        total_ms: started.elapsed().as_secs_f64() * 1000.0,
-        params,
-    });
-    to_response(outcome.response, &method)
+/// 128 random bits in hex, from the operating system's generator.
+fn random_token() -> String {
+    let bytes: [u8; 16] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Adds one to `key`'s count; past [`MAX_NAMES`] distinct keys, new ones count under [`OTHER`].

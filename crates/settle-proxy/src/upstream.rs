@@ -14,6 +14,15 @@ const MAX_RESPONSE: usize = 512 * 1024 * 1024;
 /// Pages of GetResources read for a tagging-view snapshot.
 const TAGGING_PAGES: usize = 10;
 
+/// Why upstream gave no answer.
+#[derive(Debug)]
+pub(crate) enum UpstreamError {
+    /// It could not be reached, or hung up (answered 502).
+    Unreachable(String),
+    /// It did not answer within [`crate::Limits::upstream`] (answered 504).
+    TimedOut(String),
+}
+
 impl Shared {
     /// Sends a request upstream and reads the whole answer.
     pub(crate) async fn send(
@@ -22,7 +31,7 @@ impl Shared {
         path_and_query: &str,
         headers: &HeaderMap,
         body: Bytes,
-    ) -> Result<StoredResponse, String> {
+    ) -> Result<StoredResponse, UpstreamError> {
         let uri = format!("{}{}", self.base, path_and_query);
         let mut builder = Request::builder().method(method).uri(&uri);
         for (name, value) in headers {
@@ -31,15 +40,25 @@ impl Shared {
             }
         }
         builder = builder.header(http::header::CONTENT_LENGTH, body.len());
-        let request = builder.body(Full::new(body)).map_err(|e| e.to_string())?;
-        let response =
-            self.client.request(request).await.map_err(|e| format!("upstream {uri}: {}", error_chain(&e)))?;
-        let (parts, body) = response.into_parts();
-        let body = Limited::new(body, MAX_RESPONSE)
-            .collect()
-            .await
-            .map_err(|e| format!("upstream {uri}: reading the response: {}", error_chain(e.as_ref())))?
-            .to_bytes();
+        let request = builder.body(Full::new(body)).map_err(|e| UpstreamError::Unreachable(e.to_string()))?;
+        let limit = self.limits.upstream;
+        let exchange = async {
+            let response =
+                self.client.request(request).await.map_err(|e| {
+                    UpstreamError::Unreachable(format!("upstream {uri}: {}", error_chain(&e)))
+                })?;
+            let (parts, body) = response.into_parts();
+            let body = Limited::new(body, MAX_RESPONSE).collect().await.map_err(|e| {
+                UpstreamError::Unreachable(format!(
+                    "upstream {uri}: reading the response: {}",
+                    error_chain(e.as_ref())
+                ))
+            })?;
+            Ok::<_, UpstreamError>((parts, body.to_bytes()))
+        };
+        let (parts, body) = tokio::time::timeout(limit, exchange).await.map_err(|_| {
+            UpstreamError::TimedOut(format!("upstream {uri} did not answer within {limit:?}"))
+        })??;
         let mut headers = parts.headers;
         strip_hop_by_hop(&mut headers);
         Ok(StoredResponse { status: parts.status, headers, body })

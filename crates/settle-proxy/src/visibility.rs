@@ -2,7 +2,7 @@
 //!
 //! Each write a rule lags opens a *window* on each resource key it names. A window closes
 //! at the end of the lag drawn for the write, or, for a held write (`lag = "hold"`), when
-//! the write is released through [`Book::release`]. Snapshots (the pre-write answers of
+//! the write is released (all, by resource, or by operation: [`Release`]). Snapshots (the pre-write answers of
 //! reads), status windows (DynamoDB CREATING), tagging-view windows and name-reuse
 //! conflicts all live in windows, so hold and release apply to every lag rule alike.
 

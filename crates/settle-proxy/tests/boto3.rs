@@ -5,7 +5,12 @@ fn boto3_sees_the_same_pitfalls() {
     let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::held());
     let python = settle_testbed::ensure_moto_venv().unwrap();
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/boto3_lag.py");
-    let out = std::process::Command::new(python).arg(script).arg(proxy.endpoint()).output().unwrap();
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .arg(proxy.endpoint())
+        .arg(proxy.control_token().unwrap())
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "boto3 scenario failed:\n{}\n{}",

@@ -271,6 +271,7 @@ async fn control(
     let request = http::Request::builder()
         .method(method)
         .uri(format!("{}{path}", proxy.endpoint()))
+        .header(settle_proxy::TOKEN_HEADER, proxy.control_token().unwrap())
         .body(http_body_util::Full::new(bytes::Bytes::from_static(body)))
         .unwrap();
     let response = client.request(request).await.unwrap();
@@ -309,4 +310,25 @@ async fn control_endpoint_holds_releases_replaces_rules_and_resets() {
     assert_eq!(counters.served_from_snapshot, 1);
     proxy.reset();
     assert_eq!(proxy.counters().requests, 0);
+}
+
+#[tokio::test]
+async fn one_request_cannot_make_the_proxy_issue_more_snapshot_reads_than_aws_list_limits_allow() {
+    let (proxy, config) = held_proxy();
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    let names: Vec<String> = (0..1000).map(|i| format!("/settle/amp-{i}")).collect();
+    let _ = ssm.delete_parameters().set_names(Some(names)).send().await;
+    let per_key = 3; // GetParameter with and without decryption, ListTagsForResource
+    assert_eq!(proxy.counters().snapshot_reads, 10 * per_key, "10 names at most, as AWS caps the list");
+
+    let name = unique_name("/settle/amp");
+    ssm.put_parameter().name(&name).value("v").r#type(STRING).send().await.unwrap();
+    proxy.reset();
+    let labels: Vec<String> = (0..1000).map(|i| format!("l{i}")).collect();
+    let _ = ssm.label_parameter_version().name(&name).set_labels(Some(labels)).send().await;
+    assert_eq!(
+        proxy.counters().snapshot_reads,
+        2 * (1 + 10),
+        "the name and 10 labels, each with and without decryption"
+    );
 }

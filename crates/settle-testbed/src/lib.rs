@@ -1,6 +1,6 @@
 //! The test bed: a real AWS emulator (moto in server mode) on a free loopback
-//! port, installed into a project-local virtualenv on first use, plus helpers to
-//! point real `aws-sdk-*` clients at it.
+//! port, installed into a virtualenv in the user's cache directory on first use
+//! (see [`state_dir`]), plus helpers to point real `aws-sdk-*` clients at it.
 //!
 //! ```no_run
 //! let moto = settle_testbed::shared_moto();
@@ -14,6 +14,7 @@ mod moto;
 mod proxy;
 mod venv;
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -66,28 +67,28 @@ impl TestbedError {
     }
 }
 
-/// The directory for the venv, the server script and logs:
-/// `$SETTLE_STATE_DIR`, else `<workspace>/.settle` (git-ignored).
+/// The directory for the venv, the server script and logs: `$SETTLE_STATE_DIR`, else the
+/// user's cache directory, `$XDG_CACHE_HOME/aws-settle` or `~/.cache/aws-settle` (the system's
+/// temporary directory if there is no home).
 ///
-/// The workspace is found at run time, from the `CARGO_MANIFEST_DIR` cargo sets for tests and
-/// `cargo run` (or the current directory) upwards to the first directory with a `Cargo.lock`: a
-/// build cached from another checkout of the project must not write into that checkout.
+/// Never inside the project being built or run: `settle demo` run inside another Cargo project
+/// must not leave a ~300 MB virtualenv there, and every checkout shares one install.
 pub fn state_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("SETTLE_STATE_DIR") {
-        return PathBuf::from(dir);
-    }
-    let start = std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::current_dir().ok())
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    workspace_root(&start)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
-        .join(".settle")
+    let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    state_dir_from(env("SETTLE_STATE_DIR"), env("XDG_CACHE_HOME"), env("HOME"))
 }
 
-/// The nearest directory at or above `from` that holds a `Cargo.lock`.
-fn workspace_root(from: &Path) -> Option<PathBuf> {
-    from.ancestors().find(|dir| dir.join("Cargo.lock").is_file()).map(Path::to_path_buf)
+/// [`state_dir`] from its inputs: the override, `$XDG_CACHE_HOME`, `$HOME`.
+fn state_dir_from(state: Option<OsString>, xdg_cache: Option<OsString>, home: Option<OsString>) -> PathBuf {
+    if let Some(dir) = state {
+        return PathBuf::from(dir);
+    }
+    let cache = xdg_cache
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| home.map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    cache.join("aws-settle")
 }
 
 /// One moto server shared by every test of this process, started on first use.
@@ -157,11 +158,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_state_dir_is_under_the_workspace_this_test_runs_in() {
-        let workspace = workspace_root(Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
-        assert!(workspace.join("crates/settle-testbed").is_dir(), "{}", workspace.display());
+    fn the_state_dir_is_the_users_cache_never_the_project() {
+        let os = |s: &str| Some(OsString::from(s));
+        assert_eq!(state_dir_from(os("/srv/settle"), os("/xdg"), os("/home/u")), Path::new("/srv/settle"));
+        assert_eq!(state_dir_from(None, os("/xdg"), os("/home/u")), Path::new("/xdg/aws-settle"));
+        assert_eq!(state_dir_from(None, None, os("/home/u")), Path::new("/home/u/.cache/aws-settle"));
+        assert_eq!(
+            state_dir_from(None, os("relative"), os("/home/u")),
+            Path::new("/home/u/.cache/aws-settle"),
+            "XDG says a relative path is to be ignored"
+        );
+        assert_eq!(state_dir_from(None, None, None), std::env::temp_dir().join("aws-settle"));
+
+        // However this test is run, nothing lands in the workspace (nor the current directory).
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap();
         if std::env::var_os("SETTLE_STATE_DIR").is_none() {
-            assert_eq!(state_dir(), workspace.join(".settle"));
+            let state = state_dir();
+            assert!(!state.starts_with(&workspace), "{} is in the workspace", state.display());
+            let cwd = std::env::current_dir().unwrap();
+            assert!(!state.starts_with(&cwd), "{} is in the current directory", state.display());
+        }
+        if std::env::var_os("SETTLE_MOTO_VENV").is_none() {
+            assert_eq!(venv_dir(), state_dir().join(format!("moto-{MOTO_VERSION}")));
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The project-local Python virtualenv that holds moto.
+//! The Python virtualenv that holds moto, in the user's cache directory (see
+//! [`state_dir`](crate::state_dir)), shared by every checkout and project.
 //!
 //! Created on first use with the exact versions in `python/moto-constraints.txt`,
 //! under an exclusive file lock so parallel test binaries never race, and reused
@@ -15,7 +16,8 @@ pub const MOTO_VERSION: &str = "5.2.5";
 
 const CONSTRAINTS: &str = include_str!("../python/moto-constraints.txt");
 
-/// Where the virtualenv lives: `$SETTLE_MOTO_VENV`, else `<workspace>/.settle/moto-<version>`.
+/// Where the virtualenv lives: `$SETTLE_MOTO_VENV`, else `<state dir>/moto-<version>`, e.g.
+/// `~/.cache/aws-settle/moto-5.2.5` (see [`state_dir`](crate::state_dir)).
 pub fn venv_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("SETTLE_MOTO_VENV") {
         return PathBuf::from(dir);
@@ -58,6 +60,13 @@ pub fn ensure_moto_venv() -> Result<PathBuf, TestbedError> {
         fs::remove_dir_all(&venv).map_err(|e| TestbedError::io("removing stale", &venv, e))?;
     }
     let python = find_python()?;
+    // The first run says where the install goes (and how to move it): it is large, and it is
+    // kept in the user's cache directory, not in the project.
+    eprintln!(
+        "settle: installing moto {MOTO_VERSION} (about 300 MB, once) into {}; \
+         set SETTLE_MOTO_VENV (or SETTLE_STATE_DIR) to put it elsewhere",
+        venv.display()
+    );
     run(Command::new(&python).arg("-m").arg("venv").arg(&venv), "python3 -m venv")?;
     let constraints = venv.join("moto-constraints.txt");
     fs::write(&constraints, CONSTRAINTS).map_err(|e| TestbedError::io("writing", &constraints, e))?;

@@ -11,8 +11,14 @@ use aws_types::SdkConfig;
 /// An explicit, deterministic key for one SDK client configuration.
 ///
 /// Two keys are equal exactly when every part set on them is equal: service, region, endpoint
-/// URL, credentials *identity*, retry and timeout settings, behavior version marker and the
-/// free-form extras (kept sorted, so the order they were set in does not matter).
+/// URL, credentials *identity*, retry and timeout settings, behavior version marker, the layers
+/// on the client (an [attached](Self::attached) enforcer, an [instrumenting](Self::instrumented)
+/// telemetry), S3's [path style](Self::force_path_style) and the free-form extras (kept sorted,
+/// so the order they were set in does not matter).
+///
+/// A key describes what its builder builds: key a client with an enforcer attached
+/// `.attached(..)` and an instrumented one `.instrumented(..)`, so that the plain client of the
+/// same configuration is another entry and never comes back where one of them was asked for.
 ///
 /// The identity is a name the caller chooses for the credentials (a profile, a role, an access
 /// key id), never the secret key or session token: a key holds no secret, and its `Display`
@@ -35,6 +41,9 @@ pub struct ClientCacheKey {
     retry: Option<RetryKey>,
     timeouts: Option<TimeoutKey>,
     behavior_version: Option<String>,
+    attached: Option<String>,
+    instrumented: Option<String>,
+    force_path_style: Option<bool>,
     extra: BTreeMap<String, String>,
 }
 
@@ -65,6 +74,9 @@ impl ClientCacheKey {
             retry: None,
             timeouts: None,
             behavior_version: None,
+            attached: None,
+            instrumented: None,
+            force_path_style: None,
             extra: BTreeMap::new(),
         }
     }
@@ -156,6 +168,35 @@ impl ClientCacheKey {
         self
     }
 
+    /// Says the client has an enforcer attached ([`post::attach`](crate::post::attach)), named
+    /// `enforcer` (a name of the caller's for that enforcer: one per program is typical).
+    ///
+    /// ```
+    /// # use aws_settle::cache::ClientCacheKey;
+    /// let plain = ClientCacheKey::new("ssm").region("us-east-1");
+    /// assert_ne!(plain, plain.clone().attached("default"));
+    /// assert_ne!(plain, plain.clone().instrumented("jobs"));
+    /// assert_ne!(plain, plain.clone().force_path_style(true));
+    /// ```
+    pub fn attached(mut self, enforcer: impl Into<String>) -> Self {
+        self.attached = Some(enforcer.into());
+        self
+    }
+
+    /// Says the client is instrumented ([`observe::instrument`](crate::observe::instrument)),
+    /// reporting to the telemetry named `telemetry` (a name of the caller's).
+    pub fn instrumented(mut self, telemetry: impl Into<String>) -> Self {
+        self.instrumented = Some(telemetry.into());
+        self
+    }
+
+    /// Sets S3's `force_path_style` (`bucket` in the path rather than the host name): two S3
+    /// clients that differ only in it address buckets differently.
+    pub fn force_path_style(mut self, force: bool) -> Self {
+        self.force_path_style = Some(force);
+        self
+    }
+
     /// Adds a free-form part `k = v` (an app name, a custom interceptor set...). Setting `k`
     /// again replaces its value.
     pub fn with(mut self, k: impl Into<String>, v: impl Into<String>) -> Self {
@@ -202,6 +243,15 @@ impl fmt::Display for ClientCacheKey {
         if let Some(version) = &self.behavior_version {
             write!(f, " behavior={version:?}")?;
         }
+        if let Some(enforcer) = &self.attached {
+            write!(f, " attached={enforcer:?}")?;
+        }
+        if let Some(telemetry) = &self.instrumented {
+            write!(f, " instrumented={telemetry:?}")?;
+        }
+        if let Some(force) = self.force_path_style {
+            write!(f, " force_path_style={force}")?;
+        }
         for (k, v) in &self.extra {
             write!(f, " +{k:?}={v:?}")?;
         }
@@ -244,6 +294,11 @@ mod tests {
             base.clone()
                 .timeout_config(&TimeoutConfig::builder().connect_timeout(Duration::from_secs(1)).build()),
             base.clone().behavior_version("V2025_08_07"),
+            base.clone().attached("default"),
+            base.clone().attached("other"),
+            base.clone().instrumented("default"),
+            base.clone().force_path_style(true),
+            base.clone().force_path_style(false),
             base.clone().with("app", "x"),
         ];
         for (i, v) in variants.iter().enumerate() {

@@ -2,6 +2,7 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
+use super::Store;
 use super::*;
 
 /// A stand-in for an SDK client: cheap to clone, and says which build made it.
@@ -39,11 +40,39 @@ async fn survivors(cache: &ClientCache<Fake>, steps: &[&str]) -> Vec<String> {
     }
     let mut kept = Vec::new();
     for name in ["a", "b", "c", "d", "e", "f"] {
-        if cache.inner.contains_key(&key(name)) {
+        let present = match &cache.store {
+            Store::Lru(recent) => recent.contains(&key(name)),
+            Store::Lfu(inner) => inner.contains_key(&key(name)),
+        };
+        if present {
             kept.push(name.to_owned());
         }
     }
     kept
+}
+
+/// The sequence of issue 16: an LRU of 3 evicts the least recently used key, k1, not k0 (moka
+/// applied the buffered read of k0 before the pending inserts and evicted k0).
+#[test]
+fn lru_evicts_the_least_recently_used_in_a_plain_sequence() {
+    runtime().block_on(async {
+        let cache = ClientCache::lru(3);
+        let k = |i: u64| key(&format!("k{i}"));
+        for i in 0..3 {
+            cache.get_or_build(&k(i), || Fake(i)).await;
+        }
+        assert_eq!(cache.get(&k(0)).await, Some(Fake(0)));
+        cache.get_or_build(&k(3), || Fake(3)).await;
+        cache.run_pending_tasks().await;
+        assert_eq!(cache.get(&k(1)).await, None, "k1 is the least recently used");
+        for i in [0, 2, 3] {
+            assert_eq!(cache.get(&k(i)).await, Some(Fake(i)), "k{i} stays");
+        }
+        assert_eq!(cache.len().await, 3);
+        // Without run_pending_tasks too: eviction happens as the insert returns.
+        cache.get_or_build(&k(4), || Fake(4)).await;
+        assert_eq!(cache.get(&k(0)).await, None, "k0 was now the least recently used");
+    });
 }
 
 #[test]
@@ -76,9 +105,9 @@ fn lfu_keeps_the_frequently_used_key_where_lru_drops_it() {
 
 /// 2 threads × 32 tasks ask for one cold key at once; the builder sleeps to widen the race.
 fn contended(
+    cache: ClientCache<Fake>,
     build: impl Fn(&ClientCache<Fake>, Arc<AtomicUsize>) -> tokio::task::JoinHandle<Fake> + Send + Sync + 'static,
 ) {
-    let cache = ClientCache::lfu(16);
     let ran = Arc::new(AtomicUsize::new(0));
     let start = Arc::new(Barrier::new(2));
     let build = Arc::new(build);
@@ -108,7 +137,12 @@ fn contended(
 
 #[test]
 fn one_build_under_contention() {
-    contended(|cache, ran| {
+    contended(ClientCache::lru(16), build_once);
+    contended(ClientCache::lfu(16), build_once);
+}
+
+fn build_once(cache: &ClientCache<Fake>, ran: Arc<AtomicUsize>) -> tokio::task::JoinHandle<Fake> {
+    {
         let cache = cache.clone();
         tokio::spawn(async move {
             cache
@@ -119,12 +153,17 @@ fn one_build_under_contention() {
                 })
                 .await
         })
-    });
+    }
 }
 
 #[test]
 fn one_try_build_under_contention() {
-    contended(|cache, ran| {
+    contended(ClientCache::lru(16), try_build_once);
+    contended(ClientCache::lfu(16), try_build_once);
+}
+
+fn try_build_once(cache: &ClientCache<Fake>, ran: Arc<AtomicUsize>) -> tokio::task::JoinHandle<Fake> {
+    {
         let cache = cache.clone();
         tokio::spawn(async move {
             let shared = key("shared");
@@ -135,7 +174,7 @@ fn one_try_build_under_contention() {
             });
             built.await.unwrap()
         })
-    });
+    }
 }
 
 #[derive(Debug, PartialEq, thiserror::Error)]
@@ -204,5 +243,59 @@ fn caches_a_real_ssm_client() {
         let other = ClientCacheKey::from_sdk_config("ssm", &config, "other-role");
         cache.get_or_build(&other, || aws_sdk_ssm::Client::new(&config)).await;
         assert_eq!((cache.builds(), cache.len().await), (2, 2));
+    });
+}
+
+/// A plain client is cached first; asking for the attached, the instrumented, and the attached
+/// and instrumented client of the same configuration builds each of them (the recorder and the
+/// observer are in its interceptors), never returning the plain one.
+#[cfg(feature = "ssm")]
+#[test]
+fn a_plain_client_never_comes_back_for_an_attached_or_instrumented_key() {
+    use crate::observe::{Telemetry, instrument};
+    use crate::post::{Enforcer, attach};
+    fn layers(client: &aws_sdk_ssm::Client) -> (bool, bool) {
+        use aws_smithy_runtime_api::client::interceptors::Intercept;
+        let names: Vec<&str> = client.config().interceptors().map(|i| i.name()).collect();
+        (names.contains(&"aws-settle post-condition recorder"), names.contains(&"aws-settle observe"))
+    }
+    runtime().block_on(async {
+        let config = settle_testbed::sdk_config("http://127.0.0.1:1");
+        let (enforcer, telemetry) = (Enforcer::new(), Telemetry::new());
+        let plain_key = ClientCacheKey::from_sdk_config("ssm", &config, "testbed");
+        let cache: ClientCache<aws_sdk_ssm::Client> = ClientCache::lru(8);
+        let plain = cache.get_or_build(&plain_key, || aws_sdk_ssm::Client::new(&config)).await;
+        assert_eq!(layers(&plain), (false, false));
+        let attached_key = plain_key.clone().attached("default");
+        let attached =
+            cache.get_or_build(&attached_key, || attach(aws_sdk_ssm::Client::new(&config), &enforcer));
+        assert_eq!(layers(&attached.await), (true, false));
+        let instrumented_key = plain_key.clone().instrumented("jobs");
+        let build = || instrument(aws_sdk_ssm::Client::new(&config), &telemetry);
+        assert_eq!(layers(&cache.get_or_build(&instrumented_key, build).await), (false, true));
+        let both_key = attached_key.clone().instrumented("jobs");
+        let build = || attach(instrument(aws_sdk_ssm::Client::new(&config), &telemetry), &enforcer);
+        assert_eq!(layers(&cache.get_or_build(&both_key, build).await), (true, true));
+        assert_eq!((cache.builds(), cache.len().await), (4, 4));
+        let again = cache.get_or_build(&attached_key, || unreachable!("a hit")).await;
+        assert_eq!(layers(&again), (true, false));
+    });
+}
+
+/// Two callers of one key whose build fails: one build, and both get its error.
+#[test]
+fn a_failed_build_is_shared_by_the_callers_waiting_for_it() {
+    runtime().block_on(async {
+        for cache in [ClientCache::lru(4), ClientCache::lfu(4)] {
+            let failing = || async {
+                tokio::task::yield_now().await;
+                Err::<Fake, _>(BuildError("AccessDenied"))
+            };
+            let (ka, kb) = (key("a"), key("a"));
+            let (a, b) =
+                tokio::join!(cache.get_or_try_build(&ka, failing), cache.get_or_try_build(&kb, failing));
+            assert_eq!((a.unwrap_err().0, b.unwrap_err().0), ("AccessDenied", "AccessDenied"));
+            assert_eq!((cache.builds(), cache.len().await), (1, 0), "{cache:?}");
+        }
     });
 }

@@ -2,22 +2,18 @@
 //! an error it is not told how to handle ([`default_action`]).
 
 use super::status::HandlerErrorCode::{self, *};
-use crate::observe::is_throttling;
+use crate::errors::{ErrorClass, ErrorSummary};
 use crate::wait::PollError;
 
-/// AWS error codes (exact, case-sensitive) and the handler error code each maps to. Codes not
-/// listed: the throttling codes ([`THROTTLING_CODES`](crate::observe::THROTTLING_CODES)) →
-/// [`Throttling`], `InvalidParameter*` → [`InvalidRequest`], HTTP 5xx → [`ServiceInternalError`],
-/// HTTP 429 → [`Throttling`], no code and no status (no response) → [`NetworkFailure`], anything else
-/// → [`GeneralServiceException`].
+/// AWS error codes (exact, case-sensitive) and the handler error code each maps to, for what
+/// [`crate::errors`]' classes do not say. Codes not listed go by their [`ErrorClass`]:
+/// throttling ([`THROTTLING_CODES`](crate::errors::THROTTLING_CODES), HTTP 429) → [`Throttling`],
+/// not found ([`NOT_FOUND_CODES`](crate::errors::NOT_FOUND_CODES)) → [`NotFound`], transient
+/// ([`TRANSIENT_CODES`](crate::errors::TRANSIENT_CODES), HTTP 500/502/503/504) →
+/// [`ServiceInternalError`], no code and no status (no response) → [`NetworkFailure`]; then
+/// `InvalidParameter*` → [`InvalidRequest`], other HTTP 5xx → [`ServiceInternalError`], anything
+/// else → [`GeneralServiceException`].
 pub const ERROR_CODES: &[(&str, HandlerErrorCode)] = &[
-    // Not found.
-    ("ResourceNotFoundException", NotFound),
-    ("NoSuchEntity", NotFound),
-    ("ParameterNotFound", NotFound),
-    ("NotFound", NotFound),
-    ("NoSuchBucket", NotFound),
-    ("NoSuchKey", NotFound),
     // Already exists.
     ("ResourceExistsException", AlreadyExists),
     ("EntityAlreadyExists", AlreadyExists),
@@ -45,8 +41,7 @@ pub const ERROR_CODES: &[(&str, HandlerErrorCode)] = &[
     ("InvalidInput", InvalidRequest),
     ("MalformedPolicyDocument", InvalidRequest),
     ("SerializationException", InvalidRequest),
-    // Quotas.
-    ("LimitExceededException", ServiceLimitExceeded),
+    // Quotas (`LimitExceededException` is throttling: see `crate::errors`).
     ("LimitExceeded", ServiceLimitExceeded),
     ("ServiceQuotaExceededException", ServiceLimitExceeded),
     ("ParameterLimitExceeded", ServiceLimitExceeded),
@@ -57,35 +52,23 @@ pub const ERROR_CODES: &[(&str, HandlerErrorCode)] = &[
     ("ConcurrentModification", ResourceConflict),
     ("OperationAborted", ResourceConflict),
     ("OperationAbortedException", ResourceConflict),
-    // Service failures.
-    ("InternalFailure", ServiceInternalError),
-    ("InternalError", ServiceInternalError),
-    ("InternalServerError", ServiceInternalError),
-    ("InternalServerErrorException", ServiceInternalError),
-    ("InternalServiceError", ServiceInternalError),
-    ("InternalServiceErrorException", ServiceInternalError),
-    ("ServiceUnavailable", ServiceInternalError),
-    ("ServiceUnavailableException", ServiceInternalError),
 ];
 
 /// The handler error code of an AWS error code and HTTP status (see [`ERROR_CODES`]).
 pub fn classify(code: Option<&str>, status: Option<u16>) -> HandlerErrorCode {
-    if let Some(code) = code {
-        if let Some((_, mapped)) = ERROR_CODES.iter().find(|(c, _)| *c == code) {
-            return *mapped;
-        }
-        if is_throttling(Some(code), None) {
-            return Throttling;
-        }
-        if code.starts_with("InvalidParameter") {
-            return InvalidRequest;
-        }
+    if let Some((_, mapped)) = code.and_then(|code| ERROR_CODES.iter().find(|(c, _)| *c == code)) {
+        return *mapped;
     }
-    match status {
-        Some(500..=599) => ServiceInternalError,
-        Some(429) => Throttling,
-        None if code.is_none() => NetworkFailure,
-        _ => GeneralServiceException,
+    match crate::errors::classify(code, status, None) {
+        ErrorClass::Throttling => Throttling,
+        ErrorClass::NotFound => NotFound,
+        ErrorClass::Transient if code.is_none() && status.is_none() => NetworkFailure,
+        ErrorClass::Transient => ServiceInternalError,
+        ErrorClass::Propagation | ErrorClass::Other => match (code, status) {
+            (Some(code), _) if code.starts_with("InvalidParameter") => InvalidRequest,
+            (_, Some(500..=599)) => ServiceInternalError,
+            _ => GeneralServiceException,
+        },
     }
 }
 
@@ -106,10 +89,15 @@ pub enum ErrorAction {
     Ignore,
 }
 
-/// The default of [`Step::handle_error`](super::Step::handle_error): retry transient errors
-/// (throttling, 5xx, no response: [`HandlerErrorCode::is_transient`]), fail with the mapped
-/// code otherwise.
-pub fn default_action<E: PollError + ?Sized>(error: &E) -> ErrorAction {
+/// The default of [`Step::handle_error`](super::Step::handle_error): retry what waiting can get
+/// past — throttling, transient faults (5xx, no response: [`HandlerErrorCode::is_transient`]) and
+/// eventual-consistency [propagation](crate::errors::PROPAGATION) errors, told by code and
+/// message —, fail with the mapped code otherwise.
+pub fn default_action<E: PollError + std::error::Error>(error: &E) -> ErrorAction {
     let code = classify_error(error);
-    if code.is_transient() { ErrorAction::Retry } else { ErrorAction::Fail(code) }
+    if code.is_transient() || ErrorSummary::of(error).class() == ErrorClass::Propagation {
+        ErrorAction::Retry
+    } else {
+        ErrorAction::Fail(code)
+    }
 }

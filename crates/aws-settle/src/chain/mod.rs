@@ -18,23 +18,20 @@
 //! Chain::new(memo)
 //!     .initiate("create-table", model)
 //!     .translate(|m| m.name.clone())                       // the request: a String, recorded in the memo
-//!     .call(|name| {
-//!         let ddb = ddb.clone();
-//!         async move {
-//!             ddb.create_table().table_name(name)
-//!                 .attribute_definitions(AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().unwrap())
-//!                 .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
-//!                 .billing_mode(BillingMode::PayPerRequest)
-//!                 .send().await
-//!         }
+//!     .call(|name| {                                    // the fluent builder owns what it sends
+//!         ddb.create_table().table_name(name)
+//!             .attribute_definitions(AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().unwrap())
+//!             .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
+//!             .billing_mode(BillingMode::PayPerRequest)
+//!             .send()
 //!     })
 //!     .record(|out| out.table_description().and_then(|t| t.table_arn()).map(str::to_string))
 //!     .callback_in(5)                                       // first invocation: call, then "call me back in 5 s"
 //!     .stabilize(ready, |name| ddb.describe_table().table_name(name).send())
-//!     .done(|model, _arn| ProgressEvent::success(model))
+//!     .done(|model, arn| ProgressEvent::success(Table { arn, ..model }))  // arn: Option<String>
 //!     .await
 //! # }
-//! # #[derive(Clone)] struct Table { name: String }
+//! # #[derive(Clone)] struct Table { name: String, arn: Option<String> }
 //! # fn main() {}
 //! ```
 //!

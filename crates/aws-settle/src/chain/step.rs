@@ -17,6 +17,7 @@ use super::event::ProgressEvent;
 use super::memo::Memo;
 use super::redact::{redact, redact_secrets};
 use super::status::HandlerErrorCode;
+use crate::errors::ErrorSummary;
 use crate::wait::{Clock, Delays, PollError, TokioClock, WaitError, Waiter};
 
 /// The default retry delays of a call: Smithy's jittered exponential backoff from 500 ms to
@@ -80,14 +81,17 @@ type StabilizeFn<'a, Req> = Box<dyn FnOnce(Req) -> BoxFuture<'a, Result<u32, Wai
 
 impl<'a, M, Req> Translated<'a, M, Req> {
     /// Makes the call from a clone of the request, e.g.
-    /// `|req| async move { ddb.create_table().table_name(req.name).send().await }`. The error
-    /// is any [`PollError`] (the SDK's `SdkError` is one): its code and status drive
-    /// [`handle_error`](Step::handle_error).
+    /// `|req| ddb.create_table().table_name(req.name).send()` (the SDK's fluent builders own
+    /// what they send, so the future borrows neither the request nor the client). The error is
+    /// any [`PollError`] that is also a `std::error::Error` (the SDK's `SdkError` is both): its
+    /// code and status drive [`handle_error`](Step::handle_error), and failure messages show only
+    /// its [`ErrorSummary`] (code, status, service message), never its `Debug`, which for an
+    /// `SdkError` holds the raw HTTP response.
     pub fn call<Out, E, F, Fut>(self, mut call: F) -> Step<'a, M, Req, Out, E>
     where
         F: FnMut(Req) -> Fut + Send + Sync + 'a,
         Fut: Future<Output = Result<Out, E>> + Send + 'a,
-        E: PollError + Send + 'a,
+        E: PollError + std::error::Error + Send + 'a,
     {
         Step {
             memo: self.memo,
@@ -164,11 +168,14 @@ impl<'a, M, Req, Out, E, Resp> Step<'a, M, Req, Out, E, Resp>
 where
     Req: Serialize + DeserializeOwned + Clone + Send + Sync + 'a,
     Resp: Serialize + DeserializeOwned,
-    E: PollError + Send + 'a,
+    E: PollError + std::error::Error + Send + 'a,
 {
-    /// Records this view of the output in the memo (and hands it to [`done`](Self::done)). Without
-    /// it the memo records `null`: a resumed handler then has no response, only the request.
-    pub fn record<R>(self, view: impl Fn(&Out) -> R + Send + Sync + 'a) -> Step<'a, M, Req, Out, E, R>
+    /// Records this view of the output in the memo (and hands it to [`done`](Self::done)), e.g.
+    /// `|out| out.table_description().and_then(|t| t.table_arn()).map(str::to_string)`. The view
+    /// is optional, as the SDK's output fields are: `None` records `null`, and `done` gets `None`.
+    /// Without a view the memo records `null`: a resumed handler then has no response, only the
+    /// request.
+    pub fn record<R>(self, view: impl Fn(&Out) -> Option<R> + Send + Sync + 'a) -> Step<'a, M, Req, Out, E, R>
     where
         R: Serialize + DeserializeOwned,
     {
@@ -178,7 +185,7 @@ where
             model: self.model,
             request: self.request,
             call: self.call,
-            record: Box::new(move |out| Some(view(out))),
+            record: Box::new(view),
             has_view: true,
             on_error: self.on_error,
             delays: self.delays,
@@ -234,16 +241,25 @@ where
     /// Stabilizes after the call: `waiter` polls `poll(&request)` until it succeeds, bounded by
     /// its max wait. The future `poll` returns must not borrow the request (the SDK's fluent
     /// builders copy their arguments, so `|req| ddb.describe_table().table_name(&req.name).send()`
-    /// is fine).
+    /// is fine). The waiter sees each error as its [`ErrorSummary`] (same code and status, so
+    /// its acceptors match as before), so "last seen" never holds a raw HTTP response. An instrumented client reports
+    /// the polls as [read-backs](crate::observe::read_back).
     pub fn stabilize<SO, SE, F, Fut>(mut self, waiter: Waiter<SO>, poll: F) -> Self
     where
         SO: fmt::Debug + Send + Sync + 'a,
-        SE: PollError + Send + Sync + 'a,
+        SE: PollError + std::error::Error + Send + Sync + 'a,
         F: Fn(&Req) -> Fut + Send + Sync + 'a,
         Fut: Future<Output = Result<SO, SE>> + Send + 'a,
     {
         self.stabilizer = Some(Box::new(move |req: Req| {
-            Box::pin(async move { waiter.wait(|| poll(&req)).await.map(|settled| settled.attempts) })
+            Box::pin(async move {
+                let poll = || {
+                    let read = poll(&req);
+                    async move { read.await.map_err(|e| ErrorSummary::of(&e)) }
+                };
+                let stabilized = crate::observe::read_back(waiter.wait(poll)).await;
+                stabilized.map(|settled| settled.attempts)
+            })
         }));
         self
     }
@@ -438,11 +454,7 @@ where
                 }
                 Err(error) => error,
             };
-            let described = format!(
-                "{} (status {}): {error:?}",
-                error.code().unwrap_or("error without code"),
-                error.status().map_or("none".to_string(), |s| s.to_string())
-            );
+            let described = ErrorSummary::of(&error).to_string();
             let elapsed = self.clock.now().saturating_sub(start);
             let action = match &self.model {
                 Some(model) => (self.on_error)(&error, model),

@@ -171,7 +171,12 @@ fn the_error_code_table_maps_common_aws_codes() {
         (Some("ValidationException"), Some(400), InvalidRequest),
         (Some("InvalidParameterValue"), Some(400), InvalidRequest),
         (Some("InvalidParameterException"), Some(400), InvalidRequest),
-        (Some("LimitExceededException"), Some(400), ServiceLimitExceeded),
+        (Some("LimitExceededException"), Some(400), Throttling),
+        (Some("LimitExceeded"), Some(409), ServiceLimitExceeded),
+        (Some("ServiceQuotaExceededException"), Some(402), ServiceLimitExceeded),
+        (Some("InternalFailure"), Some(500), ServiceInternalError),
+        (Some("RequestTimeout"), Some(400), ServiceInternalError),
+        (Some("ServiceUnavailableException"), Some(503), ServiceInternalError),
         (Some("InternalServerError"), Some(500), ServiceInternalError),
         (Some("SomethingNew"), Some(503), ServiceInternalError),
         (None, Some(500), ServiceInternalError),
@@ -189,6 +194,17 @@ fn the_error_code_table_maps_common_aws_codes() {
 
     assert_eq!(default_action(&ErrorResponse::new("ThrottlingException", 400)), ErrorAction::Retry);
     assert_eq!(default_action(&ErrorResponse::new("InternalFailure", 500)), ErrorAction::Retry);
+    // One vocabulary with post and observe (`crate::errors`): LimitExceededException is throttling.
+    assert_eq!(default_action(&ErrorResponse::new("LimitExceededException", 400)), ErrorAction::Retry);
+    assert_eq!(
+        crate::errors::classify(Some("LimitExceededException"), Some(400), None),
+        crate::errors::ErrorClass::Throttling
+    );
+    assert!(crate::observe::is_throttling(Some("LimitExceededException"), Some(400)));
+    assert_eq!(
+        default_action(&ErrorResponse::new("LimitExceeded", 409)),
+        ErrorAction::Fail(ServiceLimitExceeded)
+    );
     assert_eq!(
         default_action(&ErrorResponse::new("ResourceNotFoundException", 400)),
         ErrorAction::Fail(NotFound)
@@ -236,7 +252,7 @@ async fn a_step_records_request_and_response_and_a_resumed_chain_does_not_call_a
         .initiate("create", model())
         .translate(req)
         .call(|r| service.call(r))
-        .record(|arn: &String| json!({ "arn": arn }))
+        .record(|arn: &String| Some(json!({ "arn": arn })))
         .stabilize(active_waiter(&clock), |_r: &Req| std::future::pending::<Result<String, ErrorResponse>>())
         .done(|m, _| ProgressEvent::success(m));
     assert!(tokio::time::timeout(Duration::from_millis(50), hang).await.is_err(), "still stabilizing");
@@ -252,7 +268,7 @@ async fn a_step_records_request_and_response_and_a_resumed_chain_does_not_call_a
         .initiate("create", model())
         .translate(req)
         .call(|r| service.call(r))
-        .record(|arn: &String| json!({ "arn": arn }))
+        .record(|arn: &String| Some(json!({ "arn": arn })))
         .stabilize(active_waiter(&clock), |r: &Req| status.poll(r))
         .done(|m, resp| ProgressEvent::success(m).with_message(resp.unwrap()["arn"].to_string()))
         .await;
@@ -351,7 +367,7 @@ async fn a_non_retryable_error_goes_through_handle_error() {
         .initiate("create", model())
         .translate(req)
         .call(|r| service.call(r))
-        .record(|arn: &String| arn.clone())
+        .record(|arn: &String| Some(arn.clone()))
         .handle_error(|e, m: &Model| {
             *seen_model.lock().unwrap() = Some(m.clone());
             match classify_error(e) {
@@ -506,7 +522,7 @@ async fn redacted_fields_never_enter_the_memo() {
         .initiate("create", model())
         .translate(|m| Req { name: m.name.clone(), password: Some("hunter2".to_string()) })
         .call(|r| service.call(r))
-        .record(|arn: &String| json!({ "arn": arn, "SecretString": "s3cret" }))
+        .record(|arn: &String| Some(json!({ "arn": arn, "SecretString": "s3cret" })))
         .redact(&["password"])
         .redact_secrets()
         .done(|m, _| ProgressEvent::success(m))
@@ -562,4 +578,30 @@ impl NowForTest for VirtualClock {
     fn now_for_test(&self) -> Duration {
         crate::wait::Clock::now(self)
     }
+}
+
+/// A consumer error that only says an earlier change has not propagated yet (Lambda and a new
+/// role) is retried by default; the same code with another message fails.
+#[test]
+fn propagation_errors_are_retried_by_their_code_and_message() {
+    #[derive(Debug)]
+    struct Lambda(&'static str);
+    impl std::fmt::Display for Lambda {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "InvalidParameterValueException: {}", self.0)
+        }
+    }
+    impl std::error::Error for Lambda {}
+    impl crate::wait::PollError for Lambda {
+        fn code(&self) -> Option<&str> {
+            Some("InvalidParameterValueException")
+        }
+        fn status(&self) -> Option<u16> {
+            Some(400)
+        }
+    }
+    let role = Lambda("The role defined for the function cannot be assumed by Lambda.");
+    assert_eq!(default_action(&role), ErrorAction::Retry);
+    let runtime = Lambda("Value nodejs4 at 'runtime' failed to satisfy constraint");
+    assert_eq!(default_action(&runtime), ErrorAction::Fail(HandlerErrorCode::InvalidRequest));
 }

@@ -1,39 +1,7 @@
-//! Which failed attempts were throttled, and the error code of a failed response, read cheaply
-//! from the `x-amzn-errortype` header or the first bytes of the error body (`__type`, `code`,
-//! `<Code>`). Success bodies are never read, and only a code-shaped token is ever kept.
-
-/// Error codes AWS services use for throttling (the SDK's standard retry classifier list, plus
-/// DynamoDB's and S3's own).
-pub const THROTTLING_CODES: &[&str] = &[
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "RequestThrottledException",
-    "TooManyRequestsException",
-    "ProvisionedThroughputExceededException",
-    "TransactionInProgressException",
-    "RequestLimitExceeded",
-    "BandwidthLimitExceeded",
-    "LimitExceededException",
-    "RequestThrottled",
-    "SlowDown",
-    "PriorRequestNotComplete",
-    "EC2ThrottledException",
-    "ThrottlingError",
-];
-
-/// Whether a failed attempt was throttled: a throttling error code, or HTTP 429.
-pub fn is_throttling(code: Option<&str>, status: Option<u16>) -> bool {
-    code.is_some_and(|c| THROTTLING_CODES.contains(&c)) || status == Some(429)
-}
-
-/// Whether a failed attempt is of a kind the standard retry strategy retries: throttling,
-/// a transient status (500, 502, 503, 504), or no response at all (timeout, transport error).
-pub fn is_retryable(code: Option<&str>, status: Option<u16>) -> bool {
-    is_throttling(code, status)
-        || matches!(status, None | Some(500 | 502 | 503 | 504))
-        || code.is_some_and(|c| matches!(c, "RequestTimeout" | "RequestTimeoutException" | "InternalError"))
-}
+//! The error code of a failed response, read cheaply from the `x-amzn-errortype` header or the
+//! first bytes of the error body (`__type`, `code`, `<Code>`). Success bodies are never read, and
+//! only a code-shaped token is ever kept. Which codes are throttling or retryable is
+//! [`crate::errors`]' vocabulary.
 
 /// How much of an error body is searched for its code.
 const BODY_PREFIX: usize = 4096;
@@ -53,8 +21,8 @@ pub(crate) fn error_code(status: u16, header: Option<&str>, body: Option<&[u8]>)
     json_field(&text, "__type")
         .or_else(|| json_field(&text, "code"))
         .or_else(|| json_field(&text, "Code"))
-        .or_else(|| xml_element(&text, "Code"))
         .and_then(clean)
+        .or_else(|| xml_code(&text).as_deref().and_then(clean))
 }
 
 /// The string value of the first `"name": "value"` in `text`.
@@ -65,11 +33,28 @@ fn json_field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
     Some(&rest[..rest.find('"')?])
 }
 
-/// The text of the first `<name>text</name>` in `text`.
-fn xml_element<'a>(text: &'a str, name: &str) -> Option<&'a str> {
-    let open = format!("<{name}>");
-    let rest = &text[text.find(&open)? + open.len()..];
-    Some(&rest[..rest.find('<')?])
+/// The text of the first `Code` element of an XML error body (query: `<ErrorResponse><Error>
+/// <Code>`, S3: `<Error><Code>`), read with an XML parser: comments, CDATA, namespaces prefixes and
+/// attributes are what XML says they are. `None` when the prefix holds no complete `Code`
+/// element, or it holds an entity reference (no code is spelled with one).
+fn xml_code(text: &str) -> Option<String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut code: Option<String> = None;
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) if code.is_none() && e.local_name().as_ref() == b"Code" => {
+                code = Some(String::new())
+            }
+            Event::Text(t) if code.is_some() => code.as_mut()?.push_str(&t.decode().ok()?),
+            Event::CData(t) if code.is_some() => code.as_mut()?.push_str(&t.decode().ok()?),
+            Event::GeneralRef(_) if code.is_some() => return None,
+            Event::End(_) if code.is_some() => return code,
+            Event::Start(_) | Event::Empty(_) if code.is_some() => return None,
+            Event::Eof => return None,
+            _ => {}
+        }
+    }
 }
 
 /// `aws.ns#Code:http://…` → `Code`, if what is left is a plausible code.
@@ -106,6 +91,23 @@ mod tests {
     }
 
     #[test]
+    fn xml_codes_are_read_as_xml() {
+        let commented = b"<Error><!-- <Code>Fake</Code> --><Code>SlowDown</Code></Error>";
+        assert_eq!(error_code(503, None, Some(commented)).as_deref(), Some("SlowDown"));
+        let cdata = b"<Error><Code><![CDATA[Throttling]]></Code></Error>";
+        assert_eq!(error_code(400, None, Some(cdata)).as_deref(), Some("Throttling"));
+        let prefixed =
+            b"<e:Error xmlns:e=\"urn:x\"><e:Code attr=\"1\">ThrottlingException</e:Code></e:Error>";
+        assert_eq!(error_code(400, None, Some(prefixed)).as_deref(), Some("ThrottlingException"));
+        let spaced = b"<Error><Code>\n  InternalError\n</Code></Error>";
+        assert_eq!(error_code(500, None, Some(spaced)).as_deref(), Some("InternalError"));
+        assert_eq!(error_code(400, None, Some(b"<Error><Code>Thr")), None, "cut before the element ends");
+        assert_eq!(error_code(400, None, Some(b"<Error><Code>A&amp;B</Code></Error>")), None);
+        assert_eq!(error_code(400, None, Some(b"<Error><Code><X/>Y</Code></Error>")), None);
+        assert_eq!(error_code(400, None, Some(b"<Error><Codes>NoSuchKey</Codes></Error>")), None);
+    }
+
+    #[test]
     fn success_and_garbage_give_no_code() {
         let secret = br#"{"__type":"NotAnError","SecretString":"hunter2"}"#;
         assert_eq!(error_code(200, None, Some(secret)), None, "success bodies are never read");
@@ -117,6 +119,7 @@ mod tests {
 
     #[test]
     fn throttling_and_retryable() {
+        use crate::errors::{is_retryable, is_throttling};
         assert!(is_throttling(Some("ThrottlingException"), Some(400)));
         assert!(is_throttling(Some("SlowDown"), Some(503)));
         assert!(is_throttling(None, Some(429)));

@@ -27,6 +27,9 @@ pub struct Event {
     pub status: Option<u16>,
     /// The error code of a failed attempt (`ThrottlingException`), when the response named one.
     pub error_code: Option<String>,
+    /// The call was made inside [`read_back`](super::read_back): a post-condition's read-back or a
+    /// chain's stabilization poll, not the program's own call.
+    pub read_back: bool,
 }
 
 /// What an [`Event`] reports.
@@ -115,6 +118,7 @@ mod tests {
             duration: None,
             status: Some(400),
             error_code: Some("ThrottlingException".into()),
+            read_back: false,
         };
         assert_eq!(event.key(), "ssm:PutParameter:retry");
         assert_eq!(event.backoff(), Some(Duration::from_millis(30)));

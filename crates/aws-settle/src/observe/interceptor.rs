@@ -19,9 +19,11 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 
 use super::backoff;
-use super::classify::{error_code, is_retryable, is_throttling};
+use super::classify::error_code;
 use super::event::{Event, EventKind};
+use super::origin::is_read_back;
 use super::telemetry::Telemetry;
+use crate::errors::{is_retryable, is_throttling};
 
 /// The interceptor's name; attaching again replaces an interceptor of this name.
 pub(crate) const OBSERVER_NAME: &str = "aws-settle observe";
@@ -53,6 +55,7 @@ struct Call {
     id: u64,
     service: String,
     operation: String,
+    read_back: bool,
     started: Instant,
     state: Mutex<CallState>,
 }
@@ -85,6 +88,7 @@ impl Call {
             duration: None,
             status: None,
             error_code: None,
+            read_back: self.read_back,
         }
     }
 
@@ -124,6 +128,7 @@ impl Intercept for Observer {
             id: NEXT_CALL.fetch_add(1, Ordering::Relaxed),
             service: self.service.to_string(),
             operation,
+            read_back: is_read_back(),
             started: Instant::now(),
             state: Mutex::default(),
         });

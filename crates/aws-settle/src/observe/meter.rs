@@ -1,5 +1,5 @@
 //! Metrics through the `metrics` facade (whatever recorder the program installed), labelled
-//! `service` and `operation`:
+//! `service`, `operation` and `origin` (`call`, or `read_back` for a [read-back](super::read_back)):
 //!
 //! | name | type | per |
 //! |---|---|---|
@@ -27,7 +27,12 @@ pub const CALL_DURATION_SECONDS: &str = "aws_settle_call_duration_seconds";
 
 /// Records `event` with the current recorder.
 pub(crate) fn record(event: &Event) {
-    let labels = [("service", event.service.clone()), ("operation", event.operation.clone())];
+    let origin = if event.read_back { "read_back" } else { "call" };
+    let labels = [
+        ("service", event.service.clone()),
+        ("operation", event.operation.clone()),
+        ("origin", origin.to_string()),
+    ];
     match event.kind {
         EventKind::AttemptStart => metrics::counter!(ATTEMPTS_TOTAL, &labels).increment(1),
         EventKind::Throttled => metrics::counter!(THROTTLES_TOTAL, &labels).increment(1),
@@ -37,9 +42,9 @@ pub(crate) fn record(event: &Event) {
             metrics::histogram!(BACKOFF_SECONDS, &labels).record(backoff.as_secs_f64());
         }
         EventKind::CallEnd { ok } => {
-            let [service, operation] = labels;
+            let [service, operation, origin] = labels;
             let outcome = ("outcome", if ok { "ok" } else { "error" }.to_string());
-            let labels = [service, operation, outcome];
+            let labels = [service, operation, origin, outcome];
             let seconds = event.duration.unwrap_or_default().as_secs_f64();
             metrics::histogram!(CALL_DURATION_SECONDS, &labels).record(seconds);
         }

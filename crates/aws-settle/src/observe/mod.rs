@@ -28,23 +28,29 @@
 //! (standard or adaptive mode, attempts, token bucket) is untouched.
 //!
 //! With post-conditions, instrument first and then [`attach`](crate::post::attach): the enforcer's
-//! reader is built from the instrumented config, so its read-backs are observed too.
+//! reader is built from the instrumented config, so its read-backs are observed too. Calls made
+//! inside [`read_back`] (a chain's stabilization polls; a post-condition's read-backs once the
+//! enforcer runs its checks in it) are reported as read-backs, in report rows of their own.
 //!
-//! Throttling is recognised by error code ([`THROTTLING_CODES`]) or HTTP 429.
+//! Throttling and retryable failures are recognised by [`crate::errors`]' vocabulary (error code,
+//! or HTTP 429 / 5xx / no response); `THROTTLING_CODES`, `is_throttling` and `is_retryable` are
+//! re-exported from there.
 
 mod backoff;
 mod classify;
 mod event;
 mod interceptor;
 pub mod meter;
+mod origin;
 mod pattern;
 mod report;
 mod services;
 mod telemetry;
 mod trace;
 
-pub use classify::{THROTTLING_CODES, is_retryable, is_throttling};
+pub use crate::errors::{THROTTLING_CODES, is_retryable, is_throttling};
 pub use event::{Event, EventKind, KIND_NAMES};
+pub use origin::read_back;
 pub use pattern::{Pattern, PatternError, PatternErrorReason};
 pub use report::{Report, Row};
 pub use services::{Instrument, instrument};

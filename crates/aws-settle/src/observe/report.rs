@@ -1,23 +1,34 @@
 //! "Why is my job slow?": per `service:Operation` totals folded from events, and a headline naming
 //! the biggest single cause of lost time.
 //!
-//! Time lost is backoff sleep plus the time spent in attempts that failed on a retryable error. Call time is the sum of call
-//! durations (concurrent calls each count their own), so shares are of the time calls spent.
+//! Time lost is backoff sleep plus the time spent in attempts that failed on a retryable error.
+//! Call time is the sum of call durations: concurrent calls each count their own, so it can exceed
+//! the job's wall time, and shares are of the time calls spent, not of the job's duration.
+//!
+//! Memory is bounded per row, whatever the number of calls: counters, and the call durations in a
+//! histogram ([`hdrhistogram`], 2 significant digits: p50 and p99 within 1%). Nothing is kept per
+//! call, so a call dropped before it ended leaves nothing behind.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
 
-use super::classify::{is_retryable, is_throttling};
-use super::event::{Event, EventKind};
+use hdrhistogram::Histogram;
 
-/// Totals for one `service:Operation`.
+use super::event::{Event, EventKind};
+use crate::errors::{is_retryable, is_throttling};
+
+/// Totals for one `service:Operation`: the program's own calls, or (`read_back`) the read-backs
+/// made to check them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Row {
     /// The service (`ssm`).
     pub service: String,
     /// The operation (`PutParameter`).
     pub operation: String,
+    /// The row counts [read-backs](super::read_back) (post-condition checks, chain
+    /// stabilization polls), not the program's own calls.
+    pub read_back: bool,
     /// Calls started.
     pub calls: u64,
     /// Attempts sent.
@@ -37,11 +48,11 @@ pub struct Row {
     /// Time spent in attempts that failed on a retryable error (throttling, 5xx, timeout,
     /// transport); an answer such as a not-found is not time lost.
     pub failed_attempt_time: Duration,
-    /// The sum of the durations of the calls that ended.
+    /// The sum of the durations of the calls that ended (concurrent calls each count their own).
     pub call_time: Duration,
-    /// Median call duration.
+    /// Median call duration (within 1%).
     pub p50: Option<Duration>,
-    /// 99th percentile call duration.
+    /// 99th percentile call duration (within 1%).
     pub p99: Option<Duration>,
 }
 
@@ -51,9 +62,10 @@ impl Row {
         self.backoff + self.failed_attempt_time
     }
 
-    /// `service:Operation`.
+    /// `service:Operation`, with ` (read-back)` for a read-back row.
     pub fn key(&self) -> String {
-        format!("{}:{}", self.service, self.operation)
+        let origin = if self.read_back { " (read-back)" } else { "" };
+        format!("{}:{}{origin}", self.service, self.operation)
     }
 }
 
@@ -72,12 +84,17 @@ impl Report {
         aggregate.report()
     }
 
-    /// The row of `service` and `operation`.
+    /// The row of the program's own `service` / `operation` calls.
     pub fn row(&self, service: &str, operation: &str) -> Option<&Row> {
-        self.rows.iter().find(|r| r.service == service && r.operation == operation)
+        self.rows.iter().find(|r| r.service == service && r.operation == operation && !r.read_back)
     }
 
-    /// Total call time over all rows.
+    /// The row of the `service` / `operation` calls made as [read-backs](super::read_back).
+    pub fn read_back_row(&self, service: &str, operation: &str) -> Option<&Row> {
+        self.rows.iter().find(|r| r.service == service && r.operation == operation && r.read_back)
+    }
+
+    /// Total call time over all rows (a sum over concurrent calls, not wall time).
     pub fn call_time(&self) -> Duration {
         self.rows.iter().map(|r| r.call_time).sum()
     }
@@ -127,10 +144,15 @@ impl fmt::Display for Report {
         }
         writeln!(
             f,
-            "time lost to backoff and failed attempts: {} of {} ({}%)",
+            "time lost to backoff and failed attempts: {} of {} call time ({}%)",
             secs(self.time_lost()),
             secs(self.call_time()),
             percent(self.time_lost(), self.call_time())
+        )?;
+        writeln!(
+            f,
+            "(call time sums every call's duration: concurrent calls each count their own, so it can exceed wall time; \
+             rows marked (read-back) are checks made by post-conditions and chains)"
         )?;
         let width = self.rows.iter().map(|r| r.key().len()).max().unwrap_or(0).max(17);
         writeln!(
@@ -169,78 +191,105 @@ impl fmt::Display for Report {
     }
 }
 
-/// Running totals, fed one event at a time (the telemetry keeps one behind a lock).
+/// Running totals, fed one event at a time (the telemetry keeps one behind a lock): one row per
+/// `service:Operation` and origin, with a histogram of call durations; nothing per call.
 #[derive(Debug, Default)]
 pub(crate) struct Aggregate {
-    rows: BTreeMap<(String, String), (Row, Vec<Duration>)>,
-    /// Per call in flight: whether its last failed attempt was throttled.
-    last_throttled: HashMap<u64, bool>,
+    /// By service, then operation; `[own calls, read-backs]`.
+    rows: HashMap<String, HashMap<String, [Option<Totals>; 2]>>,
 }
 
-impl Aggregate {
-    pub(crate) fn add(&mut self, e: &Event) {
-        let key = (e.service.clone(), e.operation.clone());
-        let (row, durations) = self.rows.entry(key).or_insert_with(|| {
-            let row = Row { service: e.service.clone(), operation: e.operation.clone(), ..Row::default() };
-            (row, Vec::new())
-        });
+#[derive(Debug, Clone)]
+struct Totals {
+    row: Row,
+    /// Call durations in microseconds.
+    durations: Histogram<u64>,
+}
+
+impl Totals {
+    fn new(e: &Event) -> Totals {
+        let row = Row {
+            service: e.service.clone(),
+            operation: e.operation.clone(),
+            read_back: e.read_back,
+            ..Row::default()
+        };
+        // Auto-resizing, 2 significant digits: a few KB per row for durations up to hours.
+        let durations = Histogram::new(2).expect("2 significant digits is a valid precision");
+        Totals { row, durations }
+    }
+
+    fn add(&mut self, e: &Event) {
+        let row = &mut self.row;
         match e.kind {
             EventKind::CallStart => row.calls += 1,
             EventKind::AttemptStart => row.attempts += 1,
-            EventKind::AttemptEnd { ok } => {
-                if !ok {
-                    if is_retryable(e.error_code.as_deref(), e.status) {
-                        row.failed_attempt_time += e.duration.unwrap_or_default();
-                    }
-                    let throttled = is_throttling(e.error_code.as_deref(), e.status);
-                    self.last_throttled.insert(e.call_id, throttled);
-                }
+            EventKind::AttemptEnd { ok: false } if is_retryable(e.error_code.as_deref(), e.status) => {
+                row.failed_attempt_time += e.duration.unwrap_or_default();
             }
+            EventKind::AttemptEnd { .. } => {}
             EventKind::Throttled => row.throttles += 1,
             EventKind::Retry { backoff } => {
                 row.retries += 1;
                 row.backoff += backoff;
-                let throttled = self.last_throttled.get(&e.call_id).copied().unwrap_or(false)
-                    || is_throttling(e.error_code.as_deref(), e.status);
-                if throttled {
+                // A retry event carries the status and code of the attempt it follows.
+                if is_throttling(e.error_code.as_deref(), e.status) {
                     row.throttle_backoff += backoff;
                 }
             }
             EventKind::GiveUp => row.give_ups += 1,
             EventKind::CallEnd { ok } => {
-                self.last_throttled.remove(&e.call_id);
                 if !ok {
                     row.failed_calls += 1;
                 }
                 let d = e.duration.unwrap_or_default();
                 row.call_time += d;
-                durations.push(d);
+                let micros = u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1);
+                // Grows the histogram as needed; beyond its largest trackable value, clamps.
+                if self.durations.record(micros).is_err() {
+                    self.durations.saturating_record(micros);
+                }
             }
         }
     }
 
-    pub(crate) fn report(&self) -> Report {
-        let mut rows: Vec<Row> = self
-            .rows
-            .values()
-            .map(|(row, durations)| {
-                let mut sorted = durations.clone();
-                sorted.sort();
-                Row { p50: percentile(&sorted, 50), p99: percentile(&sorted, 99), ..row.clone() }
-            })
-            .collect();
-        rows.sort_by(|a, b| b.time_lost().cmp(&a.time_lost()).then(b.call_time.cmp(&a.call_time)));
-        Report { rows }
+    fn row(&self) -> Row {
+        let quantile = |q: f64| {
+            (!self.durations.is_empty()).then(|| Duration::from_micros(self.durations.value_at_quantile(q)))
+        };
+        Row { p50: quantile(0.5), p99: quantile(0.99), ..self.row.clone() }
     }
 }
 
-/// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[Duration], p: usize) -> Option<Duration> {
-    if sorted.is_empty() {
-        return None;
+impl Aggregate {
+    pub(crate) fn add(&mut self, e: &Event) {
+        // Looked up by reference: only the first event of a row allocates its names.
+        let operations = match self.rows.get_mut(e.service.as_str()) {
+            Some(operations) => operations,
+            None => self.rows.entry(e.service.clone()).or_default(),
+        };
+        let origins = match operations.get_mut(e.operation.as_str()) {
+            Some(origins) => origins,
+            None => operations.entry(e.operation.clone()).or_default(),
+        };
+        origins[usize::from(e.read_back)].get_or_insert_with(|| Totals::new(e)).add(e);
     }
-    let rank = (p * sorted.len()).div_ceil(100).max(1);
-    Some(sorted[rank - 1])
+
+    pub(crate) fn report(&self) -> Report {
+        let mut rows: Vec<Row> =
+            self.rows.values().flat_map(HashMap::values).flatten().flatten().map(Totals::row).collect();
+        rows.sort_by(|a, b| {
+            b.time_lost().cmp(&a.time_lost()).then(b.call_time.cmp(&a.call_time)).then(a.key().cmp(&b.key()))
+        });
+        Report { rows }
+    }
+
+    /// Heap bytes held for call durations, over all rows.
+    #[cfg(test)]
+    fn histogram_bytes(&self) -> usize {
+        let rows = self.rows.values().flat_map(HashMap::values).flatten().flatten();
+        rows.map(|t| t.durations.distinct_values() * std::mem::size_of::<u64>()).sum()
+    }
 }
 
 fn percent(part: Duration, whole: Duration) -> u32 {
@@ -277,7 +326,14 @@ mod tests {
             duration: ms.map(Duration::from_millis),
             status: code.map(|_| 400),
             error_code: code.map(String::from),
+            read_back: false,
         }
+    }
+
+    /// Within the histogram's 1%.
+    fn close(got: Option<Duration>, want: u64) -> bool {
+        let want = Duration::from_millis(want).as_secs_f64();
+        got.is_some_and(|g| (g.as_secs_f64() - want).abs() <= want / 100.0)
     }
 
     /// A call with `throttles` throttled attempts, each followed by `backoff_ms` of backoff.
@@ -319,8 +375,7 @@ mod tests {
         assert_eq!(row.failed_attempt_time, Duration::from_millis(50));
         assert_eq!(row.time_lost(), Duration::from_millis(1050));
         assert_eq!(row.call_time, Duration::from_millis(1040 + 20 + 30));
-        assert_eq!(row.p50, Some(Duration::from_millis(30)));
-        assert_eq!(row.p99, Some(Duration::from_millis(1040)));
+        assert!(close(row.p50, 30) && close(row.p99, 1040), "{:?} {:?}", row.p50, row.p99);
         assert_eq!(report.rows[0].key(), "dynamodb:PutItem", "most time lost first");
         assert_eq!(report.rows[1].retries, 0);
     }
@@ -340,7 +395,7 @@ mod tests {
              (4 throttle(s), 4 retries, 0 give-up(s))"
         );
         let text = report.to_string();
-        assert!(text.lines().nth(3).unwrap().starts_with("dynamodb:PutItem"), "{text}");
+        assert!(text.lines().nth(4).unwrap().starts_with("dynamodb:PutItem"), "{text}");
         assert!(text.contains("ssm:PutParameter"), "{text}");
     }
 
@@ -382,8 +437,64 @@ mod tests {
             (1, Duration::ZERO),
             "an answer is not lost"
         );
-        assert_eq!(percentile(&[], 50), None);
-        let one = [Duration::from_millis(3)];
-        assert_eq!((percentile(&one, 50), percentile(&one, 99)), (Some(one[0]), Some(one[0])));
+        let one = Report::from_events(&throttled_call(3, "ssm:GetParameter", 0, 0, true));
+        assert!(close(one.rows[0].p50, 20) && close(one.rows[0].p99, 20), "{one:?}");
+        let started_only = Report::from_events(&[ev(4, op, EventKind::CallStart, None, None)]);
+        assert_eq!((started_only.rows[0].p50, started_only.rows[0].p99), (None, None));
+    }
+
+    /// 180,000 calls of 60,000 distinct durations, and 100,000 calls dropped after a throttled attempt
+    /// (no `CallEnd`): the aggregate holds one row and a histogram of a few KB, not a duration
+    /// per call nor an entry per dropped call.
+    #[test]
+    fn memory_is_bounded_whatever_the_number_of_calls() {
+        let mut aggregate = Aggregate::default();
+        let op = "dynamodb:GetItem";
+        for id in 0..180_000u64 {
+            aggregate.add(&ev(id, op, EventKind::CallStart, None, None));
+            aggregate.add(&ev(id, op, EventKind::CallEnd { ok: true }, Some(1 + id % 60_000), None));
+        }
+        for id in 180_000..280_000u64 {
+            aggregate.add(&ev(id, op, EventKind::CallStart, None, None));
+            aggregate.add(&ev(
+                id,
+                op,
+                EventKind::AttemptEnd { ok: false },
+                Some(5),
+                Some("ThrottlingException"),
+            ));
+        }
+        let bytes = aggregate.histogram_bytes();
+        assert!(bytes < 32 * 1024, "{bytes} bytes of histogram");
+        let report = aggregate.report();
+        assert_eq!(report.rows.len(), 1);
+        let row = &report.rows[0];
+        assert_eq!(
+            (row.calls, row.call_time),
+            (280_000, (0..180_000u64).map(|id| Duration::from_millis(1 + id % 60_000)).sum())
+        );
+        assert!(close(row.p50, 30_000) && close(row.p99, 59_400), "{:?} {:?}", row.p50, row.p99);
+    }
+
+    #[test]
+    fn read_backs_have_rows_of_their_own() {
+        let mut events = throttled_call(1, "ssm:GetParameter", 0, 0, true);
+        let read_backs: Vec<Event> = throttled_call(2, "ssm:GetParameter", 1, 100, true)
+            .into_iter()
+            .chain(throttled_call(3, "ssm:GetParameter", 0, 0, true))
+            .map(|e| Event { read_back: true, ..e })
+            .collect();
+        events.extend(read_backs);
+        let report = Report::from_events(&events);
+        assert_eq!(report.row("ssm", "GetParameter").unwrap().calls, 1);
+        let checks = report.read_back_row("ssm", "GetParameter").unwrap();
+        assert_eq!((checks.calls, checks.retries), (2, 1));
+        assert_eq!(checks.key(), "ssm:GetParameter (read-back)");
+        let text = report.to_string();
+        assert!(text.contains("ssm:GetParameter (read-back)"), "{text}");
+        assert!(
+            text.contains("call time sums every call's duration: concurrent calls each count their own"),
+            "{text}"
+        );
     }
 }

@@ -4,7 +4,7 @@
 use super::event::{Event, EventKind};
 
 /// Emits `event` as a tracing event with fields call_id, service, operation, kind, attempt,
-/// backoff_ms, duration_ms, status and code (absent fields are left out).
+/// backoff_ms, duration_ms, status, code and read_back (absent fields are left out).
 pub(crate) fn record(event: &Event) {
     macro_rules! emit {
         ($level:expr) => {
@@ -20,6 +20,7 @@ pub(crate) fn record(event: &Event) {
                 duration_ms = event.duration.map(|d| d.as_secs_f64() * 1000.0),
                 status = event.status,
                 code = event.error_code.as_deref().map(tracing::field::display),
+                read_back = event.read_back,
                 "{}",
                 event.key()
             )

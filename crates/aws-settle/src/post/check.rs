@@ -8,7 +8,7 @@ use std::time::Duration;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::options::SettleOptions;
-use crate::observe::THROTTLING_CODES;
+use crate::errors::{THROTTLING_CODES, TRANSIENT_CODES};
 use crate::wait::{Delays, PollError, WaitError, Waiter};
 
 type RunFn = Box<dyn FnOnce(Delays) -> Pin<Box<dyn Future<Output = Result<(), WaitError>> + Send>> + Send>;
@@ -45,12 +45,6 @@ impl fmt::Debug for Check {
             .finish_non_exhaustive()
     }
 }
-
-/// Error codes a read-back retries on besides the rule's own and the throttling codes
-/// ([`THROTTLING_CODES`]): transient faults that outlast the SDK's own retries must not end a wait
-/// for a write that did succeed.
-const TRANSIENT_CODES: &[&str] =
-    &["InternalError", "InternalFailure", "InternalServerError", "ServiceUnavailable"];
 
 impl Check {
     /// A check that calls `read` until `waiter`'s acceptors say success.
@@ -199,6 +193,7 @@ fn bounded(mut error: WaitError) -> WaitError {
                 *text = cut(text, LAST_SEEN_LIMIT);
             }
         }
+        _ => {}
     }
     error
 }

@@ -26,6 +26,7 @@ use http::StatusCode;
 
 use crate::protocol::{self, ParsedRequest, StoredResponse};
 use crate::server::Shared;
+use crate::upstream::UpstreamError;
 
 /// The outcome of one request, for the recording.
 pub(crate) struct Outcome {
@@ -89,9 +90,17 @@ pub(crate) async fn forward(shared: &Shared, parts: &http::request::Parts, body:
             state.counters.forwarded += 1;
             Outcome { response, fault: None, upstream }
         }
-        Err(e) => {
+        Err(UpstreamError::Unreachable(e)) => {
             state.counters.upstream_failures += 1;
             Outcome { response: StoredResponse::plain(StatusCode::BAD_GATEWAY, &e), fault: None, upstream }
+        }
+        Err(UpstreamError::TimedOut(e)) => {
+            state.counters.upstream_timeouts += 1;
+            Outcome {
+                response: StoredResponse::plain(StatusCode::GATEWAY_TIMEOUT, &e),
+                fault: None,
+                upstream,
+            }
         }
     }
 }

@@ -124,21 +124,36 @@ pub fn parse(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Pa
         s3: None,
         region,
     };
+    if parsed.info.service.is_empty() && is_sigv2_s3(headers, uri) {
+        parsed.info.service = "s3".into();
+    }
     let content_type = header_str(headers, "content-type").unwrap_or("").to_ascii_lowercase();
     if let Some(target) = target {
         awsjson::parse(&mut parsed, target, body);
     } else if parsed.info.service.is_empty() {
         // Unsigned and no target: nothing to go by.
+    } else if REST_XML.contains(&parsed.info.service.as_str()) {
+        // By signature, never by content type: an S3 object may well be form-encoded.
+        restxml::parse(&mut parsed, method, uri, headers);
     } else if content_type.starts_with("application/x-www-form-urlencoded")
         || uri.query().is_some_and(|q| query::parse_form(q.as_bytes()).iter().any(|(k, _)| k == "Action"))
     {
         query::parse(&mut parsed, uri, body);
-    } else if REST_XML.contains(&parsed.info.service.as_str()) {
-        restxml::parse(&mut parsed, method, uri, headers);
     } else if REST_JSON.contains(&parsed.info.service.as_str()) || content_type.contains("json") {
         restjson::parse(&mut parsed, method, uri, body);
     }
     parsed
+}
+
+/// Signature version 2, which only S3 still accepts: `Authorization: AWS AKID:signature`, or
+/// a presigned URL with `AWSAccessKeyId`, `Signature` and `Expires` (boto3's older S3 URLs).
+fn is_sigv2_s3(headers: &HeaderMap, uri: &Uri) -> bool {
+    if header_str(headers, "authorization").is_some_and(|auth| auth.starts_with("AWS ")) {
+        return true;
+    }
+    let Some(query) = uri.query() else { return false };
+    let names: Vec<String> = query::parse_form(query.as_bytes()).into_iter().map(|(k, _)| k).collect();
+    ["AWSAccessKeyId", "Signature", "Expires"].iter().all(|n| names.iter().any(|k| k == n))
 }
 
 /// The service and region of the SigV4 credential scope.
@@ -171,50 +186,20 @@ pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a s
 
 /// Percent-decodes (and, when `plus` is set, turns `+` into space). Invalid escapes are kept.
 pub fn percent_decode(input: &str, plus: bool) -> String {
-    let bytes = input.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                    }
-                    None => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b'+' if plus => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
+    if plus && input.contains('+') {
+        percent_encoding::percent_decode_str(&input.replace('+', " ")).decode_utf8_lossy().into_owned()
+    } else {
+        percent_encoding::percent_decode_str(input).decode_utf8_lossy().into_owned()
     }
-    String::from_utf8_lossy(&out).into_owned()
 }
+
+/// Everything but RFC 3986 unreserved characters.
+const RESERVED: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
 pub fn percent_encode(input: &str) -> String {
-    let mut out = String::with_capacity(input.len());
-    for b in input.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(input, RESERVED).to_string()
 }
 
 /// A response held in memory: status, headers, body.
@@ -312,13 +297,93 @@ pub fn error_code(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Optio
             return Some(code.rsplit('#').next().unwrap_or(code).to_string());
         }
     }
-    let text = std::str::from_utf8(body).ok()?;
-    let start = text.find("<Code>")? + "<Code>".len();
-    let end = text[start..].find("</Code>")? + start;
-    Some(text[start..end].to_string())
+    xml_code(std::str::from_utf8(body).ok()?)
+}
+
+/// The text of the first `<Code>` element (any namespace prefix) of an XML error body.
+fn xml_code(text: &str) -> Option<String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut code: Option<String> = None;
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) if code.is_none() && e.local_name().as_ref() == b"Code" => {
+                code = Some(String::new())
+            }
+            Event::Text(t) if code.is_some() => code.as_mut()?.push_str(t.decode().ok()?.trim()),
+            Event::CData(t) if code.is_some() => code.as_mut()?.push_str(t.decode().ok()?.trim()),
+            Event::End(_) if code.is_some() => return code.filter(|c| !c.is_empty()),
+            Event::Start(_) | Event::Empty(_) | Event::GeneralRef(_) if code.is_some() => return None,
+            Event::Eof => return None,
+            _ => {}
+        }
+    }
 }
 
 /// Escapes text for XML.
 pub(crate) fn xml_escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(method: Method, uri: &str, headers: &[(&str, &str)], body: &[u8]) -> ParsedRequest {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        parse(&method, &uri.parse().unwrap(), &map, body)
+    }
+
+    const S3_SIGV4: &str = "AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/s3/aws4_request, \
+                            SignedHeaders=host, Signature=ab";
+
+    #[test]
+    fn an_s3_object_with_a_form_content_type_is_still_s3() {
+        let headers = [("authorization", S3_SIGV4), ("content-type", "application/x-www-form-urlencoded")];
+        let parsed = request(Method::PUT, "/bucket/form.txt", &headers, b"Action=DeleteRole&password=x");
+        assert_eq!((parsed.info.protocol, parsed.info.operation.as_str()), (Protocol::RestXml, "PutObject"));
+        assert!(parsed.params.is_empty(), "an object body is not parameters");
+    }
+
+    #[test]
+    fn sigv2_presigned_and_header_signed_requests_are_s3() {
+        let uri = "/bucket/a.txt?AWSAccessKeyId=AKID&Signature=c2ln&Expires=1700000000";
+        let parsed = request(Method::GET, uri, &[("host", "127.0.0.1:4599")], b"");
+        assert_eq!((parsed.info.service.as_str(), parsed.info.operation.as_str()), ("s3", "GetObject"));
+        let parsed = request(Method::HEAD, "/bucket", &[("authorization", "AWS AKID:c2ln")], b"");
+        assert_eq!((parsed.info.service.as_str(), parsed.info.operation.as_str()), ("s3", "HeadBucket"));
+        let unsigned = request(Method::GET, "/bucket/a.txt?Signature=x", &[], b"");
+        assert_eq!(unsigned.info.protocol, Protocol::Unknown);
+    }
+
+    #[test]
+    fn error_codes_are_read_as_xml_json_or_header() {
+        let code = |status: u16, body: &[u8]| {
+            error_code(StatusCode::from_u16(status).unwrap(), &HeaderMap::new(), body)
+        };
+        let commented = b"<Error><!-- <Code>Fake</Code> --><Code>SlowDown</Code></Error>";
+        assert_eq!(code(503, commented).as_deref(), Some("SlowDown"));
+        let ec2 =
+            b"<Response><Errors><Error><Code>InvalidInstanceID.NotFound</Code></Error></Errors></Response>";
+        assert_eq!(code(400, ec2).as_deref(), Some("InvalidInstanceID.NotFound"));
+        assert_eq!(code(400, b"<Error><Code>Thr").as_deref(), None, "cut before the element ends");
+        assert_eq!(
+            code(400, br#"{"__type":"com.amazon#ThrottlingException"}"#).as_deref(),
+            Some("ThrottlingException")
+        );
+        assert_eq!(code(200, b"<Error><Code>NotAnError</Code></Error>"), None);
+    }
+
+    #[test]
+    fn percent_coding_round_trips_and_keeps_invalid_escapes() {
+        assert_eq!(percent_decode("a%2Fb+c", true), "a/b c");
+        assert_eq!(percent_decode("a+b%zz", false), "a+b%zz");
+        assert_eq!(percent_encode("/app/db name~"), "%2Fapp%2Fdb%20name~");
+    }
 }

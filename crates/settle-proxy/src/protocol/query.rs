@@ -2,18 +2,11 @@
 
 use http::{StatusCode, Uri};
 
-use super::{ParsedRequest, Protocol, StoredResponse, percent_decode, xml_escape};
+use super::{ParsedRequest, Protocol, StoredResponse, xml_escape};
 
 /// Decodes `a=b&c=d` form data.
 pub fn parse_form(body: &[u8]) -> Vec<(String, String)> {
-    let text = String::from_utf8_lossy(body);
-    text.split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(k, true), percent_decode(v, true))
-        })
-        .collect()
+    form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
 }
 
 pub(super) fn parse(parsed: &mut ParsedRequest, uri: &Uri, body: &[u8]) {

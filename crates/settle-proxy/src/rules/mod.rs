@@ -170,6 +170,9 @@ pub(crate) fn for_service(service: &str) -> Option<&'static ServiceRules> {
     ALL.iter().copied().find(|r| r.service == service)
 }
 
+/// Most labels of one LabelParameterVersion call that get a snapshot of their own (AWS's limit).
+const MAX_LABELS: usize = 10;
+
 /// The default account moto uses, for ARNs the proxy has to make up.
 pub(crate) const DEFAULT_ACCOUNT: &str = "123456789012";
 
@@ -340,7 +343,8 @@ pub(crate) fn snapshot_reads(
         let mut selectors: Vec<(String, Vec<String>)> = vec![(String::new(), key.reference.clone())];
         if matches!(read.key, KeyFrom::Parameter(_)) {
             let labels = req.json.as_ref().and_then(|j| j.get("Labels")).and_then(|l| l.as_array());
-            for label in labels.into_iter().flatten().filter_map(|l| l.as_str()) {
+            // AWS takes at most 10 labels a call: no more snapshot reads than that.
+            for label in labels.into_iter().flatten().filter_map(|l| l.as_str()).take(MAX_LABELS) {
                 selectors.push((format!("|:{label}"), vec![format!("{}:{label}", key.name)]));
             }
         }

@@ -1,6 +1,6 @@
 """boto3 against settle-proxy: the same pitfalls, from another SDK.
 
-Usage: python boto3_lag.py ENDPOINT, against a proxy started with `--lag hold`: every write stays
+Usage: python boto3_lag.py ENDPOINT TOKEN, against a proxy started with `--lag hold`: every write stays
 invisible until this script releases it through the control endpoint, so nothing here depends on
 timing. Exits non-zero when a pitfall is not reproduced.
 """
@@ -13,7 +13,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-endpoint = sys.argv[1]
+endpoint, token = sys.argv[1], sys.argv[2]
 kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="AKIDBOTO3",
           aws_secret_access_key="boto3-secret", config=Config(retries={"max_attempts": 1}))
 ssm = boto3.client("ssm", **kw)
@@ -33,7 +33,8 @@ def code(fn):
 
 def release(query=""):
     """Makes held writes visible: all, `resource=KEY` or `operation=WRITE`."""
-    request = urllib.request.Request(f"{endpoint}/__settle/release{'?' + query if query else ''}", method="POST")
+    url = f"{endpoint}/__settle/release{'?' + query if query else ''}"
+    request = urllib.request.Request(url, method="POST", headers={"x-settle-token": token})
     with urllib.request.urlopen(request) as answer:
         return json.load(answer)["released"]
 
