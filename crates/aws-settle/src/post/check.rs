@@ -16,9 +16,6 @@ type RunFn = Box<dyn FnOnce(Delays) -> Pin<Box<dyn Future<Output = Result<(), Wa
 /// The default bound of a check, like the 2-minute propagation timeouts of AWS's own tools.
 pub(crate) const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(120);
 
-/// "Last seen" in a [`CheckFailed`] is cut to this many characters.
-const LAST_SEEN_LIMIT: usize = 300;
-
 /// One read-back of one write: which operation wrote what, what the read-back waits for, and the
 /// [`Waiter`] and read call that poll it. Built by a [`Rule`](super::Rule) from the write's typed
 /// input and output.
@@ -54,7 +51,8 @@ impl Check {
     /// - `waiter` gives the acceptors ([`Waiter::success_when`], [`Waiter::retry_on_error_code`],
     ///   …); its delays are replaced by the settle options when the check runs (start from
     ///   `Waiter::default()`). Throttling and transient error codes are retried as well.
-    /// - Read errors are kept as code, HTTP status and message, never as the raw response.
+    /// - "Last seen" in the error is the engine's bounded, redacted summary: an SDK error's code,
+    ///   message and status, never the raw response.
     ///
     /// The check waits at most 2 minutes unless [`with_max_wait`](Self::with_max_wait), the
     /// enforcer or the call says otherwise.
@@ -67,7 +65,7 @@ impl Check {
     ) -> Self
     where
         O: fmt::Debug + Send + Sync + 'static,
-        E: PollError + ProvideErrorMetadata + fmt::Display + Send + 'static,
+        E: PollError + Send + 'static,
         F: FnMut() -> Fut + Send + 'static,
         Fut: Future<Output = Result<O, E>> + Send + 'static,
     {
@@ -77,13 +75,7 @@ impl Check {
         let retried = THROTTLING_CODES.iter().chain(TRANSIENT_CODES);
         let waiter = retried.fold(waiter.named(name), |w, code| w.retry_on_error_code(*code));
         let run: RunFn = Box::new(move |delays| {
-            Box::pin(async move {
-                let poll = || {
-                    let call = read();
-                    async move { call.await.map_err(|e| ReadError::of(&e)) }
-                };
-                waiter.with_delays(delays).wait(poll).await.map(|_| ())
-            })
+            Box::pin(async move { waiter.with_delays(delays).wait(&mut read).await.map(|_| ()) })
         });
         Check {
             operation,
@@ -127,75 +119,8 @@ impl Check {
         if let Some(counter) = counter {
             counter.count(result.is_ok());
         }
-        result.map_err(|source| CheckFailed { operation, resource, expected, source: bounded(source) })
+        result.map_err(|source| CheckFailed { operation, resource, expected, source })
     }
-}
-
-/// A read error as a check keeps it: code, status and message, bounded.
-#[derive(Clone)]
-struct ReadError {
-    code: Option<String>,
-    status: Option<u16>,
-    message: String,
-}
-
-impl ReadError {
-    fn of<E: PollError + ProvideErrorMetadata + fmt::Display>(error: &E) -> Self {
-        let message = ProvideErrorMetadata::message(error).map_or_else(|| error.to_string(), str::to_string);
-        ReadError {
-            code: PollError::code(error).map(str::to_string),
-            status: error.status(),
-            message: cut(&message, LAST_SEEN_LIMIT / 2),
-        }
-    }
-}
-
-impl fmt::Debug for ReadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code.as_deref().unwrap_or("error"))?;
-        if let Some(status) = self.status {
-            write!(f, " (HTTP {status})")?;
-        }
-        if !self.message.is_empty() && Some(self.message.as_str()) != self.code.as_deref() {
-            write!(f, ": {}", self.message)?;
-        }
-        Ok(())
-    }
-}
-
-impl PollError for ReadError {
-    fn code(&self) -> Option<&str> {
-        self.code.as_deref()
-    }
-
-    fn status(&self) -> Option<u16> {
-        self.status
-    }
-}
-
-/// `text`, cut to `limit` characters with a note of how much was left out.
-fn cut(text: &str, limit: usize) -> String {
-    match text.char_indices().nth(limit) {
-        None => text.to_string(),
-        Some((at, _)) => format!("{}… ({} more bytes)", &text[..at], text.len() - at),
-    }
-}
-
-/// The wait error with its "last seen" bounded (outputs are the SDK's `Debug`, which redacts
-/// sensitive members; errors are already a [`ReadError`]).
-fn bounded(mut error: WaitError) -> WaitError {
-    match &mut error {
-        WaitError::Timeout { last, .. }
-        | WaitError::FailureState { last, .. }
-        | WaitError::UnexpectedError { last, .. }
-        | WaitError::Unsupported { last, .. } => {
-            if let Some(text) = last {
-                *text = cut(text, LAST_SEEN_LIMIT);
-            }
-        }
-        _ => {}
-    }
-    error
 }
 
 /// One write whose change a read-back did not see: which operation, on what, what was expected,
@@ -330,17 +255,5 @@ where
             SettleError::NotRecorded(e) => Some(e),
             SettleError::ReadBack(e) => Some(e),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cut_keeps_short_text_and_says_how_much_it_left_out() {
-        assert_eq!(cut("abc", 5), "abc");
-        assert_eq!(cut("abcdef", 3), "abc… (3 more bytes)");
-        assert_eq!(cut("ééé", 1), "é… (4 more bytes)", "cuts on a char boundary");
     }
 }
