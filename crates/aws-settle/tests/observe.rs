@@ -261,7 +261,7 @@ fn assert_no_credentials(log: &str) {
 
 #[tokio::test]
 async fn post_condition_read_backs_of_an_instrumented_client_are_observed() {
-    use aws_settle::post::{Enforcer, Settle, attach};
+    use aws_settle::post::{Enforcer, SettleExt, attach};
     traced();
     let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::default());
     let telemetry = Telemetry::new();

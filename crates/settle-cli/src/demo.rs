@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
 use aws_sdk_ssm::types::ParameterType;
-use aws_settle::post::{Enforcer, Settle, attach};
+use aws_settle::post::{Enforcer, SettleExt, attach};
 
 /// The lag the proxy puts on every write's visibility.
 const LAG: &str = "1s..3s";
@@ -29,7 +29,7 @@ struct Clients {
 /// One write of the script: awaited plainly, or settled.
 async fn write<T, E>(call: impl Future<Output = Result<T, E>>, settle: bool) -> anyhow::Result<T>
 where
-    E: std::error::Error + Send + Sync + 'static,
+    E: std::error::Error + aws_sdk_ssm::error::ProvideErrorMetadata + Send + Sync + 'static,
 {
     if settle { Ok(call.settled().await?) } else { Ok(call.await?) }
 }
@@ -156,7 +156,9 @@ pub async fn run() -> anyhow::Result<()> {
     proxy.set_config(settle_proxy::Config::with_lag(LAG.parse()?));
     proxy.release_all();
 
-    let enforcer = Enforcer::with_timeout(Duration::from_secs(30));
+    let enforcer = Enforcer::builder()
+        .with_options(aws_settle::post::SettleOptions::new().with_max_wait(Duration::from_secs(30)))
+        .build();
     let settled = Clients {
         ssm: attach(naive.ssm.clone(), &enforcer),
         secrets: attach(naive.secrets.clone(), &enforcer),
@@ -174,7 +176,7 @@ pub async fn run() -> anyhow::Result<()> {
     println!(
         "\naws-settle: {} read-back checks settled, {} did not; the proxy answered {} reads from pre-write snapshots \
          and rewrote {} statuses.",
-        stats.settled, stats.not_settled, counters.served_from_snapshot, counters.status_rewrites
+        stats.checks_passed, stats.checks_failed, counters.served_from_snapshot, counters.status_rewrites
     );
     proxy.shutdown();
     if settled_failed > 0 {

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use aws_settle::post::{Enforcer, Settle, attach};
+use aws_settle::post::{Enforcer, SettleExt, attach};
 
 #[tokio::test]
 async fn a_secret_that_does_not_settle_is_reported_without_its_values() {
@@ -21,9 +21,11 @@ async fn a_secret_that_does_not_settle_is_reported_without_its_values() {
     ));
     direct.create_secret().name(&name).secret_string("first-TOPSECRET-1111").send().await.unwrap();
 
-    // Through the proxy holding writes, a new value is never current: GetSecretValue keeps
-    // answering the first value, which the error then reports as "last seen".
-    let enforcer = Enforcer::with_timeout(Duration::from_millis(800));
+    // Through the proxy holding writes, a new value is never current: DescribeSecret keeps
+    // answering the first version, which the error then reports as "last seen".
+    let enforcer = Enforcer::builder()
+        .with_options(aws_settle::post::SettleOptions::new().with_max_wait(Duration::from_millis(800)))
+        .build();
     let sm = attach(sm, &enforcer);
     let err = sm
         .put_secret_value()
@@ -35,7 +37,7 @@ async fn a_secret_that_does_not_settle_is_reported_without_its_values() {
         .unwrap_err();
     let message = format!("{err} {err:?}");
     assert!(message.contains("PutSecretValue") && message.contains("last seen"), "{message}");
-    assert!(message.contains("GetSecretValueOutput"), "the last output is reported: {message}");
+    assert!(message.contains("DescribeSecretOutput"), "the last output is reported: {message}");
     let logged = logs.text();
     assert!(logged.contains("waiter attempt"), "attempts were traced: {logged}");
     for secret in ["TOPSECRET", "first-", "second-"] {
