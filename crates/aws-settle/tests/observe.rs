@@ -274,6 +274,10 @@ async fn post_condition_read_backs_of_an_instrumented_client_are_observed() {
     let operations: Vec<String> = calls.lock().unwrap().iter().map(|e| e.operation.clone()).collect();
     assert_eq!(operations.first().map(String::as_str), Some("PutParameter"), "{operations:?}");
     assert!(operations.iter().any(|o| o == "GetParameter"), "the read-back is observed: {operations:?}");
+    // ... and reported as the enforcer's read-back, not as the user's own GetParameter.
+    let report = telemetry.report();
+    assert!(report.row("ssm", "GetParameter").is_none(), "{report}");
+    assert!(report.read_back_row("ssm", "GetParameter").is_some_and(|r| r.calls >= 1), "{report}");
 }
 
 #[tokio::test]

@@ -115,7 +115,8 @@ impl Check {
         let options = call.or(&self.options);
         let delays = options.delays(self.max_wait);
         let Check { operation, resource, expected, run, counter, .. } = self;
-        let result = (run)(delays).await;
+        // Marked as a read-back, so telemetry reports it apart from the user's own calls.
+        let result = crate::observe::read_back((run)(delays)).await;
         if let Some(counter) = counter {
             counter.count(result.is_ok());
         }

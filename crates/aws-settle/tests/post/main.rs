@@ -23,11 +23,6 @@ mod tagging;
 
 use aws_settle::post::{Enforcer, attach};
 
-/// An `SdkConfig` pointed at this process's moto server, straight (no proxy).
-pub fn moto_config() -> aws_types::SdkConfig {
-    settle_testbed::sdk_config(&settle_testbed::shared_moto().endpoint())
-}
-
 /// A settle-proxy with lag in front of moto, and clients through it. Stopped when dropped.
 pub struct Lagged {
     pub proxy: settle_proxy::ProxyHandle,
@@ -131,41 +126,8 @@ pub fn s3(config: &aws_types::SdkConfig) -> aws_sdk_s3::Client {
 }
 
 /// Captures `tracing` events at WARN and above on this thread while the guard lives.
-pub fn capture_warnings() -> (Captured, tracing::subscriber::DefaultGuard) {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(captured.clone())
-        .with_max_level(tracing::Level::WARN)
-        .with_ansi(false)
-        .finish();
-    (captured.clone(), tracing::subscriber::set_default(subscriber))
-}
-
-/// What [`capture_warnings`] wrote.
-#[derive(Clone, Default)]
-pub struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl Captured {
-    pub fn lines(&self) -> Vec<String> {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).lines().map(str::to_string).collect()
-    }
-}
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
+pub fn capture_warnings() -> (settle_testbed::LogCapture, tracing::subscriber::DefaultGuard) {
+    let captured = settle_testbed::LogCapture::default();
+    let guard = tracing::subscriber::set_default(captured.subscriber(tracing::Level::WARN));
+    (captured, guard)
 }

@@ -12,7 +12,7 @@ fn tag(key: &str, value: &str) -> Tag {
 #[tokio::test]
 async fn settled_put_runs_one_read_back_per_check_and_counts_it() {
     let enforcer = Enforcer::new();
-    let ssm = attach(aws_sdk_ssm::Client::new(&crate::moto_config()), &enforcer);
+    let ssm = attach(aws_sdk_ssm::Client::new(&settle_testbed::moto_sdk_config()), &enforcer);
     let name = format!("/settle/{}", settle_testbed::unique_name("plumbing"));
 
     let put = ssm
@@ -45,7 +45,7 @@ async fn settled_put_runs_one_read_back_per_check_and_counts_it() {
 #[tokio::test]
 async fn reads_and_failed_writes_are_not_recorded_and_writes_without_a_rule_fail_closed() {
     let enforcer = Enforcer::new();
-    let ssm = attach(aws_sdk_ssm::Client::new(&crate::moto_config()), &enforcer);
+    let ssm = attach(aws_sdk_ssm::Client::new(&settle_testbed::moto_sdk_config()), &enforcer);
     let name = format!("/settle/{}", settle_testbed::unique_name("unchecked"));
 
     let err = ssm.get_parameter().name(&name).send().settled().await.unwrap_err();
@@ -83,7 +83,7 @@ async fn reads_and_failed_writes_are_not_recorded_and_writes_without_a_rule_fail
 #[tokio::test]
 async fn writes_outside_a_settle_step_wait_in_the_enforcer_until_settle_pending() {
     let enforcer = Enforcer::new();
-    let ssm = attach(aws_sdk_ssm::Client::new(&crate::moto_config()), &enforcer);
+    let ssm = attach(aws_sdk_ssm::Client::new(&settle_testbed::moto_sdk_config()), &enforcer);
     let name = format!("/settle/{}", settle_testbed::unique_name("pending"));
     ssm.put_parameter().name(&name).value("a").r#type(ParameterType::String).send().await.unwrap();
     assert_eq!(enforcer.stats().pending, 1);
@@ -95,7 +95,7 @@ async fn writes_outside_a_settle_step_wait_in_the_enforcer_until_settle_pending(
 #[tokio::test]
 async fn scope_settles_every_write_made_inside_it() {
     let enforcer = Enforcer::new();
-    let ssm = attach(aws_sdk_ssm::Client::new(&crate::moto_config()), &enforcer);
+    let ssm = attach(aws_sdk_ssm::Client::new(&settle_testbed::moto_sdk_config()), &enforcer);
     let prefix = format!("/settle/{}", settle_testbed::unique_name("scope"));
     let written = enforcer
         .scope(async {
@@ -121,7 +121,7 @@ async fn secrets_manager_create_put_tag_delete_settle() {
     let enforcer = Enforcer::builder()
         .with_options(aws_settle::post::SettleOptions::new().with_max_wait(Duration::from_secs(20)))
         .build();
-    let sm = attach(aws_sdk_secretsmanager::Client::new(&crate::moto_config()), &enforcer);
+    let sm = attach(aws_sdk_secretsmanager::Client::new(&settle_testbed::moto_sdk_config()), &enforcer);
     let name = settle_testbed::unique_name("plumbing-secret");
     let created = sm
         .create_secret()
@@ -145,7 +145,7 @@ async fn secrets_manager_create_put_tag_delete_settle() {
 #[tokio::test]
 async fn attaching_again_moves_the_client_to_the_new_enforcer_instead_of_recording_twice() {
     let (first, second) = (Enforcer::new(), Enforcer::new());
-    let once = attach(aws_sdk_ssm::Client::new(&crate::moto_config()), &first);
+    let once = attach(aws_sdk_ssm::Client::new(&settle_testbed::moto_sdk_config()), &first);
     let twice = attach(once.clone(), &first);
     let moved = attach(once, &second);
     let name = format!("/settle/{}", settle_testbed::unique_name("reattach"));

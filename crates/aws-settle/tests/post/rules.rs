@@ -11,7 +11,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_settle::post::{Check, Enforcer, Rule, SettleExt, SettleOptions, attach};
 use aws_settle::wait::{WaitError, Waiter};
 
-use crate::{Held, moto_config, s3, unique};
+use crate::{Held, s3, unique};
 
 /// The docs' CopyObject rule, counting how often it is used (so the test knows it replaced the
 /// built-in one).
@@ -41,7 +41,7 @@ fn copy_object(used: Arc<AtomicUsize>) -> Rule<aws_sdk_s3::Client> {
 /// A bucket with object `src`, made straight on moto.
 async fn bucket() -> String {
     let bucket = unique("settle-rule").to_lowercase();
-    let direct = s3(&moto_config());
+    let direct = s3(&settle_testbed::moto_sdk_config());
     direct.create_bucket().bucket(&bucket).send().await.unwrap();
     direct
         .put_object()
@@ -145,7 +145,7 @@ async fn a_client_of_any_sdk_crate_records_through_a_recorder() {
         },
     );
     let enforcer = Enforcer::builder().with_rule(describe).build();
-    let config = moto_config();
+    let config = settle_testbed::moto_sdk_config();
     let recorder = enforcer.recorder("ssm", &["GetParameter"], aws_sdk_ssm::Client::new(&config));
     let ssm = aws_sdk_ssm::Client::from_conf(
         aws_sdk_ssm::config::Builder::from(&config).interceptor(recorder).build(),
