@@ -70,4 +70,4 @@ pub use jmespath::{
 };
 pub use model::{MAX_DELAY_SECS, MAX_MODEL_BYTES, Model, ModelError, WaiterModel};
 pub use seen::MAX_LAST_SEEN;
-pub use waiter::{AttemptReport, ErrorResponse, PollError, Settled, Waiter};
+pub use waiter::{AttemptReport, ErrorResponse, PollError, Success, Waiter};

@@ -124,7 +124,7 @@ pub struct AttemptReport {
 
 /// A successful wait.
 #[derive(Debug, Clone)]
-pub struct Settled<O> {
+pub struct Success<O> {
     /// The last output, when success was decided on an output (not on an error).
     pub output: Option<O>,
     /// The index of the success acceptor.
@@ -141,7 +141,7 @@ type ReportFn = Arc<dyn Fn(&AttemptReport) + Send + Sync>;
 /// Polls an operation until an acceptor decides.
 ///
 /// Acceptors are tried in order and the first that matches decides: success ends the wait with
-/// [`Settled`], failure with [`WaitError::FailureState`]. When none matches, an output means retry
+/// [`Success`], failure with [`WaitError::FailureState`]. When none matches, an output means retry
 /// and an error fails at once ([`WaitError::UnexpectedError`]). Between attempts the waiter sleeps
 /// as its [`Delays`] say; when they say stop, it ends with [`WaitError::Timeout`]. A call still
 /// running at the max wait time is dropped and the wait times out then. Dropping the future
@@ -406,7 +406,7 @@ impl<O> Waiter<O> {
     }
 
     /// Polls `operation` until an acceptor decides, the delays say stop, or the future is dropped.
-    pub async fn wait<F, Fut, E>(&self, mut operation: F) -> Result<Settled<O>, WaitError>
+    pub async fn wait<F, Fut, E>(&self, mut operation: F) -> Result<Success<O>, WaitError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<O, E>>,
@@ -523,7 +523,7 @@ impl<O> Waiter<O> {
             }
             match (decision.state, decision.acceptor) {
                 (State::Success, Some(acceptor)) => {
-                    return Ok(Settled { output: result.ok(), acceptor, attempts: attempt, elapsed });
+                    return Ok(Success { output: result.ok(), acceptor, attempts: attempt, elapsed });
                 }
                 (State::Failure, Some(acceptor)) => {
                     return Err(WaitError::FailureState {
