@@ -273,7 +273,7 @@ pub fn render_injected(info: &RequestInfo, error: InjectedError) -> StoredRespon
 /// Renders an error with the given status, code and message in the request's protocol.
 pub fn render_error(info: &RequestInfo, status: StatusCode, code: &str, message: &str) -> StoredResponse {
     let mut response = match info.protocol {
-        Protocol::AwsJson => awsjson::render_error(&info.service, code, message),
+        Protocol::AwsJson => awsjson::render_error(&info.service, status, code, message),
         Protocol::Query => query::render_error(status, code, message),
         Protocol::RestXml => restxml::render_error(code, message),
         Protocol::RestJson | Protocol::Unknown => restjson::render_error(code, message),

@@ -9,6 +9,7 @@ mod dynamodb;
 mod iam;
 mod s3;
 mod secretsmanager;
+mod sqs;
 mod ssm;
 pub(crate) mod tagging;
 
@@ -49,6 +50,10 @@ pub(crate) enum KeyFrom {
     SecretId(&'static str),
     /// A DynamoDB table ARN (the name is what follows `table/`).
     TableArn(&'static str),
+    /// A JSON field whose name is what follows the last `sep` (all of it if there is none),
+    /// less a trailing `:*`: an SQS queue URL, a KMS key ARN, a CloudWatch Logs ARN. The
+    /// reference is `[name, value as sent]`, so templates use `{0}` or `{1}`.
+    Tail(&'static str, &'static str),
     /// A query parameter.
     Query(&'static str),
     /// Two query parameters, named `a/b`.
@@ -163,7 +168,7 @@ impl Hooks {
 
 /// Every service with built-in rules.
 pub(crate) const ALL: &[&ServiceRules] =
-    &[&ssm::RULES, &secretsmanager::RULES, &s3::RULES, &iam::RULES, &dynamodb::RULES];
+    &[&ssm::RULES, &secretsmanager::RULES, &s3::RULES, &iam::RULES, &dynamodb::RULES, &sqs::RULES];
 
 /// The rules of a service.
 pub(crate) fn for_service(service: &str) -> Option<&'static ServiceRules> {
@@ -214,6 +219,14 @@ pub(crate) fn keys(from: KeyFrom, class: &'static str, req: &ParsedRequest) -> V
             .and_then(|arn| {
                 let name = arn.split_once(":table/")?.1.split('/').next()?;
                 Some(one(name.to_string(), vec![arn.to_string()]))
+            })
+            .unwrap_or_default(),
+        KeyFrom::Tail(field, sep) => req
+            .json_str(field)
+            .map(|value| {
+                let tail = value.rsplit_once(sep).map_or(value, |(_, tail)| tail);
+                let name = tail.strip_suffix(":*").unwrap_or(tail).to_string();
+                one(name.clone(), vec![name, value.to_string()])
             })
             .unwrap_or_default(),
         KeyFrom::Query(name) => req.param(name).map(simple).unwrap_or_default(),

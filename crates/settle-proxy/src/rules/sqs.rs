@@ -1,0 +1,94 @@
+//! SQS (awsJson 1.0, query-compatible errors): a new queue is not found by name, attribute
+//! changes read old, a deleted queue is still there, and its name cannot be reused at once.
+//!
+//! Queues are keyed by name: a `QueueUrl` names its queue by its last path segment, and the
+//! snapshot reads pass the bare name as `QueueUrl`, which SQS (and moto) accept.
+
+use super::{Hooks, KeyFrom as K, Read, ServiceRules, Template as T, Write, WriteKind as W};
+use crate::protocol::ParsedRequest;
+use crate::visibility::Mark;
+
+const QUEUE: &str = "sqs-queue";
+const URL: K = K::Tail("QueueUrl", "/");
+const ALL_READS: &[&str] = &["GetQueueUrl", "GetQueueAttributes", "ListQueueTags"];
+
+const TAG_QUEUE: Write = Write {
+    op: "TagQueue",
+    class: QUEUE,
+    key: URL,
+    kind: W::Tag,
+    reads: &["ListQueueTags"],
+    status: None,
+    tagging: false,
+};
+
+pub(super) static RULES: ServiceRules = ServiceRules {
+    service: "sqs",
+    writes: &[
+        Write {
+            op: "CreateQueue",
+            class: QUEUE,
+            key: K::Json("QueueName"),
+            kind: W::Create,
+            reads: ALL_READS,
+            status: None,
+            tagging: false,
+        },
+        Write {
+            op: "SetQueueAttributes",
+            class: QUEUE,
+            key: URL,
+            kind: W::Update,
+            reads: &["GetQueueAttributes"],
+            status: None,
+            tagging: false,
+        },
+        Write {
+            op: "DeleteQueue",
+            class: QUEUE,
+            key: URL,
+            kind: W::Delete,
+            reads: ALL_READS,
+            status: None,
+            tagging: false,
+        },
+        TAG_QUEUE,
+        Write { op: "UntagQueue", ..TAG_QUEUE },
+    ],
+    reads: &[
+        Read {
+            op: "GetQueueUrl",
+            class: QUEUE,
+            key: K::Json("QueueName"),
+            template: T::Json(r#"{"QueueName":{0}}"#),
+            variant: None,
+        },
+        Read {
+            op: "GetQueueAttributes",
+            class: QUEUE,
+            key: URL,
+            template: T::Json(r#"{"QueueUrl":{0},"AttributeNames":["All"]}"#),
+            variant: None,
+        },
+        Read {
+            op: "ListQueueTags",
+            class: QUEUE,
+            key: URL,
+            template: T::Json(r#"{"QueueUrl":{0}}"#),
+            variant: None,
+        },
+    ],
+    hooks: Hooks { mark: Some(deleted_recently), ..Hooks::NONE },
+};
+
+/// AWS's refusal of a name deleted less than 60 s before.
+const DELETED_RECENTLY: (&str, &str) = (
+    "AWS.SimpleQueueService.QueueDeletedRecently",
+    "You must wait 60 seconds after deleting a queue before you can create another with the same name.",
+);
+
+/// A deleted queue's name cannot be re-created for the write's window. AWS's window is a fixed
+/// 60 s; the proxy's is the delete's lag (or its hold), the one window it can open.
+fn deleted_recently(req: &ParsedRequest) -> Option<Mark> {
+    (req.info.operation == "DeleteQueue").then_some(Mark::ForTheLag(DELETED_RECENTLY.0, DELETED_RECENTLY.1))
+}
