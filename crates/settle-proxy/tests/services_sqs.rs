@@ -1,18 +1,17 @@
 //! SQS through the real aws-sdk-sqs client (awsJson 1.0, query-compatible errors) against moto:
 //! writes held invisible (`Config::held()`) and released explicitly, never a wall-clock window.
 
-use std::time::Duration;
+mod services_support;
 
 use aws_sdk_sqs::types::QueueAttributeName as Attr;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use aws_smithy_types::retry::RetryConfig;
-use settle_proxy::{Config, Faults, ProxyHandle};
-use settle_testbed::{proxy_in_front_of_moto, sdk_config, unique_name};
+use services_support::{held, throttled, throttled_attempts};
+use settle_proxy::ProxyHandle;
+use settle_testbed::unique_name;
 
 fn held_sqs() -> (ProxyHandle, aws_sdk_sqs::Client) {
-    let proxy = proxy_in_front_of_moto(Config::held());
-    let sqs = aws_sdk_sqs::Client::new(&sdk_config(&proxy.endpoint()));
-    (proxy, sqs)
+    let (proxy, config) = held();
+    (proxy, aws_sdk_sqs::Client::new(&config))
 }
 
 async fn visibility_timeout(sqs: &aws_sdk_sqs::Client, url: &str) -> Option<String> {
@@ -85,17 +84,10 @@ async fn a_deleted_queue_still_reads_present_and_its_name_is_refused_until_relea
 
 #[tokio::test]
 async fn sqs_throttling_is_classified_and_retried_by_the_sdk() {
-    let throttled = Config {
-        faults: Faults { throttle: Some("1/h:1".parse().unwrap()), ..Faults::default() },
-        ..Config::default()
-    };
-    let proxy = proxy_in_front_of_moto(throttled);
-    let retry = RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(10));
-    let config = aws_sdk_sqs::config::Builder::from(&sdk_config(&proxy.endpoint())).retry_config(retry);
-    let sqs = aws_sdk_sqs::Client::from_conf(config.build());
+    let (proxy, config) = throttled();
+    let sqs = aws_sdk_sqs::Client::new(&config);
     let _ = sqs.list_queues().send().await;
     let err = sqs.list_queues().send().await.unwrap_err();
     assert_eq!(err.code(), Some("ThrottlingException"), "{err:?}");
-    // Attempted 3 times: the standard retry classified it as throttling.
-    assert_eq!(proxy.counters().throttled_per_operation.get("sqs:ListQueues"), Some(&3));
+    assert_eq!(throttled_attempts(&proxy, "sqs:ListQueues"), Some(3));
 }

@@ -7,6 +7,7 @@
 
 mod dynamodb;
 mod iam;
+mod kms;
 mod s3;
 mod secretsmanager;
 mod sqs;
@@ -167,8 +168,15 @@ impl Hooks {
 }
 
 /// Every service with built-in rules.
-pub(crate) const ALL: &[&ServiceRules] =
-    &[&ssm::RULES, &secretsmanager::RULES, &s3::RULES, &iam::RULES, &dynamodb::RULES, &sqs::RULES];
+pub(crate) const ALL: &[&ServiceRules] = &[
+    &ssm::RULES,
+    &secretsmanager::RULES,
+    &s3::RULES,
+    &iam::RULES,
+    &dynamodb::RULES,
+    &sqs::RULES,
+    &kms::RULES,
+];
 
 /// The rules of a service.
 pub(crate) fn for_service(service: &str) -> Option<&'static ServiceRules> {
