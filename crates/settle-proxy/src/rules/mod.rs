@@ -8,6 +8,7 @@
 mod dynamodb;
 mod iam;
 mod kms;
+mod logs;
 mod s3;
 mod secretsmanager;
 mod sqs;
@@ -176,6 +177,7 @@ pub(crate) const ALL: &[&ServiceRules] = &[
     &dynamodb::RULES,
     &sqs::RULES,
     &kms::RULES,
+    &logs::RULES,
 ];
 
 /// The rules of a service.
