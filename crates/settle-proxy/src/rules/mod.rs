@@ -11,6 +11,7 @@ mod kms;
 mod logs;
 mod s3;
 mod secretsmanager;
+mod sns;
 mod sqs;
 mod ssm;
 pub(crate) mod tagging;
@@ -52,10 +53,13 @@ pub(crate) enum KeyFrom {
     SecretId(&'static str),
     /// A DynamoDB table ARN (the name is what follows `table/`).
     TableArn(&'static str),
-    /// A JSON field whose name is what follows the last `sep` (all of it if there is none),
-    /// less a trailing `:*`: an SQS queue URL, a KMS key ARN, a CloudWatch Logs ARN. The
-    /// reference is `[name, value as sent]`, so templates use `{0}` or `{1}`.
+    /// A JSON field (or query parameter) whose name is what follows the last `sep` (all of it
+    /// if there is none), less a trailing `:*`: an SQS queue URL, a KMS key ARN, a CloudWatch
+    /// Logs or SNS ARN. The reference is `[name, value as sent]`: templates use `{0}` or `{1}`.
     Tail(&'static str, &'static str),
+    /// A JSON field (or query parameter) holding a name, and `[name, ARN]` as the reference:
+    /// `arn:aws:SERVICE:REGION:ACCOUNT:NAME` in the request's region and the default account.
+    NameArn(&'static str, &'static str),
     /// A query parameter.
     Query(&'static str),
     /// Two query parameters, named `a/b`.
@@ -178,6 +182,7 @@ pub(crate) const ALL: &[&ServiceRules] = &[
     &sqs::RULES,
     &kms::RULES,
     &logs::RULES,
+    &sns::RULES,
 ];
 
 /// The rules of a service.
@@ -233,10 +238,22 @@ pub(crate) fn keys(from: KeyFrom, class: &'static str, req: &ParsedRequest) -> V
             .unwrap_or_default(),
         KeyFrom::Tail(field, sep) => req
             .json_str(field)
+            .or_else(|| req.param(field))
             .map(|value| {
                 let tail = value.rsplit_once(sep).map_or(value, |(_, tail)| tail);
                 let name = tail.strip_suffix(":*").unwrap_or(tail).to_string();
                 one(name.clone(), vec![name, value.to_string()])
+            })
+            .unwrap_or_default(),
+        KeyFrom::NameArn(field, service) => req
+            .json_str(field)
+            .or_else(|| req.param(field))
+            .map(|name| {
+                let region = req.region.as_deref().unwrap_or("us-east-1");
+                one(
+                    name.to_string(),
+                    vec![name.to_string(), format!("arn:aws:{service}:{region}:{DEFAULT_ACCOUNT}:{name}")],
+                )
             })
             .unwrap_or_default(),
         KeyFrom::Query(name) => req.param(name).map(simple).unwrap_or_default(),
