@@ -1,0 +1,89 @@
+"""boto3 against settle-proxy: the SQS, KMS, CloudWatch Logs and SNS pitfalls, and their throttling codes.
+
+Usage: python boto3_services.py HELD_ENDPOINT TOKEN THROTTLED_ENDPOINT. The first proxy runs with
+`--lag hold` (writes invisible until this script releases them, so nothing depends on timing); the second
+throttles every call after the first. Exits non-zero when botocore does not see what the SDKs see.
+"""
+import json
+import sys
+import urllib.request
+import uuid
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+endpoint, token, throttled_endpoint = sys.argv[1], sys.argv[2], sys.argv[3]
+kw = dict(region_name="us-east-1", aws_access_key_id="AKIDBOTO3", aws_secret_access_key="boto3-secret")
+client = lambda service, url=endpoint, attempts=1: boto3.client(
+    service, endpoint_url=url, config=Config(retries={"mode": "standard", "total_max_attempts": attempts}), **kw)
+sqs, kms, logs, sns = client("sqs"), client("kms"), client("logs"), client("sns")
+suffix = uuid.uuid4().hex[:10]
+
+
+def code(fn):
+    try:
+        fn()
+        return None
+    except ClientError as e:
+        return e.response["Error"]["Code"]
+
+
+def release(query=""):
+    """Makes held writes visible: all, `resource=KEY` or `operation=WRITE`."""
+    url = f"{endpoint}/__settle/release{'?' + query if query else ''}"
+    request = urllib.request.Request(url, method="POST", headers={"x-settle-token": token})
+    with urllib.request.urlopen(request) as answer:
+        return json.load(answer)["released"]
+
+
+# SQS: botocore reads x-amzn-query-error, as the Rust SDK does.
+queue = f"settle-boto3-{suffix}"
+url = sqs.create_queue(QueueName=queue)["QueueUrl"]
+assert code(lambda: sqs.get_queue_url(QueueName=queue)) == "AWS.SimpleQueueService.NonExistentQueue"
+assert release(f"resource=sqs-queue:{queue}") == 1
+assert sqs.get_queue_url(QueueName=queue)["QueueUrl"] == url
+sqs.delete_queue(QueueUrl=url)
+try:
+    sqs.create_queue(QueueName=queue)
+    raise AssertionError("a name deleted moments ago must be refused")
+except sqs.exceptions.QueueDeletedRecently as e:
+    assert e.response["Error"]["Code"] == "AWS.SimpleQueueService.QueueDeletedRecently", e.response
+release()
+assert code(lambda: sqs.create_queue(QueueName=queue)) is None, "the name is free once released"
+
+# KMS: the old key state while a DisableKey is held.
+key = kms.create_key()["KeyMetadata"]["KeyId"]
+kms.disable_key(KeyId=key)
+assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Enabled"
+assert release("operation=DisableKey") == 1
+assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Disabled"
+
+# CloudWatch Logs: a new group is not listed yet.
+group = f"/settle/boto3-{suffix}"
+logs.create_log_group(logGroupName=group)
+assert logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"] == []
+release()
+assert [g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]] == [group]
+
+# SNS: a new topic is NotFound.
+topic = sns.create_topic(Name=f"settle-boto3-{suffix}")["TopicArn"]
+try:
+    sns.get_topic_attributes(TopicArn=topic)
+    raise AssertionError("a new topic must not be found while held")
+except sns.exceptions.NotFoundException as e:
+    assert e.response["Error"]["Code"] == "NotFound", e.response
+release()
+assert code(lambda: sns.get_topic_attributes(TopicArn=topic)) is None
+
+# Throttling: botocore's standard retry classifies each code as throttling and retries it
+# (3 attempts; the proxy's counters, checked by the Rust test, show it).
+calls = {"sqs": ("list_queues", "ThrottlingException"), "kms": ("list_keys", "ThrottlingException"),
+         "logs": ("describe_log_groups", "ThrottlingException"), "sns": ("list_topics", "Throttling")}
+for service, (operation, expected) in calls.items():
+    throttled = client(service, throttled_endpoint, attempts=3)
+    call = getattr(throttled, operation)
+    code(call)  # the service's one token
+    got = code(call)
+    assert got == expected, f"{service}: {got}"
+print("boto3: SQS, KMS, Logs and SNS pitfalls reproduced")
