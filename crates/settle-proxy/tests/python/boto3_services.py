@@ -4,14 +4,13 @@ Usage: python boto3_services.py HELD_ENDPOINT TOKEN THROTTLED_ENDPOINT. The firs
 `--lag hold` (writes invisible until this script releases them, so nothing depends on timing); the second
 throttles every call after the first. Exits non-zero when botocore does not see what the SDKs see.
 """
-import json
 import sys
-import urllib.request
 import uuid
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+
+from settle_boto3 import code, release as release_on
 
 endpoint, token, throttled_endpoint = sys.argv[1], sys.argv[2], sys.argv[3]
 kw = dict(region_name="us-east-1", aws_access_key_id="AKIDBOTO3", aws_secret_access_key="boto3-secret")
@@ -19,36 +18,19 @@ client = lambda service, url=endpoint, attempts=1: boto3.client(
     service, endpoint_url=url, config=Config(retries={"mode": "standard", "total_max_attempts": attempts}), **kw)
 sqs, kms, logs, sns = client("sqs"), client("kms"), client("logs"), client("sns")
 suffix = uuid.uuid4().hex[:10]
-
-
-def code(fn):
-    try:
-        fn()
-        return None
-    except ClientError as e:
-        return e.response["Error"]["Code"]
-
-
-def release(query=""):
-    """Makes held writes visible: all, `resource=KEY` or `operation=WRITE`."""
-    url = f"{endpoint}/__settle/release{'?' + query if query else ''}"
-    request = urllib.request.Request(url, method="POST", headers={"x-settle-token": token})
-    with urllib.request.urlopen(request) as answer:
-        return json.load(answer)["released"]
+release = lambda query="": release_on(endpoint, token, query)
 
 
 # SQS: botocore reads x-amzn-query-error, as the Rust SDK does.
 queue = f"settle-boto3-{suffix}"
 url = sqs.create_queue(QueueName=queue)["QueueUrl"]
-assert code(lambda: sqs.get_queue_url(QueueName=queue)) == "AWS.SimpleQueueService.NonExistentQueue"
+missing = code(lambda: sqs.get_queue_url(QueueName=queue), sqs.exceptions.QueueDoesNotExist)
+assert missing == "AWS.SimpleQueueService.NonExistentQueue", missing
 assert release(f"resource=sqs-queue:{queue}") == 1
 assert sqs.get_queue_url(QueueName=queue)["QueueUrl"] == url
 sqs.delete_queue(QueueUrl=url)
-try:
-    sqs.create_queue(QueueName=queue)
-    raise AssertionError("a name deleted moments ago must be refused")
-except sqs.exceptions.QueueDeletedRecently as e:
-    assert e.response["Error"]["Code"] == "AWS.SimpleQueueService.QueueDeletedRecently", e.response
+refused = code(lambda: sqs.create_queue(QueueName=queue), sqs.exceptions.QueueDeletedRecently)
+assert refused == "AWS.SimpleQueueService.QueueDeletedRecently", refused
 release()
 assert code(lambda: sqs.create_queue(QueueName=queue)) is None, "the name is free once released"
 
@@ -68,11 +50,7 @@ assert [g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix=g
 
 # SNS: a new topic is NotFound.
 topic = sns.create_topic(Name=f"settle-boto3-{suffix}")["TopicArn"]
-try:
-    sns.get_topic_attributes(TopicArn=topic)
-    raise AssertionError("a new topic must not be found while held")
-except sns.exceptions.NotFoundException as e:
-    assert e.response["Error"]["Code"] == "NotFound", e.response
+assert code(lambda: sns.get_topic_attributes(TopicArn=topic), sns.exceptions.NotFoundException) == "NotFound"
 release()
 assert code(lambda: sns.get_topic_attributes(TopicArn=topic)) is None
 
