@@ -40,5 +40,6 @@ fn boto3_sees_the_sqs_kms_logs_and_sns_pitfalls_and_throttling() {
     }
     let counters = proxy.counters();
     assert_eq!(counters.served_from_snapshot, 4, "one stale read per service");
+    assert_eq!(counters.tagging_view_rewrites, 2, "the view while 4, then 1, tag writes were held");
     assert_eq!(counters.conflicts, 1, "QueueDeletedRecently");
 }

@@ -6,7 +6,9 @@
 //! of one alias meet; a key written by its id and read by an alias do not (no lookup is made).
 //! CreateKey is not lagged: the new key's id exists only in the response, after the write.
 
-use super::{Hooks, KeyFrom as K, Read, ServiceRules, Template as T, Write, WriteKind as W};
+use super::{
+    Hooks, KeyFrom as K, Read, ServiceRules, TagView, Template as T, Write, WriteKind as W, arn_names,
+};
 
 const KEY: &str = "kms-key";
 const ID: K = K::Tail("KeyId", "/");
@@ -23,7 +25,8 @@ const KEY_UPDATE: Write = Write {
     tagging: false,
 };
 const ROTATION: Write = Write { op: "EnableKeyRotation", reads: &["GetKeyRotationStatus"], ..KEY_UPDATE };
-const TAG: Write = Write { op: "TagResource", kind: W::Tag, reads: &["ListResourceTags"], ..KEY_UPDATE };
+const TAG: Write =
+    Write { op: "TagResource", kind: W::Tag, reads: &["ListResourceTags"], tagging: true, ..KEY_UPDATE };
 const ALIAS: Write =
     Write { op: "CreateAlias", key: K::Tail("AliasName", "/"), kind: W::Create, ..KEY_UPDATE };
 
@@ -68,4 +71,6 @@ pub(super) static RULES: ServiceRules = ServiceRules {
         },
     ],
     hooks: Hooks::NONE,
+    // `arn:aws:kms:r:a:key/ID`
+    tag_view: Some(TagView { type_filter: "kms", names: |key, arn| arn_names(key, arn, "kms", ":key/") }),
 };

@@ -6,7 +6,9 @@
 //! Tag writes by ARN (`arn:…:log-group:NAME`, with or without `:*`) and the legacy
 //! name-based tag calls each snapshot their own read.
 
-use super::{Hooks, KeyFrom as K, Read, ServiceRules, Template as T, Write, WriteKind as W};
+use super::{
+    Hooks, KeyFrom as K, Read, ServiceRules, TagView, Template as T, Write, WriteKind as W, arn_names,
+};
 
 const GROUP: &str = "logs-log-group";
 const NAME: K = K::Json("logGroupName");
@@ -21,10 +23,16 @@ const RETENTION: Write = Write {
     status: None,
     tagging: false,
 };
-const TAG: Write =
-    Write { op: "TagResource", key: ARN, kind: W::Tag, reads: &["ListTagsForResource"], ..RETENTION };
+const TAG: Write = Write {
+    op: "TagResource",
+    key: ARN,
+    kind: W::Tag,
+    reads: &["ListTagsForResource"],
+    tagging: true,
+    ..RETENTION
+};
 const TAG_BY_NAME: Write =
-    Write { op: "TagLogGroup", kind: W::Tag, reads: &["ListTagsLogGroup"], ..RETENTION };
+    Write { op: "TagLogGroup", kind: W::Tag, reads: &["ListTagsLogGroup"], tagging: true, ..RETENTION };
 
 pub(super) static RULES: ServiceRules = ServiceRules {
     service: "logs",
@@ -62,4 +70,9 @@ pub(super) static RULES: ServiceRules = ServiceRules {
         },
     ],
     hooks: Hooks::NONE,
+    // `arn:aws:logs:r:a:log-group:NAME` (or `…:NAME:*`)
+    tag_view: Some(TagView {
+        type_filter: "logs",
+        names: |key, arn| arn_names(key, arn, "logs", ":log-group:"),
+    }),
 };

@@ -145,6 +145,17 @@ pub(crate) struct ServiceRules {
     pub writes: &'static [Write],
     pub reads: &'static [Read],
     pub hooks: Hooks,
+    /// How the Resource Groups Tagging API lists the service's tagged resources, if it does.
+    pub tag_view: Option<TagView>,
+}
+
+/// A service's resources in the Resource Groups Tagging API view (GetResources).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TagView {
+    /// The `ResourceTypeFilters` entry that lists them, e.g. `ssm:parameter`.
+    pub type_filter: &'static str,
+    /// Whether an ARN in the view is the resource a key names.
+    pub names: fn(&Key, &str) -> bool,
 }
 
 /// What a resource must be before an operation may go on, and AWS's refusal otherwise.
@@ -240,8 +251,7 @@ pub(crate) fn keys(from: KeyFrom, class: &'static str, req: &ParsedRequest) -> V
             .json_str(field)
             .or_else(|| req.param(field))
             .map(|value| {
-                let tail = value.rsplit_once(sep).map_or(value, |(_, tail)| tail);
-                let name = tail.strip_suffix(":*").unwrap_or(tail).to_string();
+                let name = tail_name(value, sep).to_string();
                 one(name.clone(), vec![name, value.to_string()])
             })
             .unwrap_or_default(),
@@ -287,6 +297,21 @@ pub(crate) fn keys(from: KeyFrom, class: &'static str, req: &ParsedRequest) -> V
             None => Vec::new(),
         },
     }
+}
+
+/// The name a value stands for under [`KeyFrom::Tail`]: what follows the last `sep`, less `:*`.
+fn tail_name<'a>(value: &'a str, sep: &str) -> &'a str {
+    let tail = value.rsplit_once(sep).map_or(value, |(_, tail)| tail);
+    tail.strip_suffix(":*").unwrap_or(tail)
+}
+
+/// Whether a tagging-view ARN of `service` names `key` under the [`KeyFrom::Tail`] rule with
+/// `sep` (an SQS queue and an SNS topic may share a name: the service tells them apart).
+pub(crate) fn arn_names(key: &Key, arn: &str, service: &str, sep: &str) -> bool {
+    arn.split(':').nth(2) == Some(service)
+        && arn.starts_with("arn:")
+        && arn.contains(sep)
+        && tail_name(arn, sep) == key.name
 }
 
 /// The write rule for a request, if any.
@@ -464,7 +489,45 @@ pub fn describe() -> serde_json::Value {
 
 #[cfg(test)]
 mod tests {
-    use super::parameter_selector;
+    use super::{Key, KeyFrom, arn_names, keys, parameter_selector};
+    use crate::protocol::{ParsedRequest, Protocol, RequestInfo};
+
+    fn request(json: serde_json::Value, params: &[(&str, &str)]) -> ParsedRequest {
+        let info = RequestInfo {
+            service: String::new(),
+            operation: String::new(),
+            resource: None,
+            protocol: Protocol::AwsJson,
+        };
+        let params = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        ParsedRequest { info, target_prefix: None, json: Some(json), params, s3: None, region: None }
+    }
+
+    #[test]
+    fn tail_keys_name_queues_keys_and_log_groups_by_their_last_segment() {
+        let key = |from, json| keys(from, "c", &request(json, &[])).pop().map(|k| (k.name, k.reference));
+        let url = "http://localhost:4566/123456789012/q1";
+        let queue = key(KeyFrom::Tail("QueueUrl", "/"), serde_json::json!({ "QueueUrl": url }));
+        assert_eq!(queue, Some(("q1".into(), vec!["q1".into(), url.into()])));
+        let arn = "arn:aws:logs:us-east-1:123456789012:log-group:/a/b:*";
+        let group =
+            key(KeyFrom::Tail("resourceArn", ":log-group:"), serde_json::json!({ "resourceArn": arn }));
+        assert_eq!(group.map(|g| g.0).as_deref(), Some("/a/b"), "the :* suffix is dropped");
+        let alias = key(KeyFrom::Tail("KeyId", "/"), serde_json::json!({ "KeyId": "alias/app" }));
+        assert_eq!(alias.map(|a| a.1), Some(vec!["app".into(), "alias/app".into()]), "sent as it came");
+        let topic =
+            keys(KeyFrom::NameArn("Name", "sns"), "c", &request(serde_json::json!({}), &[("Name", "t")]));
+        assert_eq!(topic[0].reference[1], "arn:aws:sns:us-east-1:123456789012:t");
+        assert!(key(KeyFrom::Tail("QueueUrl", "/"), serde_json::json!({})).is_none());
+    }
+
+    #[test]
+    fn tagging_view_arns_name_a_key_of_their_own_service_only() {
+        let key = Key { class: "sqs-queue", name: "shared".into(), reference: vec![] };
+        assert!(arn_names(&key, "arn:aws:sqs:us-east-1:123456789012:shared", "sqs", ":"));
+        assert!(!arn_names(&key, "arn:aws:sns:us-east-1:123456789012:shared", "sqs", ":"));
+        assert!(!arn_names(&key, "arn:aws:sqs:us-east-1:123456789012:shared2", "sqs", ":"));
+    }
 
     #[test]
     fn parameter_selectors_split_off_versions_and_labels_but_not_arn_colons() {

@@ -4,7 +4,9 @@
 //! Topics are keyed by name: a `TopicArn` names its topic by its last `:` segment, and a
 //! CreateTopic's snapshot reads use the ARN made from its name, region and the default account.
 
-use super::{Hooks, KeyFrom as K, Read, ServiceRules, Template as T, Write, WriteKind as W};
+use super::{
+    Hooks, KeyFrom as K, Read, ServiceRules, TagView, Template as T, Write, WriteKind as W, arn_names,
+};
 
 const TOPIC: &str = "sns-topic";
 const ARN: K = K::Tail("TopicArn", ":");
@@ -19,8 +21,14 @@ const UPDATE: Write = Write {
     status: None,
     tagging: false,
 };
-const TAG: Write =
-    Write { op: "TagResource", key: TAGGED, kind: W::Tag, reads: &["ListTagsForResource"], ..UPDATE };
+const TAG: Write = Write {
+    op: "TagResource",
+    key: TAGGED,
+    kind: W::Tag,
+    reads: &["ListTagsForResource"],
+    tagging: true,
+    ..UPDATE
+};
 
 pub(super) static RULES: ServiceRules = ServiceRules {
     service: "sns",
@@ -56,4 +64,6 @@ pub(super) static RULES: ServiceRules = ServiceRules {
         },
     ],
     hooks: Hooks::NONE,
+    // `arn:aws:sns:r:a:NAME`
+    tag_view: Some(TagView { type_filter: "sns", names: |key, arn| arn_names(key, arn, "sns", ":") }),
 };

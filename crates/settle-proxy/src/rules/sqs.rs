@@ -4,7 +4,9 @@
 //! Queues are keyed by name: a `QueueUrl` names its queue by its last path segment, and the
 //! snapshot reads pass the bare name as `QueueUrl`, which SQS (and moto) accept.
 
-use super::{Hooks, KeyFrom as K, Read, ServiceRules, Template as T, Write, WriteKind as W};
+use super::{
+    Hooks, KeyFrom as K, Read, ServiceRules, TagView, Template as T, Write, WriteKind as W, arn_names,
+};
 use crate::protocol::ParsedRequest;
 use crate::visibility::Mark;
 
@@ -19,7 +21,7 @@ const TAG_QUEUE: Write = Write {
     kind: W::Tag,
     reads: &["ListQueueTags"],
     status: None,
-    tagging: false,
+    tagging: true,
 };
 
 pub(super) static RULES: ServiceRules = ServiceRules {
@@ -79,6 +81,8 @@ pub(super) static RULES: ServiceRules = ServiceRules {
         },
     ],
     hooks: Hooks { mark: Some(deleted_recently), ..Hooks::NONE },
+    // `arn:aws:sqs:r:a:NAME`
+    tag_view: Some(TagView { type_filter: "sqs", names: |key, arn| arn_names(key, arn, "sqs", ":") }),
 };
 
 /// AWS's refusal of a name deleted less than 60 s before.

@@ -32,7 +32,7 @@ sqs.delete_queue(QueueUrl=url)
 refused = code(lambda: sqs.create_queue(QueueName=queue), sqs.exceptions.QueueDeletedRecently)
 assert refused == "AWS.SimpleQueueService.QueueDeletedRecently", refused
 release()
-assert code(lambda: sqs.create_queue(QueueName=queue)) is None, "the name is free once released"
+url = sqs.create_queue(QueueName=queue)["QueueUrl"]  # the name is free once released
 
 # KMS: the old key state while a DisableKey is held.
 key = kms.create_key()["KeyMetadata"]["KeyId"]
@@ -53,6 +53,21 @@ topic = sns.create_topic(Name=f"settle-boto3-{suffix}")["TopicArn"]
 assert code(lambda: sns.get_topic_attributes(TopicArn=topic), sns.exceptions.NotFoundException) == "NotFound"
 release()
 assert code(lambda: sns.get_topic_attributes(TopicArn=topic)) is None
+
+# The Resource Groups Tagging API view lags behind each service's tag writes. The queue and the topic
+# share a name on purpose: a lagging queue must not hide the topic.
+tagging = client("resourcegroupstaggingapi")
+view = lambda: tagging.get_resources(TagFilters=[{"Key": "settle-view", "Values": [suffix]}])["ResourceTagMappingList"]
+group_arn = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["logGroupArn"]
+sqs.tag_queue(QueueUrl=url, Tags={"settle-view": suffix})
+kms.tag_resource(KeyId=key, Tags=[{"TagKey": "settle-view", "TagValue": suffix}])
+logs.tag_resource(resourceArn=group_arn, tags={"settle-view": suffix})
+sns.tag_resource(ResourceArn=topic, Tags=[{"Key": "settle-view", "Value": suffix}])
+assert view() == [], "the tagging view must lag"
+assert release("operation=TagResource") == 3, "KMS, Logs and SNS"
+assert len(view()) == 3, view()
+release()
+assert len(view()) == 4, view()
 
 # Throttling: botocore's standard retry classifies each code as throttling and retries it
 # (3 attempts; the proxy's counters, checked by the Rust test, show it).
