@@ -60,10 +60,14 @@ async fn topic_attributes_subscriptions_and_tags_read_old_until_released() {
         listed.subscriptions().len()
     };
     let subscribe = sns.subscribe().topic_arn(&arn).protocol("email").endpoint("ops@example.com");
-    subscribe.send().await.unwrap();
+    let subscription = subscribe.send().await.unwrap().subscription_arn.unwrap();
     assert_eq!(subscriptions(sns.clone(), arn.clone()).await, 0, "not listed while held");
     assert_eq!(proxy.release_operation("Subscribe"), 1);
     assert_eq!(subscriptions(sns.clone(), arn.clone()).await, 1);
+    sns.unsubscribe().subscription_arn(&subscription).send().await.unwrap();
+    assert_eq!(subscriptions(sns.clone(), arn.clone()).await, 1, "still listed while held");
+    assert_eq!(proxy.release_resource(&format!("sns-topic:{name}")), 1);
+    assert_eq!(subscriptions(sns.clone(), arn.clone()).await, 0);
 
     let tags = |sns: Client, arn: String| async move {
         sns.list_tags_for_resource().resource_arn(arn).send().await.unwrap().tags().len()

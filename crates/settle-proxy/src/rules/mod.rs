@@ -57,6 +57,9 @@ pub(crate) enum KeyFrom {
     /// if there is none), less a trailing `:*`: an SQS queue URL, a KMS key ARN, a CloudWatch
     /// Logs or SNS ARN. The reference is `[name, value as sent]`: templates use `{0}` or `{1}`.
     Tail(&'static str, &'static str),
+    /// A JSON field (or query parameter) whose last `sep` segment is dropped: the parent it
+    /// names is [`KeyFrom::Tail`] of the rest (an SNS subscription ARN names its topic).
+    Parent(&'static str, &'static str),
     /// A JSON field (or query parameter) holding a name, and `[name, ARN]` as the reference:
     /// `arn:aws:SERVICE:REGION:ACCOUNT:NAME` in the request's region and the default account.
     NameArn(&'static str, &'static str),
@@ -253,6 +256,15 @@ pub(crate) fn keys(from: KeyFrom, class: &'static str, req: &ParsedRequest) -> V
             .map(|value| {
                 let name = tail_name(value, sep).to_string();
                 one(name.clone(), vec![name, value.to_string()])
+            })
+            .unwrap_or_default(),
+        KeyFrom::Parent(field, sep) => req
+            .json_str(field)
+            .or_else(|| req.param(field))
+            .and_then(|value| value.rsplit_once(sep))
+            .map(|(parent, _)| {
+                let name = tail_name(parent, sep).to_string();
+                one(name.clone(), vec![name, parent.to_string()])
             })
             .unwrap_or_default(),
         KeyFrom::NameArn(field, service) => req
@@ -519,6 +531,15 @@ mod tests {
             keys(KeyFrom::NameArn("Name", "sns"), "c", &request(serde_json::json!({}), &[("Name", "t")]));
         assert_eq!(topic[0].reference[1], "arn:aws:sns:us-east-1:123456789012:t");
         assert!(key(KeyFrom::Tail("QueueUrl", "/"), serde_json::json!({})).is_none());
+        let subscription = "arn:aws:sns:us-east-1:123456789012:t:0b1c";
+        let parent = key(
+            KeyFrom::Parent("SubscriptionArn", ":"),
+            serde_json::json!({ "SubscriptionArn": subscription }),
+        );
+        assert_eq!(
+            parent,
+            Some(("t".into(), vec!["t".into(), "arn:aws:sns:us-east-1:123456789012:t".into()]))
+        );
     }
 
     #[test]

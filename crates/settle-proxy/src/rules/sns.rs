@@ -1,5 +1,6 @@
 //! SNS (query): a new topic is not found, attribute changes read old, a deleted topic is still
-//! there, a new subscription is missing from its topic's list, and tags read old.
+//! there, a new subscription is missing from its topic's list (a removed one still listed), and
+//! tags read old.
 //!
 //! Topics are keyed by name: a `TopicArn` names its topic by its last `:` segment, and a
 //! CreateTopic's snapshot reads use the ARN made from its name, region and the default account.
@@ -30,13 +31,17 @@ const TAG: Write = Write {
     ..UPDATE
 };
 
+const SUBSCRIBE: Write = Write { op: "Subscribe", reads: &["ListSubscriptionsByTopic"], ..UPDATE };
+
 pub(super) static RULES: ServiceRules = ServiceRules {
     service: "sns",
     writes: &[
         Write { op: "CreateTopic", key: K::NameArn("Name", "sns"), kind: W::Create, ..UPDATE },
         UPDATE,
         Write { op: "DeleteTopic", kind: W::Delete, ..UPDATE },
-        Write { op: "Subscribe", reads: &["ListSubscriptionsByTopic"], ..UPDATE },
+        SUBSCRIBE,
+        // `arn:aws:sns:r:a:TOPIC:ID` names its topic.
+        Write { op: "Unsubscribe", key: K::Parent("SubscriptionArn", ":"), kind: W::Delete, ..SUBSCRIBE },
         TAG,
         Write { op: "UntagResource", ..TAG },
     ],
