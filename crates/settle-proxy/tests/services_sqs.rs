@@ -20,7 +20,7 @@ async fn visibility_timeout(sqs: &aws_sdk_sqs::Client, url: &str) -> Option<Stri
 }
 
 #[tokio::test]
-async fn a_new_queue_is_not_found_by_name_until_released() {
+async fn a_new_queue_is_not_found_by_name_nor_usable_until_released() {
     let (proxy, sqs) = held_sqs();
     let name = unique_name("settle-q");
     let url = sqs.create_queue().queue_name(&name).send().await.unwrap().queue_url.unwrap();
@@ -31,9 +31,13 @@ async fn a_new_queue_is_not_found_by_name_until_released() {
     }
     let err = sqs.get_queue_attributes().queue_url(&url).send().await.unwrap_err();
     assert_eq!(err.code(), Some("AWS.SimpleQueueService.NonExistentQueue"), "attributes by URL too");
+    let err = sqs.send_message().queue_url(&url).message_body("m").send().await.unwrap_err();
+    assert!(err.as_service_error().is_some_and(|e| e.is_queue_does_not_exist()), "not usable yet: {err:?}");
+    assert_eq!(proxy.counters().blocked, 1);
     assert_eq!(proxy.release_resource(&format!("sqs-queue:{name}")), 1);
     let found = sqs.get_queue_url().queue_name(&name).send().await.unwrap();
     assert_eq!(found.queue_url(), Some(url.as_str()));
+    sqs.send_message().queue_url(&url).message_body("m").send().await.unwrap();
     assert_eq!(proxy.counters().served_from_snapshot, 3);
 }
 

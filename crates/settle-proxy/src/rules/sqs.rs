@@ -1,11 +1,13 @@
-//! SQS (awsJson 1.0, query-compatible errors): a new queue is not found by name, attribute
-//! changes read old, a deleted queue is still there, and its name cannot be reused at once.
+//! SQS (awsJson 1.0, query-compatible errors): a new queue is not found by name nor usable
+//! (AWS: "wait at least one second after the queue is created"), attribute changes read old
+//! (up to 60 s on AWS), a deleted queue is still there, and its name cannot be reused at once.
 //!
 //! Queues are keyed by name: a `QueueUrl` names its queue by its last path segment, and the
 //! snapshot reads pass the bare name as `QueueUrl`, which SQS (and moto) accept.
 
 use super::{
-    Hooks, KeyFrom as K, Read, ServiceRules, TagView, Template as T, Write, WriteKind as W, arn_names,
+    Hooks, KeyFrom as K, Read, Ready, ServiceRules, StatusLag, TagView, Template as T, Write, WriteKind as W,
+    arn_names,
 };
 use crate::protocol::ParsedRequest;
 use crate::visibility::Mark;
@@ -13,6 +15,17 @@ use crate::visibility::Mark;
 const QUEUE: &str = "sqs-queue";
 const URL: K = K::Tail("QueueUrl", "/");
 const ALL_READS: &[&str] = &["GetQueueUrl", "GetQueueAttributes", "ListQueueTags"];
+/// Message operations refused with NonExistentQueue while a new queue's create lags.
+const MESSAGES: &[&str] = &[
+    "SendMessage",
+    "SendMessageBatch",
+    "ReceiveMessage",
+    "DeleteMessage",
+    "DeleteMessageBatch",
+    "ChangeMessageVisibility",
+    "ChangeMessageVisibilityBatch",
+    "PurgeQueue",
+];
 
 const TAG_QUEUE: Write = Write {
     op: "TagQueue",
@@ -33,7 +46,13 @@ pub(super) static RULES: ServiceRules = ServiceRules {
             key: K::Json("QueueName"),
             kind: W::Create,
             reads: ALL_READS,
-            status: None,
+            // SQS shows no status (no `show_status` hook): the window only refuses MESSAGES.
+            status: Some(StatusLag {
+                status: "CREATING",
+                read: "GetQueueUrl",
+                from_snapshot: false,
+                blocks: MESSAGES,
+            }),
             tagging: false,
         },
         Write {
@@ -80,7 +99,7 @@ pub(super) static RULES: ServiceRules = ServiceRules {
             variant: None,
         },
     ],
-    hooks: Hooks { mark: Some(deleted_recently), ..Hooks::NONE },
+    hooks: Hooks { mark: Some(deleted_recently), needs_ready: Some(created_queue), show_status: None },
     // `arn:aws:sqs:r:a:NAME`
     tag_view: Some(TagView { type_filter: "sqs", names: |key, arn| arn_names(key, arn, "sqs", ":") }),
 };
@@ -95,4 +114,17 @@ const DELETED_RECENTLY: (&str, &str) = (
 /// 60 s; the proxy's is the delete's lag (or its hold), the one window it can open.
 fn deleted_recently(req: &ParsedRequest) -> Option<Mark> {
     (req.info.operation == "DeleteQueue").then_some(Mark::ForTheLag(DELETED_RECENTLY.0, DELETED_RECENTLY.1))
+}
+
+/// Message operations need their queue created: AWS answers NonExistentQueue meanwhile.
+fn created_queue(req: &ParsedRequest) -> Option<Ready> {
+    if !MESSAGES.contains(&req.info.operation.as_str()) {
+        return None;
+    }
+    let key = super::keys(URL, QUEUE, req).pop()?;
+    Some(Ready {
+        key: key.id(),
+        code: "AWS.SimpleQueueService.NonExistentQueue",
+        message: "The specified queue does not exist.",
+    })
 }
