@@ -194,31 +194,10 @@ async fn success_on_an_error_code_settles_without_output() {
     assert_eq!((settled.output, settled.acceptor), (None, 0));
 }
 
-/// A `tracing` writer into a shared buffer.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn every_attempt_emits_a_tracing_debug_event() {
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = settle_testbed::LogCapture::default();
+    let _guard = tracing::subscriber::set_default(logs.subscriber(tracing::Level::DEBUG));
     let mut n = 0;
     Waiter::new(Delays::fixed(Duration::from_secs(2), 5))
         .named("Traced")
@@ -231,7 +210,7 @@ async fn every_attempt_emits_a_tracing_debug_event() {
         })
         .await
         .unwrap();
-    let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     let lines: Vec<_> = logs.lines().filter(|l| l.contains("waiter attempt")).collect();
     assert_eq!(lines.len(), 2, "{logs}");
     assert!(lines[0].contains("attempt=1") && lines[0].contains("next_delay_ms=Some(2000)"), "{logs}");

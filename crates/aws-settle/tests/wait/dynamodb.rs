@@ -51,7 +51,7 @@ async fn create_table(ddb: &Client, name: &str, key_type: ScalarAttributeType) {
 
 #[tokio::test]
 async fn a_json_waiter_retries_on_not_found_until_the_table_is_active() {
-    let ddb = Client::new(&crate::moto_config());
+    let ddb = Client::new(&settle_testbed::moto_sdk_config());
     let name = settle_testbed::unique_name("settle-wait");
     let model = Model::from_json_str(MODEL).unwrap();
     let capture = CaptureBody::new();
@@ -99,7 +99,7 @@ async fn a_json_waiter_retries_on_not_found_until_the_table_is_active() {
 
 #[tokio::test]
 async fn a_json_waiter_reports_a_failure_acceptor_and_a_timeout_with_the_last_error() {
-    let ddb = Client::new(&crate::moto_config());
+    let ddb = Client::new(&settle_testbed::moto_sdk_config());
     let name = settle_testbed::unique_name("settle-wait-n");
     create_table(&ddb, &name, ScalarAttributeType::N).await;
     let model = Model::from_json_str(MODEL).unwrap();
@@ -133,7 +133,7 @@ async fn a_json_waiter_reports_a_failure_acceptor_and_a_timeout_with_the_last_er
 #[tokio::test]
 async fn an_input_output_path_sees_the_captured_request() {
     use aws_settle::wait::{Acceptor, Comparator, Delays, State, Waiter};
-    let ddb = Client::new(&crate::moto_config());
+    let ddb = Client::new(&settle_testbed::moto_sdk_config());
     let name = settle_testbed::unique_name("settle-wait-io");
     create_table(&ddb, &name, ScalarAttributeType::S).await;
     let capture = CaptureBody::new();

@@ -13,8 +13,3 @@ use std::path::PathBuf;
 pub fn data(rest: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rest)
 }
-
-/// An `SdkConfig` pointed at this process's moto server.
-pub fn moto_config() -> aws_types::SdkConfig {
-    settle_testbed::sdk_config(&settle_testbed::shared_moto().endpoint())
-}

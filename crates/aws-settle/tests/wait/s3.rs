@@ -11,7 +11,8 @@ use aws_settle::wait::{
 };
 
 fn s3() -> Client {
-    let config = aws_sdk_s3::config::Builder::from(&crate::moto_config()).force_path_style(true).build();
+    let config =
+        aws_sdk_s3::config::Builder::from(&settle_testbed::moto_sdk_config()).force_path_style(true).build();
     Client::from_conf(config)
 }
 

@@ -26,7 +26,7 @@ async fn timed_out_on(client: &Client, id: &str, capture: &CaptureBody) -> WaitE
 
 /// A client and a new secret with a real, unique value: (client, name, value).
 async fn with_secret(prefix: &str) -> (Client, String, String) {
-    let client = Client::new(&crate::moto_config());
+    let client = Client::new(&settle_testbed::moto_sdk_config());
     let secret = format!("pw-{}", settle_testbed::unique_name("hunter2"));
     let name = settle_testbed::unique_name(prefix);
     client.create_secret().name(&name).secret_string(&secret).send().await.expect("CreateSecret");
@@ -51,7 +51,7 @@ async fn the_last_seen_output_of_get_secret_value_has_no_secret() {
 
 #[tokio::test]
 async fn a_binary_secret_is_redacted_too() {
-    let client = Client::new(&crate::moto_config());
+    let client = Client::new(&settle_testbed::moto_sdk_config());
     let payload = format!("bin-{}", settle_testbed::unique_name("hunter2"));
     let bytes = payload.clone().into_bytes();
     let name = settle_testbed::unique_name("settle-wait-secret-bin");
