@@ -92,6 +92,7 @@ async fn sqs_throttling_is_classified_and_retried_by_the_sdk() {
     let sqs = aws_sdk_sqs::Client::new(&config);
     let _ = sqs.list_queues().send().await;
     let err = sqs.list_queues().send().await.unwrap_err();
-    assert_eq!(err.code(), Some("ThrottlingException"), "{err:?}");
+    assert_eq!(err.code(), Some("RequestThrottled"), "{err:?}");
+    assert!(err.as_service_error().is_some_and(|e| e.is_request_throttled()), "modeled: {err:?}");
     assert_eq!(throttled_attempts(&proxy, "sqs:ListQueues"), Some(3));
 }

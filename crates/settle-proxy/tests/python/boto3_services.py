@@ -71,7 +71,7 @@ assert len(view()) == 4, view()
 
 # Throttling: botocore's standard retry classifies each code as throttling and retries it
 # (3 attempts; the proxy's counters, checked by the Rust test, show it).
-calls = {"sqs": ("list_queues", "ThrottlingException"), "kms": ("list_keys", "ThrottlingException"),
+calls = {"sqs": ("list_queues", "RequestThrottled"), "kms": ("list_keys", "ThrottlingException"),
          "logs": ("describe_log_groups", "ThrottlingException"), "sns": ("list_topics", "Throttling")}
 for service, (operation, expected) in calls.items():
     throttled = client(service, throttled_endpoint, attempts=3)
