@@ -232,8 +232,8 @@ impl StoredResponse {
 /// An error the proxy injects, spelled the way the request's protocol spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InjectedError {
-    /// Rate limiting: `ThrottlingException`, `ProvisionedThroughputExceededException`,
-    /// `SlowDown`, `Throttling`, `TooManyRequestsException`.
+    /// Rate limiting: `ThrottlingException`, `ProvisionedThroughputExceededException` (DynamoDB),
+    /// `RequestThrottled` (SQS), `SlowDown`, `Throttling`, `TooManyRequestsException`.
     Throttle,
     /// A transient HTTP 500.
     Internal,
@@ -251,6 +251,10 @@ pub fn render_injected(info: &RequestInfo, error: InjectedError) -> StoredRespon
             "The level of configured provisioned throughput for the table was exceeded. \
              Consider increasing your provisioning level with the UpdateTable API.",
         ),
+        // SQS's own (query-compatible) code, which its SDKs model and classify as throttling.
+        (Protocol::AwsJson, InjectedError::Throttle) if service == "sqs" => {
+            (400, "RequestThrottled", "Request is throttled.")
+        }
         (Protocol::AwsJson, InjectedError::Throttle) => (400, "ThrottlingException", "Rate exceeded"),
         (Protocol::Query, InjectedError::Throttle) => (400, "Throttling", "Rate exceeded"),
         (Protocol::RestXml, InjectedError::Throttle) => (503, "SlowDown", "Please reduce your request rate."),
@@ -273,7 +277,7 @@ pub fn render_injected(info: &RequestInfo, error: InjectedError) -> StoredRespon
 /// Renders an error with the given status, code and message in the request's protocol.
 pub fn render_error(info: &RequestInfo, status: StatusCode, code: &str, message: &str) -> StoredResponse {
     let mut response = match info.protocol {
-        Protocol::AwsJson => awsjson::render_error(&info.service, code, message),
+        Protocol::AwsJson => awsjson::render_error(&info.service, status, code, message),
         Protocol::Query => query::render_error(status, code, message),
         Protocol::RestXml => restxml::render_error(code, message),
         Protocol::RestJson | Protocol::Unknown => restjson::render_error(code, message),
