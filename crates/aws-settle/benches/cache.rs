@@ -4,7 +4,7 @@
 //!
 //! Every number has its baseline from the same run: a `HashMap` behind a `Mutex` (a hit is lock,
 //! get, clone; a miss is check, build without the lock, insert). Clients are real
-//! `aws_sdk_ssm::Client`s built from `settle_testbed::sdk_config` (no network is used).
+//! `aws_sdk_ssm::Client`s built from `settle_emulator::sdk_config` (no network is used).
 //! Latency is the median over batches of the mean ns/op in a batch. Memory comes from a counting
 //! global allocator: bytes still allocated after building N clients and caching them, over N.
 
@@ -141,7 +141,7 @@ fn contended_builds(config: &aws_types::SdkConfig, with_cache: bool) -> usize {
 /// (bytes still allocated, bytes allocated) per client, building `n` clients and keeping them
 /// in `keep`.
 fn memory_per_client(n: usize, mut keep: impl FnMut(ClientCacheKey, Client)) -> (f64, f64) {
-    let config = settle_testbed::sdk_config("http://127.0.0.1:1");
+    let config = settle_emulator::sdk_config("http://127.0.0.1:1");
     let keys: Vec<_> =
         (0..n).map(|i| ClientCacheKey::from_sdk_config("ssm", &config, &format!("role/r{i}"))).collect();
     let (live, allocated) = (LIVE.load(Ordering::SeqCst), ALLOCATED.load(Ordering::SeqCst));
@@ -154,7 +154,7 @@ fn memory_per_client(n: usize, mut keep: impl FnMut(ClientCacheKey, Client)) -> 
 }
 
 fn main() {
-    let config = settle_testbed::sdk_config("http://127.0.0.1:1");
+    let config = settle_emulator::sdk_config("http://127.0.0.1:1");
     let key = ClientCacheKey::from_sdk_config("ssm", &config, "role/deployer");
     let client = Client::new(&config);
     let baseline: Baseline = Arc::default();

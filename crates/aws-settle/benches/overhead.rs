@@ -74,14 +74,14 @@ fn report_costs() -> (f64, f64) {
 
 fn main() {
     let calls: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(300);
-    let config = settle_testbed::sdk_config(&settle_testbed::shared_moto().endpoint());
+    let config = settle_emulator::sdk_config(&settle_emulator::shared_moto().endpoint());
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let plain = Client::new(&config);
     let telemetry = Telemetry::new();
     let observed = instrument(plain.clone(), &telemetry);
     let enforcer = Enforcer::new();
     let both = attach(observed.clone(), &enforcer);
-    let name = format!("/settle/bench/{}", settle_testbed::unique_name("overhead"));
+    let name = format!("/settle/bench/{}", settle_emulator::unique_name("overhead"));
 
     let rows = runtime.block_on(async {
         plain.put_parameter().name(&name).value("v").r#type(ParameterType::String).send().await.unwrap();

@@ -24,11 +24,11 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn main() {
     let writes: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(100);
     let lag = "exp:1s";
-    let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::with_lag(lag.parse().unwrap()));
+    let proxy = settle_emulator::proxy_in_front_of_moto(settle_proxy::Config::with_lag(lag.parse().unwrap()));
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let enforcer = Enforcer::new();
-    let ssm = attach(aws_sdk_ssm::Client::new(&settle_testbed::sdk_config(&proxy.endpoint())), &enforcer);
-    let prefix = format!("/settle/bench/{}", settle_testbed::unique_name("overshoot"));
+    let ssm = attach(aws_sdk_ssm::Client::new(&settle_emulator::sdk_config(&proxy.endpoint())), &enforcer);
+    let prefix = format!("/settle/bench/{}", settle_emulator::unique_name("overshoot"));
 
     // (name, time settled returned, Unix ms)
     let returned: Vec<(String, f64)> = runtime.block_on(async {

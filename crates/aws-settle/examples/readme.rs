@@ -94,13 +94,13 @@ async fn cached(sdk_config: aws_types::SdkConfig) -> aws_sdk_ssm::Client {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
-    let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::with_lag("1s..2s".parse()?));
-    let sdk_config = settle_testbed::sdk_config(&proxy.endpoint());
+    let proxy = settle_emulator::proxy_in_front_of_moto(settle_proxy::Config::with_lag("1s..2s".parse()?));
+    let sdk_config = settle_emulator::sdk_config(&proxy.endpoint());
     let ssm = cached(sdk_config.clone()).await;
     ssm.describe_parameters().send().await?;
     let (ddb, telemetry) = observed(sdk_config)?;
 
-    let model = TableModel { table_name: settle_testbed::unique_name("readme"), arn: None };
+    let model = TableModel { table_name: settle_emulator::unique_name("readme"), arn: None };
     let mut memo = Memo::new();
     let event = loop {
         let event = create_table_handler(&ddb, memo, model.clone()).await?;

@@ -10,10 +10,10 @@ use aws_sdk_ssm::types::ParameterType;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::with_lag("1s..2s".parse()?));
-    let sdk_config = settle_testbed::sdk_config(&proxy.endpoint());
+    let proxy = settle_emulator::proxy_in_front_of_moto(settle_proxy::Config::with_lag("1s..2s".parse()?));
+    let sdk_config = settle_emulator::sdk_config(&proxy.endpoint());
     let t = Instant::now();
-    let app = format!("/settle/example/{}", settle_testbed::unique_name("app"));
+    let app = format!("/settle/example/{}", settle_emulator::unique_name("app"));
 
     // README: post-conditions
     use aws_settle::post::{Enforcer, SettleExt, attach};

@@ -97,11 +97,11 @@ async fn create_handler(
 
 #[tokio::test]
 async fn a_create_table_handler_calls_back_resumes_without_calling_again_and_stabilizes() {
-    let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::held());
+    let proxy = settle_emulator::proxy_in_front_of_moto(settle_proxy::Config::held());
     let telemetry = aws_settle::observe::Telemetry::new();
-    let ddb = Client::new(&settle_testbed::sdk_config(&proxy.endpoint()));
+    let ddb = Client::new(&settle_emulator::sdk_config(&proxy.endpoint()));
     let ddb = aws_settle::observe::instrument(ddb, &telemetry);
-    let name = settle_testbed::unique_name("settle-chain");
+    let name = settle_emulator::unique_name("settle-chain");
     let model = TableModel { table_name: name.clone(), arn: None };
     let polls = Arc::new(Polls::default());
 
@@ -168,15 +168,15 @@ async fn a_failed_call_is_reported_by_code_and_message_without_the_raw_response(
     const SESSION_TOKEN: &str = "chain-SESSIONTOKEN-FwoGZXIvYXdzEJr";
     const ITEM_SECRET: &str = "chain-ITEMSECRET-hunter2";
 
-    let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::default());
+    let proxy = settle_emulator::proxy_in_front_of_moto(settle_proxy::Config::default());
     let credentials =
         Credentials::new("AKIDCHAINTEST", SECRET_KEY, Some(SESSION_TOKEN.into()), None, "chain");
-    let config = settle_testbed::sdk_config(&proxy.endpoint())
+    let config = settle_emulator::sdk_config(&proxy.endpoint())
         .to_builder()
         .credentials_provider(SharedCredentialsProvider::new(credentials))
         .build();
     let ddb = Client::new(&config);
-    let table = settle_testbed::unique_name("settle-chain-secret");
+    let table = settle_emulator::unique_name("settle-chain-secret");
     create_table(&ddb, table.clone()).send().await.unwrap();
     ddb.put_item()
         .table_name(&table)

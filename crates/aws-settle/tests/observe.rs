@@ -23,20 +23,20 @@ const SESSION_TOKEN: &str = "observe-SESSIONTOKEN-FwoGZXIvYXdzEJr";
 fn ssm(endpoint: &str, retry: RetryConfig) -> aws_sdk_ssm::Client {
     let credentials =
         Credentials::new(ACCESS_KEY_ID, SECRET_ACCESS_KEY, Some(SESSION_TOKEN.into()), None, "test");
-    let config = aws_sdk_ssm::config::Builder::from(&settle_testbed::sdk_config(endpoint))
+    let config = aws_sdk_ssm::config::Builder::from(&settle_emulator::sdk_config(endpoint))
         .credentials_provider(credentials)
         .retry_config(retry)
-        .retry_partition(RetryPartition::new(settle_testbed::unique_name("observe")))
+        .retry_partition(RetryPartition::new(settle_emulator::unique_name("observe")))
         .build();
     aws_sdk_ssm::Client::from_conf(config)
 }
 
 /// What the global `tracing` subscriber (installed once for this test binary) has written: every
 /// target at TRACE, the SDK's own (where request headers could show) as well as ours.
-fn traced() -> settle_testbed::LogCapture {
-    static LOG: OnceLock<settle_testbed::LogCapture> = OnceLock::new();
+fn traced() -> settle_emulator::LogCapture {
+    static LOG: OnceLock<settle_emulator::LogCapture> = OnceLock::new();
     LOG.get_or_init(|| {
-        let logs = settle_testbed::LogCapture::default();
+        let logs = settle_emulator::LogCapture::default();
         tracing::subscriber::set_global_default(logs.subscriber(tracing::Level::TRACE)).unwrap();
         logs
     })
@@ -56,7 +56,7 @@ fn count(events: &[Event], pred: impl Fn(&EventKind) -> bool) -> usize {
 }
 
 async fn put(ssm: &aws_sdk_ssm::Client, prefix: &str) -> Result<(), aws_sdk_ssm::Error> {
-    let name = format!("/settle/{}", settle_testbed::unique_name(prefix));
+    let name = format!("/settle/{}", settle_emulator::unique_name(prefix));
     ssm.put_parameter().name(name).value("v").r#type(ParameterType::String).send().await?;
     Ok(())
 }
@@ -68,7 +68,7 @@ async fn throttled_calls_show_throttles_retries_and_their_backoff() {
     // A bucket of 5 requests that never refills: 5 calls get through, the 10 others are throttled
     // on every attempt, however slow the machine.
     let config = settle_proxy::Config::from_toml("[services.ssm]\nthrottle = \"0/s:5\"").unwrap();
-    let proxy = settle_testbed::proxy_in_front_of_moto(config);
+    let proxy = settle_emulator::proxy_in_front_of_moto(config);
     let telemetry = Telemetry::new();
     let all = collect(&telemetry, "*");
     let retries = collect(&telemetry, "ssm:*:retry");
@@ -134,12 +134,12 @@ async fn throttled_calls_show_throttles_retries_and_their_backoff() {
 #[tokio::test]
 async fn without_faults_each_call_is_one_attempt() {
     traced();
-    let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::default());
+    let proxy = settle_emulator::proxy_in_front_of_moto(settle_proxy::Config::default());
     let telemetry = Telemetry::new();
     let all = collect(&telemetry, "*");
     let dynamodb_events = collect(&telemetry, "dynamodb");
     let ssm = instrument(ssm(&proxy.endpoint(), RetryConfig::standard()), &telemetry);
-    let sdk_config = settle_testbed::sdk_config(&proxy.endpoint());
+    let sdk_config = settle_emulator::sdk_config(&proxy.endpoint());
     let dynamodb = instrument(aws_sdk_dynamodb::Client::new(&sdk_config), &telemetry);
 
     for _ in 0..4 {
@@ -185,7 +185,7 @@ async fn instrumenting_leaves_the_sdk_retry_behaviour_unchanged() {
     // One request passes, every later one is throttled: each call makes exactly max_attempts attempts.
     traced();
     let config = settle_proxy::Config::from_toml("[services.ssm]\nthrottle = \"0/s:1\"").unwrap();
-    let proxy = settle_testbed::proxy_in_front_of_moto(config);
+    let proxy = settle_emulator::proxy_in_front_of_moto(config);
     let retry = RetryConfig::standard().with_max_attempts(4).with_initial_backoff(Duration::from_millis(20));
     let plain = ssm(&proxy.endpoint(), retry.clone());
     put(&plain, "burst").await.unwrap();
@@ -263,13 +263,13 @@ fn assert_no_credentials(log: &str) {
 async fn post_condition_read_backs_of_an_instrumented_client_are_observed() {
     use aws_settle::post::{Enforcer, SettleExt, attach};
     traced();
-    let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::default());
+    let proxy = settle_emulator::proxy_in_front_of_moto(settle_proxy::Config::default());
     let telemetry = Telemetry::new();
     let calls = collect(&telemetry, "ssm:*:call_end");
     let enforcer = Enforcer::new();
     // Instrument first, then attach: the enforcer's reader is built from the instrumented config.
     let ssm = attach(instrument(ssm(&proxy.endpoint(), RetryConfig::standard()), &telemetry), &enforcer);
-    let name = format!("/settle/{}", settle_testbed::unique_name("observed-settle"));
+    let name = format!("/settle/{}", settle_emulator::unique_name("observed-settle"));
     ssm.put_parameter().name(&name).value("v").r#type(ParameterType::String).send().settled().await.unwrap();
     let operations: Vec<String> = calls.lock().unwrap().iter().map(|e| e.operation.clone()).collect();
     assert_eq!(operations.first().map(String::as_str), Some("PutParameter"), "{operations:?}");
@@ -284,11 +284,11 @@ async fn post_condition_read_backs_of_an_instrumented_client_are_observed() {
 async fn calls_inside_read_back_are_reported_as_read_backs() {
     use aws_settle::observe::read_back;
     traced();
-    let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::default());
+    let proxy = settle_emulator::proxy_in_front_of_moto(settle_proxy::Config::default());
     let telemetry = Telemetry::new();
     let ends = collect(&telemetry, "ssm:GetParameter:call_end");
     let ssm = instrument(ssm(&proxy.endpoint(), RetryConfig::standard()), &telemetry);
-    let name = format!("/settle/{}", settle_testbed::unique_name("read-back"));
+    let name = format!("/settle/{}", settle_emulator::unique_name("read-back"));
     ssm.put_parameter().name(&name).value("v").r#type(ParameterType::String).send().await.unwrap();
     ssm.get_parameter().name(&name).send().await.unwrap();
     for _ in 0..2 {

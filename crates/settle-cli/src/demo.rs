@@ -122,9 +122,9 @@ pub async fn run() -> anyhow::Result<()> {
     let started = Instant::now();
     println!(
         "Starting moto {} (the first run installs it into a project-local virtualenv)...",
-        settle_testbed::MOTO_VERSION
+        settle_emulator::MOTO_VERSION
     );
-    let moto = tokio::task::spawn_blocking(settle_testbed::MotoServer::start).await??;
+    let moto = tokio::task::spawn_blocking(settle_emulator::MotoServer::start).await??;
     let proxy = settle_proxy::Proxy::builder()
         .upstream(moto.endpoint())
         .listen("127.0.0.1:0".parse()?)
@@ -139,8 +139,8 @@ pub async fn run() -> anyhow::Result<()> {
         proxy.endpoint(),
         started.elapsed()
     );
-    let config = settle_testbed::sdk_config(&proxy.endpoint());
-    let run = settle_testbed::unique_name("run");
+    let config = settle_emulator::sdk_config(&proxy.endpoint());
+    let run = settle_emulator::unique_name("run");
 
     let naive = Clients {
         ssm: aws_sdk_ssm::Client::new(&config),

@@ -36,10 +36,10 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let moto = settle_testbed::shared_moto().endpoint();
+    let moto = settle_emulator::shared_moto().endpoint();
     let proxy = settle_proxy::Proxy::builder().upstream(&moto).start().await.unwrap();
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
-    let name = settle_testbed::unique_name("/settle/bench");
+    let name = settle_emulator::unique_name("/settle/bench");
     let get = serde_json::json!({ "Name": name }).to_string();
     call(
         &client,
@@ -70,7 +70,7 @@ async fn main() {
     proxy.set_config(settle_proxy::Config::with_lag(settle_proxy::Dist::Fixed(lag).into()));
     let mut errors = Vec::new();
     for _ in 0..10 {
-        let name = settle_testbed::unique_name("/settle/lagacc");
+        let name = settle_emulator::unique_name("/settle/lagacc");
         let put = serde_json::json!({"Name": name, "Value": "v", "Type": "String"}).to_string();
         call(&client, &proxy.endpoint(), "PutParameter", put).await;
         let written = Instant::now();

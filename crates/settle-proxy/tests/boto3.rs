@@ -1,12 +1,12 @@
 //! The same scenarios through boto3 (the venv's python): users of other SDKs use the proxy too,
 //! and botocore parses what the proxy renders as the Rust SDK does.
 
+use settle_emulator::proxy_in_front_of_moto;
 use settle_proxy::{Config, Faults};
-use settle_testbed::proxy_in_front_of_moto;
 
 /// Runs `tests/python/SCRIPT ARGS…` with the venv's python; fails with its output if it fails.
 fn run(script: &str, args: &[String]) {
-    let python = settle_testbed::ensure_moto_venv().unwrap();
+    let python = settle_emulator::ensure_moto_venv().unwrap();
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python").join(script);
     let out = std::process::Command::new(python).arg(script).args(args).output().unwrap();
     assert!(

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::retry::RetryConfig;
+use settle_emulator::{proxy_in_front_of_moto, sdk_config, unique_name};
 use settle_proxy::{Config, Faults};
-use settle_testbed::{proxy_in_front_of_moto, sdk_config, unique_name};
 
 /// Three attempts, 10 ms initial backoff: the SDK retries only what it classifies as retryable.
 fn retry() -> RetryConfig {
@@ -117,14 +117,14 @@ async fn recording_never_contains_secret_values() {
     let mut config = Config::held();
     config.record_params = true;
     let proxy = settle_proxy::Proxy::builder()
-        .upstream(settle_testbed::shared_moto().endpoint())
+        .upstream(settle_emulator::shared_moto().endpoint())
         .config(config)
         .record(&path)
         .start()
         .await
         .unwrap();
     // Temporary credentials, as from STS: the session token travels with every request.
-    let sdk = settle_testbed::sdk_config_with_session_token(&proxy.endpoint());
+    let sdk = settle_emulator::sdk_config_with_session_token(&proxy.endpoint());
     let (secret, secure, binary) = ("SECRET-string-4f1d9", "SECURE-param-8c2e7", "BINARY-secret-77aa1");
     let sm = aws_sdk_secretsmanager::Client::new(&sdk);
     let ssm = aws_sdk_ssm::Client::new(&sdk);
@@ -155,7 +155,7 @@ async fn recording_never_contains_secret_values() {
     let b64 = aws_smithy_types::base64::encode(binary.as_bytes());
     let secrets = [secret, secure, binary, b64.as_str()];
     let credentials =
-        [settle_testbed::SECRET_ACCESS_KEY, settle_testbed::SESSION_TOKEN, settle_testbed::ACCESS_KEY_ID];
+        [settle_emulator::SECRET_ACCESS_KEY, settle_emulator::SESSION_TOKEN, settle_emulator::ACCESS_KEY_ID];
     for needle in secrets.into_iter().chain(credentials) {
         assert!(!text.contains(needle), "the recording contains {needle}:\n{text}");
     }

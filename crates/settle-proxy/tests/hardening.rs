@@ -20,7 +20,7 @@ fn short_limits() -> Limits {
 
 fn proxy_with(limits: Limits) -> ProxyHandle {
     Proxy::builder()
-        .upstream(settle_testbed::shared_moto().endpoint())
+        .upstream(settle_emulator::shared_moto().endpoint())
         .limits(limits)
         .start_background()
         .unwrap()
@@ -138,7 +138,7 @@ fn the_control_plane_needs_its_token_and_never_takes_an_aws_request() {
     assert_eq!(proxy.config(), settle_proxy::Config::default(), "the configuration is untouched");
 
     let closed = Proxy::builder()
-        .upstream(settle_testbed::shared_moto().endpoint())
+        .upstream(settle_emulator::shared_moto().endpoint())
         .without_control()
         .start_background()
         .unwrap();

@@ -8,8 +8,8 @@ use aws_sdk_dynamodb::types::{
     TableStatus,
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use settle_emulator::{proxy_in_front_of_moto, sdk_config, unique_name};
 use settle_proxy::{Config, ProxyHandle};
-use settle_testbed::{proxy_in_front_of_moto, sdk_config, unique_name};
 
 fn held_proxy() -> (ProxyHandle, aws_types::SdkConfig) {
     let proxy = proxy_in_front_of_moto(Config::held());

@@ -114,7 +114,7 @@ fn raw_with(endpoint: &str, request: &[u8], half_close: bool) -> String {
 fn bad_requests_get_clear_answers_and_the_proxy_stays_up() {
     let mut config = Config::with_lag("500ms".parse().unwrap());
     config.max_body_bytes = 1024;
-    let proxy = settle_testbed::proxy_in_front_of_moto(config);
+    let proxy = settle_emulator::proxy_in_front_of_moto(config);
     let endpoint = proxy.endpoint();
 
     // Oversized (declared).
@@ -171,7 +171,7 @@ fn a_taken_port_is_a_clear_error() {
 fn an_oversized_control_body_is_refused_not_read_as_an_empty_config() {
     let mut config = Config::with_lag("500ms".parse().unwrap());
     config.max_body_bytes = 1024;
-    let proxy = settle_testbed::proxy_in_front_of_moto(config.clone());
+    let proxy = settle_emulator::proxy_in_front_of_moto(config.clone());
     let token = proxy.control_token().unwrap();
     let put = |body: &str| {
         format!(
@@ -238,7 +238,7 @@ fn oversized_requests_are_recorded_too() {
     let path = std::env::temp_dir().join(format!("settle-proxy-too-large-{}.jsonl", std::process::id()));
     let config = Config { max_body_bytes: 16, ..Config::default() };
     let proxy = settle_proxy::Proxy::builder()
-        .upstream(settle_testbed::shared_moto().endpoint())
+        .upstream(settle_emulator::shared_moto().endpoint())
         .config(config)
         .record(&path)
         .start_background()

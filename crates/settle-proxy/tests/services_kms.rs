@@ -6,8 +6,8 @@ mod services_support;
 use aws_sdk_kms::types::{KeyState, Tag};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use services_support::{held, throttled, throttled_attempts};
+use settle_emulator::unique_name;
 use settle_proxy::ProxyHandle;
-use settle_testbed::unique_name;
 
 /// A held proxy, a client, and a key made visible already.
 async fn held_key() -> (ProxyHandle, aws_sdk_kms::Client, String) {

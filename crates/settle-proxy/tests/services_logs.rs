@@ -6,8 +6,8 @@ mod services_support;
 use aws_sdk_cloudwatchlogs::Client;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use services_support::{held, throttled, throttled_attempts};
+use settle_emulator::unique_name;
 use settle_proxy::ProxyHandle;
-use settle_testbed::unique_name;
 
 fn held_logs() -> (ProxyHandle, Client) {
     let (proxy, config) = held();

@@ -7,8 +7,8 @@ use aws_sdk_sns::Client;
 use aws_sdk_sns::types::Tag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use services_support::{held, throttled, throttled_attempts};
+use settle_emulator::unique_name;
 use settle_proxy::ProxyHandle;
-use settle_testbed::unique_name;
 
 fn held_sns() -> (ProxyHandle, Client) {
     let (proxy, config) = held();

@@ -352,11 +352,11 @@ mod tests {
 
     #[test]
     fn a_key_from_a_config_with_credentials_prints_no_secret() {
-        let config = settle_testbed::sdk_config("http://127.0.0.1:1");
-        let key = ClientCacheKey::from_sdk_config("ssm", &config, settle_testbed::ACCESS_KEY_ID);
+        let config = settle_emulator::sdk_config("http://127.0.0.1:1");
+        let key = ClientCacheKey::from_sdk_config("ssm", &config, settle_emulator::ACCESS_KEY_ID);
         for printed in [key.to_string(), format!("{key:?}"), format!("{key:#?}")] {
-            assert!(!printed.contains(settle_testbed::SECRET_ACCESS_KEY), "{printed}");
-            assert!(printed.contains(settle_testbed::ACCESS_KEY_ID), "{printed}");
+            assert!(!printed.contains(settle_emulator::SECRET_ACCESS_KEY), "{printed}");
+            assert!(printed.contains(settle_emulator::ACCESS_KEY_ID), "{printed}");
             assert!(printed.contains("http://127.0.0.1:1"), "{printed}");
         }
     }

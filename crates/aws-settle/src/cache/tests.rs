@@ -234,13 +234,13 @@ fn equal_configurations_share_one_client() {
 #[test]
 fn caches_a_real_ssm_client() {
     runtime().block_on(async {
-        let config = settle_testbed::sdk_config("http://127.0.0.1:1");
+        let config = settle_emulator::sdk_config("http://127.0.0.1:1");
         let key = ClientCacheKey::from_sdk_config("ssm", &config, "testbed");
         let cache: ClientCache<aws_sdk_ssm::Client> = ClientCache::lru(8);
         let first = cache.get_or_build(&key, || aws_sdk_ssm::Client::new(&config)).await;
         let again = cache.get_or_build(&key, || unreachable!("a hit")).await;
         assert_eq!(cache.builds(), 1);
-        assert_eq!(again.config().region().map(|r| r.as_ref()), Some(settle_testbed::REGION));
+        assert_eq!(again.config().region().map(|r| r.as_ref()), Some(settle_emulator::REGION));
         assert_eq!(first.config().region(), again.config().region());
         let other = ClientCacheKey::from_sdk_config("ssm", &config, "other-role");
         cache.get_or_build(&other, || aws_sdk_ssm::Client::new(&config)).await;
@@ -262,7 +262,7 @@ fn a_plain_client_never_comes_back_for_an_attached_or_instrumented_key() {
         (names.contains(&"aws-settle post-condition recorder"), names.contains(&"aws-settle observe"))
     }
     runtime().block_on(async {
-        let config = settle_testbed::sdk_config("http://127.0.0.1:1");
+        let config = settle_emulator::sdk_config("http://127.0.0.1:1");
         let (enforcer, telemetry) = (Enforcer::new(), Telemetry::new());
         let plain_key = ClientCacheKey::from_sdk_config("ssm", &config, "testbed");
         let cache: ClientCache<aws_sdk_ssm::Client> = ClientCache::lru(8);

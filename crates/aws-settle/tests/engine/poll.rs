@@ -196,7 +196,7 @@ async fn success_on_an_error_code_settles_without_output() {
 
 #[tokio::test]
 async fn every_attempt_emits_a_tracing_debug_event() {
-    let logs = settle_testbed::LogCapture::default();
+    let logs = settle_emulator::LogCapture::default();
     let _guard = tracing::subscriber::set_default(logs.subscriber(tracing::Level::DEBUG));
     let mut n = 0;
     Waiter::new(Delays::fixed(Duration::from_secs(2), 5))

@@ -12,7 +12,7 @@ use crate::{Lagged, unique};
 #[tokio::test]
 async fn overwriting_a_secure_string_without_its_type_settles() {
     let enforcer = Enforcer::new();
-    let ssm = attach(aws_sdk_ssm::Client::new(&settle_testbed::moto_sdk_config()), &enforcer);
+    let ssm = attach(aws_sdk_ssm::Client::new(&settle_emulator::moto_sdk_config()), &enforcer);
     let name = format!("/settle/defects/{}", unique("secure"));
     let create = ssm.put_parameter().name(&name).value("s3cret-1").r#type(ParameterType::SecureString);
     create.send().settled().await.unwrap();
@@ -25,7 +25,7 @@ async fn overwriting_a_secure_string_without_its_type_settles() {
 /// A failed call shows its error code and message, not only "service error".
 #[tokio::test]
 async fn a_failed_call_displays_its_error_code_and_message() {
-    let ssm = attach(aws_sdk_ssm::Client::new(&settle_testbed::moto_sdk_config()), &Enforcer::new());
+    let ssm = attach(aws_sdk_ssm::Client::new(&settle_emulator::moto_sdk_config()), &Enforcer::new());
     let name = format!("/settle/defects/{}", unique("missing"));
     let err = ssm.get_parameter().name(&name).send().settled().await.unwrap_err();
     let shown = err.to_string();

@@ -45,7 +45,7 @@ async fn settled_on_a_client_that_was_never_attached_is_an_error_naming_the_call
 async fn a_read_on_an_attached_client_settles_at_once_and_costs_nothing() {
     let env = Held::new();
     let name = parameter();
-    let direct = aws_sdk_ssm::Client::new(&settle_testbed::moto_sdk_config());
+    let direct = aws_sdk_ssm::Client::new(&settle_emulator::moto_sdk_config());
     direct.put_parameter().name(&name).value("v").r#type(ParameterType::String).send().await.unwrap();
     let ssm = attach(aws_sdk_ssm::Client::new(&env.config), &env.enforcer);
     let got = ssm.get_parameter().name(&name).send().settled().await.unwrap();
@@ -59,7 +59,7 @@ async fn a_read_on_an_attached_client_settles_at_once_and_costs_nothing() {
 /// A bucket with object `src` in it, made straight on moto (no proxy, nothing held).
 async fn bucket_with_object() -> String {
     let bucket = unique("settle-fc").to_lowercase();
-    let direct = s3(&settle_testbed::moto_sdk_config());
+    let direct = s3(&settle_emulator::moto_sdk_config());
     direct.create_bucket().bucket(&bucket).send().await.unwrap();
     direct
         .put_object()
@@ -77,7 +77,7 @@ async fn a_write_without_a_rule_is_an_error_while_its_change_is_not_visible() {
     let env = Held::new();
     let role = unique("settle-fc-role");
     let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-    let direct = aws_sdk_iam::Client::new(&settle_testbed::moto_sdk_config());
+    let direct = aws_sdk_iam::Client::new(&settle_emulator::moto_sdk_config());
     direct
         .create_role()
         .role_name(&role)

@@ -33,8 +33,8 @@ pub struct Lagged {
 impl Lagged {
     pub fn new(lag: &str) -> Self {
         let proxy =
-            settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::with_lag(lag.parse().unwrap()));
-        let config = settle_testbed::sdk_config(&proxy.endpoint());
+            settle_emulator::proxy_in_front_of_moto(settle_proxy::Config::with_lag(lag.parse().unwrap()));
+        let config = settle_emulator::sdk_config(&proxy.endpoint());
         Lagged { proxy, config, enforcer: Enforcer::new() }
     }
 
@@ -56,7 +56,7 @@ impl Drop for Lagged {
 
 /// A unique resource name.
 pub fn unique(prefix: &str) -> String {
-    settle_testbed::unique_name(prefix)
+    settle_emulator::unique_name(prefix)
 }
 
 /// A settle-proxy that holds every write invisible until released, and clients through it:
@@ -79,8 +79,8 @@ impl Held {
     }
 
     pub fn with_enforcer(enforcer: Enforcer) -> Self {
-        let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::held());
-        let config = settle_testbed::sdk_config(&proxy.endpoint());
+        let proxy = settle_emulator::proxy_in_front_of_moto(settle_proxy::Config::held());
+        let config = settle_emulator::sdk_config(&proxy.endpoint());
         Held { proxy, config, enforcer }
     }
 
@@ -126,8 +126,8 @@ pub fn s3(config: &aws_types::SdkConfig) -> aws_sdk_s3::Client {
 }
 
 /// Captures `tracing` events at WARN and above on this thread while the guard lives.
-pub fn capture_warnings() -> (settle_testbed::LogCapture, tracing::subscriber::DefaultGuard) {
-    let captured = settle_testbed::LogCapture::default();
+pub fn capture_warnings() -> (settle_emulator::LogCapture, tracing::subscriber::DefaultGuard) {
+    let captured = settle_emulator::LogCapture::default();
     let guard = tracing::subscriber::set_default(captured.subscriber(tracing::Level::WARN));
     (captured, guard)
 }

@@ -12,8 +12,8 @@ fn tag(key: &str, value: &str) -> Tag {
 #[tokio::test]
 async fn settled_put_runs_one_read_back_per_check_and_counts_it() {
     let enforcer = Enforcer::new();
-    let ssm = attach(aws_sdk_ssm::Client::new(&settle_testbed::moto_sdk_config()), &enforcer);
-    let name = format!("/settle/{}", settle_testbed::unique_name("plumbing"));
+    let ssm = attach(aws_sdk_ssm::Client::new(&settle_emulator::moto_sdk_config()), &enforcer);
+    let name = format!("/settle/{}", settle_emulator::unique_name("plumbing"));
 
     let put = ssm
         .put_parameter()
@@ -45,8 +45,8 @@ async fn settled_put_runs_one_read_back_per_check_and_counts_it() {
 #[tokio::test]
 async fn reads_and_failed_writes_are_not_recorded_and_writes_without_a_rule_fail_closed() {
     let enforcer = Enforcer::new();
-    let ssm = attach(aws_sdk_ssm::Client::new(&settle_testbed::moto_sdk_config()), &enforcer);
-    let name = format!("/settle/{}", settle_testbed::unique_name("unchecked"));
+    let ssm = attach(aws_sdk_ssm::Client::new(&settle_emulator::moto_sdk_config()), &enforcer);
+    let name = format!("/settle/{}", settle_emulator::unique_name("unchecked"));
 
     let err = ssm.get_parameter().name(&name).send().settled().await.unwrap_err();
     assert!(err.call_error().is_some(), "a failed call is the call's own error: {err}");
@@ -64,7 +64,7 @@ async fn reads_and_failed_writes_are_not_recorded_and_writes_without_a_rule_fail
     assert!(failed.call_error().is_some());
     // A write without a rule is not confirmed: `.settled()` says so (and it is counted).
     let err = ssm.create_document()
-        .name(settle_testbed::unique_name("doc"))
+        .name(settle_emulator::unique_name("doc"))
         .content(r#"{"schemaVersion":"2.2","description":"d","mainSteps":[{"action":"aws:runShellScript","name":"s","inputs":{"runCommand":["true"]}}]}"#)
         .document_type(aws_sdk_ssm::types::DocumentType::Command)
         .send()
@@ -83,8 +83,8 @@ async fn reads_and_failed_writes_are_not_recorded_and_writes_without_a_rule_fail
 #[tokio::test]
 async fn writes_outside_a_settle_step_wait_in_the_enforcer_until_settle_pending() {
     let enforcer = Enforcer::new();
-    let ssm = attach(aws_sdk_ssm::Client::new(&settle_testbed::moto_sdk_config()), &enforcer);
-    let name = format!("/settle/{}", settle_testbed::unique_name("pending"));
+    let ssm = attach(aws_sdk_ssm::Client::new(&settle_emulator::moto_sdk_config()), &enforcer);
+    let name = format!("/settle/{}", settle_emulator::unique_name("pending"));
     ssm.put_parameter().name(&name).value("a").r#type(ParameterType::String).send().await.unwrap();
     assert_eq!(enforcer.stats().pending, 1);
     enforcer.settle_pending().await.unwrap();
@@ -95,8 +95,8 @@ async fn writes_outside_a_settle_step_wait_in_the_enforcer_until_settle_pending(
 #[tokio::test]
 async fn scope_settles_every_write_made_inside_it() {
     let enforcer = Enforcer::new();
-    let ssm = attach(aws_sdk_ssm::Client::new(&settle_testbed::moto_sdk_config()), &enforcer);
-    let prefix = format!("/settle/{}", settle_testbed::unique_name("scope"));
+    let ssm = attach(aws_sdk_ssm::Client::new(&settle_emulator::moto_sdk_config()), &enforcer);
+    let prefix = format!("/settle/{}", settle_emulator::unique_name("scope"));
     let written = enforcer
         .scope(async {
             for i in 0..5 {
@@ -121,8 +121,8 @@ async fn secrets_manager_create_put_tag_delete_settle() {
     let enforcer = Enforcer::builder()
         .with_options(aws_settle::post::SettleOptions::new().with_max_wait(Duration::from_secs(20)))
         .build();
-    let sm = attach(aws_sdk_secretsmanager::Client::new(&settle_testbed::moto_sdk_config()), &enforcer);
-    let name = settle_testbed::unique_name("plumbing-secret");
+    let sm = attach(aws_sdk_secretsmanager::Client::new(&settle_emulator::moto_sdk_config()), &enforcer);
+    let name = settle_emulator::unique_name("plumbing-secret");
     let created = sm
         .create_secret()
         .name(&name)
@@ -145,10 +145,10 @@ async fn secrets_manager_create_put_tag_delete_settle() {
 #[tokio::test]
 async fn attaching_again_moves_the_client_to_the_new_enforcer_instead_of_recording_twice() {
     let (first, second) = (Enforcer::new(), Enforcer::new());
-    let once = attach(aws_sdk_ssm::Client::new(&settle_testbed::moto_sdk_config()), &first);
+    let once = attach(aws_sdk_ssm::Client::new(&settle_emulator::moto_sdk_config()), &first);
     let twice = attach(once.clone(), &first);
     let moved = attach(once, &second);
-    let name = format!("/settle/{}", settle_testbed::unique_name("reattach"));
+    let name = format!("/settle/{}", settle_emulator::unique_name("reattach"));
 
     let put = twice.put_parameter().name(&name).value("a").r#type(ParameterType::String);
     put.send().settled().await.unwrap();

@@ -41,7 +41,7 @@ fn copy_object(used: Arc<AtomicUsize>) -> Rule<aws_sdk_s3::Client> {
 /// A bucket with object `src`, made straight on moto.
 async fn bucket() -> String {
     let bucket = unique("settle-rule").to_lowercase();
-    let direct = s3(&settle_testbed::moto_sdk_config());
+    let direct = s3(&settle_emulator::moto_sdk_config());
     direct.create_bucket().bucket(&bucket).send().await.unwrap();
     direct
         .put_object()
@@ -145,7 +145,7 @@ async fn a_client_of_any_sdk_crate_records_through_a_recorder() {
         },
     );
     let enforcer = Enforcer::builder().with_rule(describe).build();
-    let config = settle_testbed::moto_sdk_config();
+    let config = settle_emulator::moto_sdk_config();
     let recorder = enforcer.recorder("ssm", &["GetParameter"], aws_sdk_ssm::Client::new(&config));
     let ssm = aws_sdk_ssm::Client::from_conf(
         aws_sdk_ssm::config::Builder::from(&config).interceptor(recorder).build(),

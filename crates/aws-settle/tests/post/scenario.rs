@@ -57,7 +57,7 @@ where
     let env = Held::new();
     let plain = new(&env.config);
     let settled = aws_settle::post::attach(plain.clone(), &env.enforcer);
-    let direct = aws_settle::post::attach(new(&settle_testbed::moto_sdk_config()), &Enforcer::new());
+    let direct = aws_settle::post::attach(new(&settle_emulator::moto_sdk_config()), &Enforcer::new());
     let mut failures = Vec::new();
     for s in &scenarios {
         let (naive_name, settled_name) = (name(), name());

@@ -24,7 +24,7 @@ async fn ssm_tag_writes_wait_for_the_tagging_api_view() {
     let enforcer = Enforcer::builder().with_tagging_view(tagging.clone()).build();
     let plain = aws_sdk_ssm::Client::new(&env.config);
     let ssm = attach(plain.clone(), &enforcer);
-    let direct = aws_sdk_ssm::Client::new(&settle_testbed::moto_sdk_config());
+    let direct = aws_sdk_ssm::Client::new(&settle_emulator::moto_sdk_config());
     let (naive, settled) = (format!("/settle/view/{}", unique("n")), format!("/settle/view/{}", unique("s")));
     for name in [&naive, &settled] {
         direct.put_parameter().name(name).value("v").r#type(ParameterType::String).send().await.unwrap();
@@ -100,7 +100,7 @@ async fn secrets_and_buckets_tag_writes_wait_for_the_view() {
     assert_eq!(view_tags(&tagging, "secretsmanager:secret", created.arn().unwrap()).await, ["team=a"]);
 
     let bucket = unique("view-bucket").to_lowercase();
-    s3(&settle_testbed::moto_sdk_config()).create_bucket().bucket(&bucket).send().await.unwrap();
+    s3(&settle_emulator::moto_sdk_config()).create_bucket().bucket(&bucket).send().await.unwrap();
     let s3 = attach(s3(&env.config), &enforcer);
     let tagging_set = aws_sdk_s3::types::Tagging::builder()
         .tag_set(aws_sdk_s3::types::Tag::builder().key("env").value("prod").build().unwrap())

@@ -9,15 +9,15 @@ use aws_settle::post::{Enforcer, SettleExt, attach};
 
 #[tokio::test]
 async fn a_secret_that_does_not_settle_is_reported_without_its_values() {
-    let logs = settle_testbed::LogCapture::default();
+    let logs = settle_emulator::LogCapture::default();
     tracing::subscriber::set_global_default(logs.subscriber(tracing::Level::TRACE)).unwrap();
 
-    let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::held());
-    let sm = aws_sdk_secretsmanager::Client::new(&settle_testbed::sdk_config(&proxy.endpoint()));
-    let name = settle_testbed::unique_name("redaction");
+    let proxy = settle_emulator::proxy_in_front_of_moto(settle_proxy::Config::held());
+    let sm = aws_sdk_secretsmanager::Client::new(&settle_emulator::sdk_config(&proxy.endpoint()));
+    let name = settle_emulator::unique_name("redaction");
     // Create straight at moto, so the secret reads back at once, with its first value.
-    let direct = aws_sdk_secretsmanager::Client::new(&settle_testbed::sdk_config(
-        &settle_testbed::shared_moto().endpoint(),
+    let direct = aws_sdk_secretsmanager::Client::new(&settle_emulator::sdk_config(
+        &settle_emulator::shared_moto().endpoint(),
     ));
     direct.create_secret().name(&name).secret_string("first-TOPSECRET-1111").send().await.unwrap();
 

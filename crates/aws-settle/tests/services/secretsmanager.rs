@@ -2,8 +2,8 @@ use aws_sdk_secretsmanager::Client;
 
 #[tokio::test]
 async fn create_then_get_returns_the_value_and_delete_makes_it_not_found() {
-    let sm = Client::new(&settle_testbed::moto_sdk_config());
-    let name = settle_testbed::unique_name("settle-secret");
+    let sm = Client::new(&settle_emulator::moto_sdk_config());
+    let name = settle_emulator::unique_name("settle-secret");
 
     let created =
         sm.create_secret().name(&name).secret_string("s3cr3t-value").send().await.expect("CreateSecret");

@@ -3,8 +3,8 @@ use aws_sdk_ssm::types::ParameterType;
 
 #[tokio::test]
 async fn put_then_get_returns_the_value_and_delete_makes_it_not_found() {
-    let ssm = Client::new(&settle_testbed::moto_sdk_config());
-    let name = format!("/settle/{}", settle_testbed::unique_name("roundtrip"));
+    let ssm = Client::new(&settle_emulator::moto_sdk_config());
+    let name = format!("/settle/{}", settle_emulator::unique_name("roundtrip"));
 
     let put = ssm
         .put_parameter()

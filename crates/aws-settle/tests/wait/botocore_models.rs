@@ -5,10 +5,10 @@ use aws_settle::wait::Model;
 
 #[test]
 fn every_botocore_waiter_model_in_the_testbed_venv_loads() {
-    // botocore 1.44.8 ships with moto 5.2.5 (crates/settle-testbed/python/moto-constraints.txt).
-    settle_testbed::ensure_moto_venv()
+    // botocore 1.44.8 ships with moto 5.2.5 (crates/settle-emulator/python/moto-constraints.txt).
+    settle_emulator::ensure_moto_venv()
         .unwrap_or_else(|e| panic!("the test bed could not install moto (and botocore): {e}"));
-    let lib = settle_testbed::venv_dir().join("lib");
+    let lib = settle_emulator::venv_dir().join("lib");
     let root = std::fs::read_dir(&lib)
         .unwrap_or_else(|e| panic!("{}: {e}", lib.display()))
         .filter_map(|e| e.ok().map(|e| e.path().join("site-packages/botocore/data")))

@@ -51,8 +51,8 @@ async fn create_table(ddb: &Client, name: &str, key_type: ScalarAttributeType) {
 
 #[tokio::test]
 async fn a_json_waiter_retries_on_not_found_until_the_table_is_active() {
-    let ddb = Client::new(&settle_testbed::moto_sdk_config());
-    let name = settle_testbed::unique_name("settle-wait");
+    let ddb = Client::new(&settle_emulator::moto_sdk_config());
+    let name = settle_emulator::unique_name("settle-wait");
     let model = Model::from_json_str(MODEL).unwrap();
     let capture = CaptureBody::new();
     let waiter = model.waiter("TableReady").unwrap().typed::<DescribeTableOutput>().capture(&capture);
@@ -99,8 +99,8 @@ async fn a_json_waiter_retries_on_not_found_until_the_table_is_active() {
 
 #[tokio::test]
 async fn a_json_waiter_reports_a_failure_acceptor_and_a_timeout_with_the_last_error() {
-    let ddb = Client::new(&settle_testbed::moto_sdk_config());
-    let name = settle_testbed::unique_name("settle-wait-n");
+    let ddb = Client::new(&settle_emulator::moto_sdk_config());
+    let name = settle_emulator::unique_name("settle-wait-n");
     create_table(&ddb, &name, ScalarAttributeType::N).await;
     let model = Model::from_json_str(MODEL).unwrap();
     let capture = CaptureBody::new();
@@ -115,7 +115,7 @@ async fn a_json_waiter_reports_a_failure_acceptor_and_a_timeout_with_the_last_er
     assert!(matches!(err, WaitError::FailureState { acceptor: 1, attempts: 1, .. }), "{err}");
 
     // A table that never appears: 3 attempts (botocore maxAttempts), then a timeout naming the error.
-    let missing = settle_testbed::unique_name("settle-missing");
+    let missing = settle_emulator::unique_name("settle-missing");
     let err = model
         .waiter("TableReady")
         .unwrap()
@@ -133,8 +133,8 @@ async fn a_json_waiter_reports_a_failure_acceptor_and_a_timeout_with_the_last_er
 #[tokio::test]
 async fn an_input_output_path_sees_the_captured_request() {
     use aws_settle::wait::{Acceptor, Comparator, Delays, State, Waiter};
-    let ddb = Client::new(&settle_testbed::moto_sdk_config());
-    let name = settle_testbed::unique_name("settle-wait-io");
+    let ddb = Client::new(&settle_emulator::moto_sdk_config());
+    let name = settle_emulator::unique_name("settle-wait-io");
     create_table(&ddb, &name, ScalarAttributeType::S).await;
     let capture = CaptureBody::new();
     let settled = Waiter::new(Delays::fixed(Duration::from_millis(20), 3))

@@ -12,14 +12,14 @@ use aws_settle::wait::{
 
 fn s3() -> Client {
     let config =
-        aws_sdk_s3::config::Builder::from(&settle_testbed::moto_sdk_config()).force_path_style(true).build();
+        aws_sdk_s3::config::Builder::from(&settle_emulator::moto_sdk_config()).force_path_style(true).build();
     Client::from_conf(config)
 }
 
 /// A client and a new bucket.
 async fn with_bucket(prefix: &str) -> (Client, String) {
     let s3 = s3();
-    let bucket = settle_testbed::unique_name(prefix);
+    let bucket = settle_emulator::unique_name(prefix);
     s3.create_bucket().bucket(&bucket).send().await.expect("CreateBucket");
     (s3, bucket)
 }
@@ -43,7 +43,7 @@ async fn status_matchers_of_the_real_bucket_exists_waiter_work_on_s3() {
     assert_eq!((settled.acceptor, settled.attempts), (0, 1));
 
     // A missing bucket: 404 → retry until max attempts (the status comes from the SDK error).
-    let missing = settle_testbed::unique_name("settle-nobucket");
+    let missing = settle_emulator::unique_name("settle-nobucket");
     let err = waiter
         .wait(|| s3.head_bucket().bucket(&missing).customize().interceptor(capture.clone()).send())
         .await

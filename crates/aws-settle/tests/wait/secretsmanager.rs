@@ -26,9 +26,9 @@ async fn timed_out_on(client: &Client, id: &str, capture: &CaptureBody) -> WaitE
 
 /// A client and a new secret with a real, unique value: (client, name, value).
 async fn with_secret(prefix: &str) -> (Client, String, String) {
-    let client = Client::new(&settle_testbed::moto_sdk_config());
-    let secret = format!("pw-{}", settle_testbed::unique_name("hunter2"));
-    let name = settle_testbed::unique_name(prefix);
+    let client = Client::new(&settle_emulator::moto_sdk_config());
+    let secret = format!("pw-{}", settle_emulator::unique_name("hunter2"));
+    let name = settle_emulator::unique_name(prefix);
     client.create_secret().name(&name).secret_string(&secret).send().await.expect("CreateSecret");
     (client, name, secret)
 }
@@ -51,10 +51,10 @@ async fn the_last_seen_output_of_get_secret_value_has_no_secret() {
 
 #[tokio::test]
 async fn a_binary_secret_is_redacted_too() {
-    let client = Client::new(&settle_testbed::moto_sdk_config());
-    let payload = format!("bin-{}", settle_testbed::unique_name("hunter2"));
+    let client = Client::new(&settle_emulator::moto_sdk_config());
+    let payload = format!("bin-{}", settle_emulator::unique_name("hunter2"));
     let bytes = payload.clone().into_bytes();
-    let name = settle_testbed::unique_name("settle-wait-secret-bin");
+    let name = settle_emulator::unique_name("settle-wait-secret-bin");
     client
         .create_secret()
         .name(&name)

@@ -14,8 +14,8 @@ fn fast() -> Delays {
 
 #[tokio::test]
 async fn a_closure_waiter_retries_on_parameter_not_found_until_the_version_is_there() {
-    let ssm = Client::new(&settle_testbed::moto_sdk_config());
-    let name = format!("/settle/{}", settle_testbed::unique_name("wait"));
+    let ssm = Client::new(&settle_emulator::moto_sdk_config());
+    let name = format!("/settle/{}", settle_emulator::unique_name("wait"));
     // The write happens between the first poll and the second (no timed writer: the first poll
     // sees ParameterNotFound however loaded the machine is).
     let polls = AtomicU32::new(0);
@@ -58,8 +58,8 @@ async fn a_closure_waiter_retries_on_parameter_not_found_until_the_version_is_th
 
 #[tokio::test]
 async fn an_sdk_error_no_acceptor_expects_fails_at_once_with_its_code_and_status() {
-    let ssm = Client::new(&settle_testbed::moto_sdk_config());
-    let missing = format!("/settle/{}", settle_testbed::unique_name("never"));
+    let ssm = Client::new(&settle_emulator::moto_sdk_config());
+    let missing = format!("/settle/{}", settle_emulator::unique_name("never"));
     // Only a success acceptor: ParameterNotFound is unexpected, so the wait fails on the first call.
     let err = Waiter::new(fast())
         .success_when(|_: &GetParameterOutput| true)

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use aws_smithy_types::retry::RetryConfig;
+use settle_emulator::{proxy_in_front_of_moto, sdk_config};
 use settle_proxy::{Config, Faults, ProxyHandle};
-use settle_testbed::{proxy_in_front_of_moto, sdk_config};
 
 /// Every lagged write held invisible until released.
 pub fn held() -> (ProxyHandle, aws_types::SdkConfig) {

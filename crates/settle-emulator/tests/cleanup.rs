@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const CHILD_ENV: &str = "SETTLE_TESTBED_CLEANUP_CHILD";
+const CHILD_ENV: &str = "SETTLE_EMULATOR_CLEANUP_CHILD";
 
 /// Runs only as the child: starts moto, prints its pid, then waits to be killed.
 #[test]
@@ -16,7 +16,7 @@ fn child_starts_moto_and_blocks() {
     if std::env::var_os(CHILD_ENV).is_none() {
         return;
     }
-    let moto = settle_testbed::MotoServer::start().expect("moto starts");
+    let moto = settle_emulator::MotoServer::start().expect("moto starts");
     println!("MOTO_PID {} PORT {}", moto.pid(), moto.port());
     // Stays alive until the parent test kills it (real time: it is another process).
     std::thread::sleep(Duration::from_secs(120));

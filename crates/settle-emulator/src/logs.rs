@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 /// Everything a `tracing` subscriber writes, kept in memory. Clones share the text.
 ///
 /// ```
-/// let logs = settle_testbed::LogCapture::default();
+/// let logs = settle_emulator::LogCapture::default();
 /// let _guard = tracing::subscriber::set_default(logs.subscriber(tracing::Level::DEBUG));
 /// tracing::debug!(answer = 42, "said");
 /// assert!(logs.text().contains("answer=42"));

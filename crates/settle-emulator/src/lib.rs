@@ -1,10 +1,10 @@
-//! The test bed: a real AWS emulator (moto in server mode) on a free loopback
+//! The local AWS emulator: moto in server mode on a free loopback
 //! port, installed into a virtualenv in the user's cache directory on first use
 //! (see [`state_dir`]), plus helpers to point real `aws-sdk-*` clients at it.
 //!
 //! ```no_run
-//! let moto = settle_testbed::shared_moto();
-//! let config = settle_testbed::sdk_config(&moto.endpoint());
+//! let moto = settle_emulator::shared_moto();
+//! let config = settle_emulator::sdk_config(&moto.endpoint());
 //! // let ssm = aws_sdk_ssm::Client::new(&config);
 //! ```
 //!
@@ -30,7 +30,7 @@ pub use venv::{MOTO_VERSION, ensure_moto_venv, venv_dir};
 pub enum TestbedError {
     /// No usable Python was found to create the virtualenv.
     #[error(
-        "aws-settle's test bed needs Python 3.9+ with the venv and pip modules to install moto; \
+        "aws-settle's emulator needs Python 3.9+ with the venv and pip modules to install moto; \
          none was found as `python3` or `python` (or $SETTLE_PYTHON). Install it, e.g. on \
          Debian/Ubuntu: `apt-get install python3 python3-venv python3-pip`"
     )]
@@ -108,11 +108,11 @@ pub fn shared_moto() -> &'static MotoServer {
 /// Dummy credentials: moto accepts any, and they are recognisable in recordings.
 pub const ACCESS_KEY_ID: &str = "AKIDSETTLETESTBED";
 /// The secret half of [`ACCESS_KEY_ID`].
-pub const SECRET_ACCESS_KEY: &str = "settle-testbed-secret-key";
+pub const SECRET_ACCESS_KEY: &str = "settle-emulator-secret-key";
 /// A session token for [`sdk_config_with_session_token`]: recognisable, so a test can prove it
 /// never reaches a recording, a log or an error.
-pub const SESSION_TOKEN: &str = "settle-testbed-SESSION-token-6b1f0e";
-/// The region every test bed client uses.
+pub const SESSION_TOKEN: &str = "settle-emulator-SESSION-token-6b1f0e";
+/// The region every emulator client uses.
 pub const REGION: &str = "us-east-1";
 
 /// An `SdkConfig` for a loopback endpoint: static dummy credentials, region
@@ -134,7 +134,7 @@ fn config_with(endpoint: &str, session_token: Option<String>) -> aws_types::SdkC
         SECRET_ACCESS_KEY,
         session_token,
         None,
-        "settle-testbed",
+        "settle-emulator",
     );
     aws_types::SdkConfig::builder()
         .behavior_version(aws_smithy_runtime_api::client::behavior_version::BehaviorVersion::latest())
