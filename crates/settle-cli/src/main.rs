@@ -2,6 +2,7 @@
 
 mod demo;
 mod proxy;
+mod report;
 mod waiter;
 
 use clap::{Parser, Subcommand};
@@ -20,6 +21,8 @@ enum Command {
     Demo,
     /// Run the fault-injection proxy in front of an AWS endpoint (e.g. moto).
     Proxy(proxy::Args),
+    /// Summarise `settle proxy --record` recordings: throttling, errors, lag, latency, rates.
+    Report(report::Args),
     /// Debug and validate custom waiters (botocore waiters-2.json models).
     #[command(subcommand)]
     Waiter(waiter::Command),
@@ -31,6 +34,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Demo => runtime.block_on(demo::run()),
         Command::Proxy(args) => runtime.block_on(proxy::run(args)),
+        Command::Report(args) => report::run(args),
         Command::Waiter(command) => waiter::run(command),
     }
 }
