@@ -6,6 +6,12 @@ use std::time::Duration;
 
 /// Arguments of `settle proxy`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  settle proxy --moto --lag 500ms..3s --throttle 5/s --record requests.jsonl
+  settle proxy --moto --lag hold         # writes invisible until POST /__settle/release
+  settle proxy --moto --throttle 10/s --record requests.jsonl   # then: settle report requests.jsonl
+  settle proxy --upstream http://127.0.0.1:5000 --config rules.toml --listen 127.0.0.1:4599")]
 #[command(group(clap::ArgGroup::new("target").required(true).args(["upstream", "moto"])))]
 pub struct Args {
     /// The endpoint to forward to, e.g. moto's http://127.0.0.1:5000.

@@ -22,6 +22,11 @@ pub enum Format {
 
 /// Arguments of `settle report`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  settle report requests.jsonl
+  settle report run1.jsonl run2.jsonl --format markdown > report.md
+  settle report requests.jsonl --format json --plot timeline.svg")]
 pub struct Args {
     /// Recordings written by `settle proxy --record FILE` (JSON lines), read in order.
     #[arg(required = true)]
