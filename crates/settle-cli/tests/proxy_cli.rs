@@ -1,65 +1,14 @@
 //! `settle proxy` end to end: the flags reach the proxy, it says when it is ready, and a taken
 //! port is a clear error with a non-zero exit.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn settle() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_settle"))
-}
-
-/// A plain HTTP/1.1 GET on loopback with the control token; returns the whole response.
-fn get(addr: &str, path: &str, token: &str) -> String {
-    request("GET", addr, path, token)
-}
-
-/// A plain HTTP/1.1 request without a body on loopback with the control token; the whole response.
-fn request(method: &str, addr: &str, path: &str, token: &str) -> String {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nx-settle-token: {token}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
-}
-
-/// What `settle proxy` prints when ready.
-struct Ready {
-    /// `127.0.0.1:P`.
-    addr: String,
-    /// The control token.
-    token: String,
-    /// Where it forwards to.
-    upstream: String,
-    /// The `export AWS_ENDPOINT_URL=…` line.
-    export: String,
-}
-
-/// Reads the ready line and the `export` line after it.
-fn ready(child: &mut std::process::Child) -> Ready {
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let (mut ready, mut export) = (String::new(), String::new());
-    stdout.read_line(&mut ready).unwrap();
-    stdout.read_line(&mut export).unwrap();
-    assert!(ready.starts_with("settle-proxy listening on http://127.0.0.1:"), "one ready line: {ready}");
-    let addr = ready.split_whitespace().nth(3).unwrap().trim_start_matches("http://").to_string();
-    let token = ready.trim_end().trim_end_matches(')').rsplit(' ').next().unwrap().to_string();
-    let upstream = ready.split_whitespace().nth(5).unwrap().to_string();
-    assert_eq!(export, format!("export AWS_ENDPOINT_URL=http://{addr}\n"), "a line to paste into a shell");
-    Ready { addr, token, upstream, export }
-}
-
-/// The address and control token from the ready line.
-fn ready_line(child: &mut std::process::Child) -> (String, String) {
-    let Ready { addr, token, .. } = ready(child);
-    (addr, token)
-}
+use common::{Ready, boto3, get, ready, ready_line, request, settle};
 
 #[test]
 fn the_flags_configure_the_proxy_and_it_reports_when_ready() {
@@ -162,24 +111,6 @@ fn exactly_one_of_upstream_and_moto() {
         assert_eq!(out.status.code(), Some(2), "a usage error: {stderr}");
         assert!(stderr.contains("--upstream") && stderr.contains("--moto"), "names both: {stderr}");
     }
-}
-
-/// boto3 (from the moto venv), pointed at the proxy by the printed `export AWS_ENDPOINT_URL=…` line
-/// alone, runs `script` and prints what it saw.
-fn boto3(endpoint_line: &str, script: &str) -> String {
-    let endpoint = endpoint_line.trim_end().strip_prefix("export AWS_ENDPOINT_URL=").unwrap();
-    let python = settle_testbed::venv_dir().join("bin/python");
-    let out = Command::new(python)
-        .args(["-c", &format!("import boto3, botocore\nssm = boto3.client('ssm')\n{script}")])
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", settle_testbed::ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", settle_testbed::SECRET_ACCESS_KEY)
-        .env("AWS_DEFAULT_REGION", settle_testbed::REGION)
-        .env_remove("AWS_PROFILE")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "boto3: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// `settle proxy --moto --lag hold`: the proxy starts its own moto; boto3 writes a parameter

@@ -4,8 +4,10 @@
 //!
 //! `UPDATE_GOLDEN=1 cargo test -p settle-cli --test report_cli` rewrites the golden files.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 fn settle(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_settle")).args(args).output().unwrap()
@@ -172,4 +174,58 @@ fn the_readme_shows_the_golden_report() {
     let shown = &section[section.find("```text\n").unwrap() + 8..];
     let shown = &shown[..shown.find("```").unwrap()];
     assert_eq!(shown, report("text"), "README's `settle report` output is what it prints");
+}
+
+/// The acceptance run: `settle proxy --moto --throttle 5/h:5 --record FILE` (one SSM bucket of 5
+/// that does not refill within the test, so the outcome does not depend on the machine's speed),
+/// boto3 (standard retry mode, `max_attempts` 3: botocore reads it as 3 retries) puts a parameter and reads it 6 times through it, the
+/// proxy stops on SIGTERM with its recording flushed, and `settle report` names GetParameter and
+/// its throttled share (4 reads answered, 2 failed after every attempt was throttled).
+#[test]
+fn a_throttled_boto3_run_through_settle_proxy_is_named_by_settle_report() {
+    settle_testbed::ensure_moto_venv().unwrap();
+    let recording = temp("boto3.jsonl");
+    let mut proxy = common::settle()
+        .args(["proxy", "--moto", "--throttle", "5/h:5", "--listen", "127.0.0.1:0", "--record"])
+        .arg(&recording)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let ready = common::ready(&mut proxy);
+    let name = settle_testbed::unique_name("/settle/boto3-report");
+    let failed = common::boto3(
+        &ready.export,
+        &format!(
+            "import botocore.config\n\
+             ssm = boto3.client('ssm', config=botocore.config.Config(retries={{'mode': 'standard', 'max_attempts': 3}}))\n\
+             ssm.put_parameter(Name='{name}', Value='v', Type='String')\n\
+             failed = []\n\
+             for _ in range(6):\n\
+             \x20   try:\n\
+             \x20       ssm.get_parameter(Name='{name}')\n\
+             \x20   except botocore.exceptions.ClientError as e:\n\
+             \x20       failed.append(e.response['Error']['Code'])\n\
+             print(' '.join(failed))"
+        ),
+    );
+    let term = Command::new("kill").args(["-TERM", &proxy.id().to_string()]).status().unwrap();
+    assert!(term.success() && proxy.wait().unwrap().success(), "the proxy stops cleanly on SIGTERM");
+    assert_eq!(failed, "ThrottlingException ThrottlingException\n", "boto3 gave up on two reads");
+
+    let json = settle(&["report", recording.to_str().unwrap(), "--format", "json"]);
+    let text = settle(&["report", recording.to_str().unwrap()]);
+    std::fs::remove_file(&recording).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let rows = json["operations"].as_array().unwrap();
+    let get = rows.iter().find(|r| r["operation"] == "GetParameter").unwrap();
+    // The bucket let the PutParameter and 4 reads through; every later attempt (boto3 decides how
+    // many retries) was throttled.
+    let (calls, throttled) = (get["calls"].as_u64().unwrap(), get["throttled"].as_u64().unwrap());
+    assert!(calls >= 10 && throttled == calls - 4, "{get}");
+    let share = throttled as f64 / calls as f64;
+    assert_eq!(get["throttled_share"].as_f64(), Some((share * 1000.0).round() / 1000.0));
+    let text = String::from_utf8(text.stdout).unwrap();
+    let words = format!("GetParameter (ssm): {:.0}% of attempts throttled at ", share * 100.0);
+    assert!(text.contains(&words), "{words} in:\n{text}");
 }

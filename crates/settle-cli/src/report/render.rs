@@ -3,10 +3,21 @@
 use super::summary::{Row, Summary, number};
 
 /// The column headers, shared by text and Markdown.
-const HEADERS: [&str; 10] =
-    ["service", "operation", "calls", "throttled", "share", "injected", "lag", "p50 ms", "p99 ms", "req/s"];
+const HEADERS: [&str; 11] = [
+    "service",
+    "operation",
+    "calls",
+    "throttled",
+    "share",
+    "injected",
+    "lag",
+    "p50 ms",
+    "p99 ms",
+    "req/s",
+    "limit/s",
+];
 
-fn cells(row: &Row) -> [String; 10] {
+fn cells(row: &Row) -> [String; 11] {
     [
         row.service.clone(),
         row.operation.clone(),
@@ -18,6 +29,7 @@ fn cells(row: &Row) -> [String; 10] {
         format!("{:.2}", row.p50_ms),
         format!("{:.2}", row.p99_ms),
         number(row.rate_per_s),
+        row.limit_seen_per_s.map_or("-".to_string(), number),
     ]
 }
 
@@ -35,7 +47,7 @@ fn headline(summary: &Summary) -> String {
 
 /// Aligned columns (names left, numbers right), then the findings.
 pub fn text(summary: &Summary) -> String {
-    let rows: Vec<[String; 10]> = summary.operations.iter().map(cells).collect();
+    let rows: Vec<[String; 11]> = summary.operations.iter().map(cells).collect();
     let width = |i: usize| rows.iter().map(|r| r[i].len()).chain([HEADERS[i].len()]).max().unwrap_or(0);
     let widths: Vec<usize> = (0..HEADERS.len()).map(width).collect();
     let line = |cells: &[&str]| {
@@ -62,7 +74,7 @@ pub fn text(summary: &Summary) -> String {
 pub fn markdown(summary: &Summary) -> String {
     let mut out = format!("# settle report\n\n{}\n\n", headline(summary));
     out += &format!("| {} |\n", HEADERS.join(" | "));
-    out += &format!("|{}\n", ["---|"; 2].into_iter().chain(["---:|"; 8]).collect::<String>());
+    out += &format!("|{}\n", ["---|"; 2].into_iter().chain(["---:|"; 9]).collect::<String>());
     for row in summary.operations.iter().map(cells) {
         out += &format!("| {} |\n", row.join(" | "));
     }

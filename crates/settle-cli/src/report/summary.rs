@@ -62,6 +62,9 @@ pub struct Row {
     pub rate_per_s: f64,
     /// Attempts not throttled, per second over the same span.
     pub accepted_per_s: f64,
+    /// Attempts not throttled per second between the first and last throttled attempt (at least
+    /// 1 s): the rate the limit let through while it was being hit. `None` without throttling.
+    pub limit_seen_per_s: Option<f64>,
 }
 
 /// What one event was, for counting and plotting.
@@ -102,6 +105,10 @@ struct Tally {
     other: u64,
     first_ms: u64,
     last_ms: u64,
+    /// The first and last throttled attempt, ms.
+    throttled_between: Option<(u64, u64)>,
+    /// Attempts not throttled within `throttled_between` (counted in a second pass).
+    accepted_while_throttled: u64,
     /// Time in the proxy, µs.
     latency: Histogram<u64>,
 }
@@ -118,6 +125,8 @@ impl Tally {
             other: 0,
             first_ms: at_ms,
             last_ms: at_ms,
+            throttled_between: None,
+            accepted_while_throttled: 0,
             latency,
         }
     }
@@ -125,7 +134,11 @@ impl Tally {
     fn add(&mut self, event: &Event) {
         self.calls += 1;
         match kind(event) {
-            Kind::Throttled => self.throttled += 1,
+            Kind::Throttled => {
+                self.throttled += 1;
+                let (first, last) = self.throttled_between.unwrap_or((event.at_ms, event.at_ms));
+                self.throttled_between = Some((first.min(event.at_ms), last.max(event.at_ms)));
+            }
             Kind::Injected => self.injected += 1,
             Kind::Lag => self.lag += 1,
             Kind::OtherError => self.other += 1,
@@ -152,6 +165,9 @@ impl Tally {
             p99_ms: ms(0.99),
             rate_per_s: round3(self.calls as f64 / span_s),
             accepted_per_s: round3((self.calls - self.throttled) as f64 / span_s),
+            limit_seen_per_s: self.throttled_between.map(|(first, last)| {
+                round3(self.accepted_while_throttled as f64 / ((last - first) as f64 / 1000.0).max(1.0))
+            }),
         }
     }
 }
@@ -168,6 +184,18 @@ pub fn summarise(events: &[Event]) -> Summary {
             .entry((&event.service, &event.operation))
             .or_insert_with(|| Tally::new(event.at_ms))
             .add(event);
+    }
+    // Second pass: what got through while each operation was being throttled.
+    for event in events {
+        let Some(tally) = tallies.get_mut(&(event.service.as_str(), event.operation.as_str())) else {
+            continue;
+        };
+        if let Some((first, last)) = tally.throttled_between
+            && (first..=last).contains(&event.at_ms)
+            && kind(event) != Kind::Throttled
+        {
+            tally.accepted_while_throttled += 1;
+        }
     }
     let start_ms = events.iter().map(|e| e.at_ms).min().unwrap_or(0);
     let end_ms = events.iter().map(|e| e.at_ms).max().unwrap_or(0);
@@ -191,13 +219,13 @@ fn findings(rows: &[Row]) -> Vec<String> {
         .map(|r| {
             let storm = r.throttled_share >= STORM_SHARE && r.throttled >= STORM_MIN_THROTTLED;
             format!(
-                "{}{} ({}): {:.0}% of attempts throttled at {} req/s; {} req/s got through ({} of {} attempts throttled)",
+                "{}{} ({}): {:.0}% of attempts throttled at {} req/s; the limit seen was {}/s ({} of {} attempts throttled)",
                 if storm { "retry storm: " } else { "" },
                 r.operation,
                 r.service,
                 r.throttled_share * 100.0,
                 number(r.rate_per_s),
-                number(r.accepted_per_s),
+                number(r.limit_seen_per_s.unwrap_or(0.0)),
                 r.throttled,
                 r.calls,
             )
@@ -257,6 +285,7 @@ mod tests {
         );
         assert_eq!(get.throttled_share, 0.571);
         assert_eq!(get.rate_per_s, 11.053, "21 attempts over 1.9 s");
+        assert_eq!(get.limit_seen_per_s, Some(4.118), "7 got through between the throttles at 5 and 1705 ms");
         let put = &summary.operations[1];
         assert_eq!(
             (put.calls, put.injected_errors, put.rate_per_s),
@@ -265,7 +294,7 @@ mod tests {
         );
         assert_eq!(
             summary.findings[0],
-            "retry storm: GetParameter (ssm): 57% of attempts throttled at 11 req/s; 4.7 req/s got through (12 of 21 attempts throttled)"
+            "retry storm: GetParameter (ssm): 57% of attempts throttled at 11 req/s; the limit seen was 4.1/s (12 of 21 attempts throttled)"
         );
         assert!(
             summary.findings[1].starts_with("PutParameter (ssm): 1 of 2 attempts answered with an injected")
