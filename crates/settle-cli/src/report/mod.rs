@@ -1,7 +1,8 @@
 //! `settle report`: reads settle-proxy recordings and says, per service and operation, what
-//! happened, in named stages: [`read`] (JSONL to events), [`summary`] (counts, percentiles,
+//! happened, in named stages: [`read`] (JSONL to compact events, each classified by [`kind`]), [`summary`] (counts, percentiles,
 //! rates, findings), [`render`] (text, Markdown, JSON) and [`plot`] (an SVG timeline).
 
+mod kind;
 mod plot;
 mod read;
 mod render;
@@ -40,8 +41,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let events = read::read_all(&args.files)?;
-    let summary = summary::summarise(&events);
+    let recording = read::read_all(&args.files)?;
+    let summary = summary::summarise(&recording);
     let out = match args.format {
         Format::Text => render::text(&summary),
         Format::Json => render::json(&summary),
@@ -49,7 +50,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     print!("{out}");
     if let Some(path) = &args.plot {
-        plot::draw(&events, &summary, path)?;
+        plot::draw(&recording, &summary, path)?;
     }
     Ok(())
 }

@@ -6,8 +6,9 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::read::Event;
-use super::summary::{Kind, Summary, kind};
+use super::kind::Kind;
+use super::read::Recording;
+use super::summary::Summary;
 
 /// The most operations drawn; the rest are named as left out.
 const MAX_PANELS: usize = 8;
@@ -44,8 +45,8 @@ const SERIES: [(&str, RGBColor, Option<Kind>); 4] = [
 ];
 
 /// Draws the timeline to `path` as SVG.
-pub fn draw(events: &[Event], summary: &Summary, path: &Path) -> Result<(), PlotError> {
-    let svg = render(events, summary).map_err(PlotError::Draw)?;
+pub fn draw(recording: &Recording, summary: &Summary, path: &Path) -> Result<(), PlotError> {
+    let svg = render(recording, summary).map_err(PlotError::Draw)?;
     std::fs::write(path, svg).map_err(|source| PlotError::Write { path: path.to_path_buf(), source })
 }
 
@@ -57,14 +58,13 @@ fn bin_width(span_ms: u64) -> u64 {
 
 /// Per second, in bins of `bin_ms` from the recording's start, as steps (each bin's start and
 /// end at its height: a rate held over the bin, not a line between samples).
-fn binned(events: &[Event], summary: &Summary, operation: (&str, &str), bin_ms: u64) -> Vec<Vec<(f64, f64)>> {
+fn binned(recording: &Recording, summary: &Summary, op: u32, bin_ms: u64) -> Vec<Vec<(f64, f64)>> {
     let bins = (summary.span_ms / bin_ms + 1) as usize;
     let mut counts = vec![vec![0u32; bins]; SERIES.len()];
-    for e in events.iter().filter(|e| (e.service.as_str(), e.operation.as_str()) == operation) {
+    for e in recording.events.iter().filter(|e| e.op == op) {
         let bin = ((e.at_ms - summary.start_ms) / bin_ms) as usize;
-        let k = kind(e);
         for (series, (_, _, wanted)) in SERIES.iter().enumerate() {
-            if wanted.is_none_or(|w| w == k) {
+            if wanted.is_none_or(|w| w == e.kind) {
                 counts[series][bin] += 1;
             }
         }
@@ -84,7 +84,7 @@ fn binned(events: &[Event], summary: &Summary, operation: (&str, &str), bin_ms: 
         .collect()
 }
 
-fn render(events: &[Event], summary: &Summary) -> Result<String, String> {
+fn render(recording: &Recording, summary: &Summary) -> Result<String, String> {
     let mut rows: Vec<_> = summary.operations.iter().collect();
     rows.sort_by(|a, b| {
         b.calls.cmp(&a.calls).then_with(|| (&a.service, &a.operation).cmp(&(&b.service, &b.operation)))
@@ -111,7 +111,14 @@ fn render(events: &[Event], summary: &Summary) -> Result<String, String> {
         let root = root.titled(&title, ("sans-serif", 18)).map_err(|e| e.to_string())?;
         let panels = root.split_evenly((rows.len().max(1), 1));
         for (panel, row) in panels.iter().zip(rows) {
-            let series = binned(events, summary, (&row.service, &row.operation), bin_ms);
+            let op = recording
+                .operations
+                .iter()
+                .position(|o| (&o.service, &o.operation) == (&row.service, &row.operation))
+                .ok_or_else(|| {
+                    format!("{} {} is in the summary but not the recording", row.service, row.operation)
+                })?;
+            let series = binned(recording, summary, op as u32, bin_ms);
             let top = series[0].iter().map(|p| p.1).fold(1.0, f64::max) * 1.4; // room for the legend
             let mut chart = ChartBuilder::on(panel)
                 .caption(format!("{} {}", row.service, row.operation), ("sans-serif", 15))

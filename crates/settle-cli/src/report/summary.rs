@@ -2,12 +2,11 @@
 //! percentiles (an HDR histogram per operation, nothing kept per call) and request rates;
 //! then the findings worth saying in words.
 
-use std::collections::BTreeMap;
-
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use super::read::Event;
+use super::kind::Kind;
+use super::read::{Event, Recording};
 
 /// A throttled share at or above this is called out as a finding.
 const THROTTLE_FINDING: f64 = 0.05;
@@ -15,9 +14,6 @@ const THROTTLE_FINDING: f64 = 0.05;
 const STORM_SHARE: f64 = 0.25;
 /// The fewest throttled attempts called a retry storm.
 const STORM_MIN_THROTTLED: u64 = 10;
-
-/// The faults counted as injected errors (answered instead of forwarding, not throttling).
-const INJECTED: &[&str] = &["error", "status", "conflict", "blocked"];
 
 /// The whole report.
 #[derive(Debug, Serialize)]
@@ -67,35 +63,6 @@ pub struct Row {
     pub limit_seen_per_s: Option<f64>,
 }
 
-/// What one event was, for counting and plotting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Forwarded (or upstream's own answer), no error.
-    Ok,
-    /// Throttled.
-    Throttled,
-    /// An injected error.
-    Injected,
-    /// A read answered from before a write.
-    Lag,
-    /// Any other error.
-    OtherError,
-}
-
-/// Classifies one event.
-pub fn kind(event: &Event) -> Kind {
-    match event.fault.as_deref() {
-        Some("throttle") => Kind::Throttled,
-        Some("lag") => Kind::Lag,
-        Some(f) if INJECTED.contains(&f) => Kind::Injected,
-        _ if aws_settle::errors::is_throttling(event.error_code.as_deref(), Some(event.status)) => {
-            Kind::Throttled
-        }
-        _ if event.status >= 400 || event.fault.is_some() => Kind::OtherError,
-        _ => Kind::Ok,
-    }
-}
-
 /// Counts while reading.
 struct Tally {
     calls: u64,
@@ -114,7 +81,7 @@ struct Tally {
 }
 
 impl Tally {
-    fn new(at_ms: u64) -> Self {
+    fn new() -> Self {
         // 1 µs to an hour at 3 significant figures (~0.1 % error), a fixed ~40 KiB; longer saturates.
         let latency = Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds");
         Tally {
@@ -123,8 +90,8 @@ impl Tally {
             injected: 0,
             lag: 0,
             other: 0,
-            first_ms: at_ms,
-            last_ms: at_ms,
+            first_ms: u64::MAX,
+            last_ms: 0,
             throttled_between: None,
             accepted_while_throttled: 0,
             latency,
@@ -133,7 +100,7 @@ impl Tally {
 
     fn add(&mut self, event: &Event) {
         self.calls += 1;
-        match kind(event) {
+        match event.kind {
             Kind::Throttled => {
                 self.throttled += 1;
                 let (first, last) = self.throttled_between.unwrap_or((event.at_ms, event.at_ms));
@@ -146,7 +113,7 @@ impl Tally {
         }
         self.first_ms = self.first_ms.min(event.at_ms);
         self.last_ms = self.last_ms.max(event.at_ms);
-        self.latency.saturating_record((event.total_ms * 1000.0).round() as u64);
+        self.latency.saturating_record((f64::from(event.total_ms) * 1000.0).round() as u64);
     }
 
     fn row(self, service: String, operation: String) -> Row {
@@ -176,31 +143,31 @@ fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-/// Summarises events (in any order).
-pub fn summarise(events: &[Event]) -> Summary {
-    let mut tallies: BTreeMap<(&str, &str), Tally> = BTreeMap::new();
+/// Summarises a recording (events in any order).
+pub fn summarise(recording: &Recording) -> Summary {
+    let events = &recording.events;
+    let mut tallies: Vec<Tally> = recording.operations.iter().map(|_| Tally::new()).collect();
     for event in events {
-        tallies
-            .entry((&event.service, &event.operation))
-            .or_insert_with(|| Tally::new(event.at_ms))
-            .add(event);
+        tallies[event.op as usize].add(event);
     }
     // Second pass: what got through while each operation was being throttled.
     for event in events {
-        let Some(tally) = tallies.get_mut(&(event.service.as_str(), event.operation.as_str())) else {
-            continue;
-        };
+        let tally = &mut tallies[event.op as usize];
         if let Some((first, last)) = tally.throttled_between
             && (first..=last).contains(&event.at_ms)
-            && kind(event) != Kind::Throttled
+            && event.kind != Kind::Throttled
         {
             tally.accepted_while_throttled += 1;
         }
     }
     let start_ms = events.iter().map(|e| e.at_ms).min().unwrap_or(0);
     let end_ms = events.iter().map(|e| e.at_ms).max().unwrap_or(0);
-    let operations: Vec<Row> =
-        tallies.into_iter().map(|((s, o), tally)| tally.row(s.to_string(), o.to_string())).collect();
+    let mut operations: Vec<Row> = tallies
+        .into_iter()
+        .zip(&recording.operations)
+        .map(|(tally, op)| tally.row(op.service.clone(), op.operation.clone()))
+        .collect();
+    operations.sort_by(|a, b| (&a.service, &a.operation).cmp(&(&b.service, &b.operation)));
     Summary {
         calls: events.len() as u64,
         start_ms,
@@ -254,29 +221,33 @@ pub fn number(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::read::Operation;
 
-    fn event(at_ms: u64, operation: &str, fault: Option<&str>, status: u16) -> Event {
-        Event {
-            at_ms,
-            service: "ssm".into(),
-            operation: operation.into(),
-            status,
-            error_code: None,
-            fault: fault.map(str::to_string),
-            total_ms: (at_ms % 10) as f64,
-        }
+    const PUT: u32 = 0;
+    const GET: u32 = 1;
+
+    fn event(at_ms: u64, op: u32, kind: Kind) -> Event {
+        Event { at_ms, op, kind, total_ms: (at_ms % 10) as f32 }
+    }
+
+    fn recording(events: Vec<Event>) -> Recording {
+        let op = |name: &str| Operation { service: "ssm".into(), operation: name.into() };
+        let mut recording = Recording::default();
+        recording.operations = vec![op("PutParameter"), op("GetParameter")];
+        recording.events = events;
+        recording
     }
 
     #[test]
     fn counts_rates_and_a_storm_in_words() {
         // 20 GetParameter attempts over 2 s, 12 of them throttled; 2 PutParameter, one lagged read.
         let mut events: Vec<Event> = (0..20)
-            .map(|i| event(i * 100 + 5, "GetParameter", (i % 5 < 3).then_some("throttle"), 200))
+            .map(|i| event(i * 100 + 5, GET, if i % 5 < 3 { Kind::Throttled } else { Kind::Ok }))
             .collect();
-        events.push(event(1000, "PutParameter", None, 200));
-        events.push(event(1001, "PutParameter", Some("error"), 503));
-        events.push(event(1002, "GetParameter", Some("lag"), 400));
-        let summary = summarise(&events);
+        events.push(event(1000, PUT, Kind::Ok));
+        events.push(event(1001, PUT, Kind::Injected));
+        events.push(event(1002, GET, Kind::Lag));
+        let summary = summarise(&recording(events));
         assert_eq!(summary.calls, 23);
         let get = &summary.operations[0];
         assert_eq!(
@@ -303,17 +274,8 @@ mod tests {
     }
 
     #[test]
-    fn an_upstream_throttling_code_counts_as_throttled() {
-        let mut e = event(0, "GetParameter", None, 400);
-        e.error_code = Some("ThrottlingException".into());
-        assert_eq!(kind(&e), Kind::Throttled);
-        assert_eq!(kind(&event(0, "X", None, 404)), Kind::OtherError);
-        assert_eq!(kind(&event(0, "X", None, 200)), Kind::Ok);
-    }
-
-    #[test]
     fn nothing_read_is_an_empty_report() {
-        let summary = summarise(&[]);
+        let summary = summarise(&Recording::default());
         assert_eq!((summary.calls, summary.operations.len(), summary.findings.len()), (0, 0, 0));
     }
 }
