@@ -108,12 +108,13 @@ fn a_malformed_line_is_an_error_naming_file_and_line() {
 /// Real aws-sdk-ssm calls through settle-proxy in front of moto: a bucket of 5 that never refills
 /// within the test (5 per hour), so every GetParameter after the first five is throttled
 /// whatever the machine's speed; the SDK retries each (3 attempts). The report names the
-/// operation and the share the recording itself shows.
+/// operation and the share the recording itself shows, and never the SecureString value, the
+/// session token or the secret key sent (recorded with `record_params` on).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_throttled_ssm_run_through_the_proxy_is_named_with_its_share() {
     let recording = temp("ssm.jsonl");
     let moto = settle_testbed::shared_moto();
-    let mut config = settle_proxy::Config::default();
+    let mut config = settle_proxy::Config { record_params: true, ..settle_proxy::Config::default() };
     config.services.entry("ssm".into()).or_default().operations.insert(
         "GetParameter".into(),
         settle_proxy::Config::from_toml("throttle = \"5/h:5\"").unwrap().faults,
@@ -124,12 +125,14 @@ async fn a_throttled_ssm_run_through_the_proxy_is_named_with_its_share() {
         .record(&recording)
         .start_background()
         .unwrap();
-    let ssm = aws_sdk_ssm::Client::new(&settle_testbed::sdk_config(&proxy.endpoint()));
+    // Temporary credentials and a SecureString: neither may reach the report.
+    let ssm = aws_sdk_ssm::Client::new(&settle_testbed::sdk_config_with_session_token(&proxy.endpoint()));
     let name = settle_testbed::unique_name("/settle/report");
+    let secret = settle_testbed::unique_name("report-secret-value");
     ssm.put_parameter()
         .name(&name)
-        .value("v")
-        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .value(&secret)
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
         .send()
         .await
         .unwrap();
@@ -154,7 +157,15 @@ async fn a_throttled_ssm_run_through_the_proxy_is_named_with_its_share() {
 
     let out = settle(&["report", recording.to_str().unwrap(), "--format", "json"]);
     let text = settle(&["report", recording.to_str().unwrap()]);
+    let markdown = settle(&["report", recording.to_str().unwrap(), "--format", "markdown"]);
     std::fs::remove_file(&recording).unwrap();
+    for report in [&out, &text, &markdown] {
+        let all = [&report.stdout[..], &report.stderr[..]].concat();
+        let all = String::from_utf8_lossy(&all);
+        for secret in [secret.as_str(), settle_testbed::SESSION_TOKEN, settle_testbed::SECRET_ACCESS_KEY] {
+            assert!(!all.contains(secret), "the report never shows {secret}");
+        }
+    }
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let row =
@@ -178,8 +189,8 @@ fn the_readme_shows_the_golden_report() {
 
 /// The acceptance run: `settle proxy --moto --throttle 5/h:5 --record FILE` (one SSM bucket of 5
 /// that does not refill within the test, so the outcome does not depend on the machine's speed),
-/// boto3 (standard retry mode, `max_attempts` 3: botocore reads it as 3 retries) puts a parameter and reads it 6 times through it, the
-/// proxy stops on SIGTERM with its recording flushed, and `settle report` names GetParameter and
+/// boto3 (standard retry mode, `max_attempts` 3: botocore reads it as 3 retries) puts a parameter
+/// and reads it 6 times through it, the proxy stops on SIGTERM with its recording flushed, and `settle report` names GetParameter and
 /// its throttled share (4 reads answered, 2 failed after every attempt was throttled).
 #[test]
 fn a_throttled_boto3_run_through_settle_proxy_is_named_by_settle_report() {
