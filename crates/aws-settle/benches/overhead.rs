@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::types::ParameterType;
 use aws_settle::observe::{Event, EventKind, Telemetry, instrument};
-use aws_settle::post::{Enforcer, Settle, attach};
+use aws_settle::post::{Enforcer, SettleExt, attach};
 
 async fn reads(ssm: &Client, name: &str, calls: usize) -> Duration {
     let started = Instant::now();
@@ -126,7 +126,7 @@ fn main() {
         );
     }
     let stats = enforcer.stats();
-    assert_eq!(stats.settled as usize, per_variant, "every settled write read back once: {stats:?}");
+    assert_eq!(stats.checks_passed as usize, per_variant, "every settled write read back once: {stats:?}");
     println!("(a settled write is the write plus its read-back: expect about 2x the plain write)");
 
     let (per_event, per_report) = report_costs();

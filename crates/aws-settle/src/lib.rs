@@ -32,6 +32,9 @@
     allow(dead_code)
 )]
 
+#[macro_use]
+mod clients;
+
 pub mod cache;
 pub mod chain;
 pub mod errors;

@@ -33,32 +33,14 @@ fn ssm(endpoint: &str, retry: RetryConfig) -> aws_sdk_ssm::Client {
 
 /// What the global `tracing` subscriber (installed once for this test binary) has written: every
 /// target at TRACE, the SDK's own (where request headers could show) as well as ours.
-fn traced() -> Arc<Mutex<Vec<u8>>> {
-    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+fn traced() -> settle_testbed::LogCapture {
+    static LOG: OnceLock<settle_testbed::LogCapture> = OnceLock::new();
     LOG.get_or_init(|| {
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let sink = log.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || Writer(sink.clone()))
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).unwrap();
-        log
+        let logs = settle_testbed::LogCapture::default();
+        tracing::subscriber::set_global_default(logs.subscriber(tracing::Level::TRACE)).unwrap();
+        logs
     })
     .clone()
-}
-
-struct Writer(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Writer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// Every event `telemetry` emits matching `pattern`, in order.
@@ -246,7 +228,7 @@ async fn instrumenting_leaves_the_sdk_retry_behaviour_unchanged() {
     assert_eq!((row.calls, row.attempts, row.retries, row.throttles, row.give_ups), (1, 4, 3, 4, 1));
 
     // One tracing event per event, with its fields.
-    let log = String::from_utf8(traced().lock().unwrap().clone()).unwrap();
+    let log = traced().text();
     let call = format!("call_id={} ", all[0].call_id);
     let lines: Vec<&str> = log.lines().filter(|l| l.contains(&call)).collect();
     assert_eq!(lines.len(), all.len(), "{log}");
@@ -279,7 +261,7 @@ fn assert_no_credentials(log: &str) {
 
 #[tokio::test]
 async fn post_condition_read_backs_of_an_instrumented_client_are_observed() {
-    use aws_settle::post::{Enforcer, Settle, attach};
+    use aws_settle::post::{Enforcer, SettleExt, attach};
     traced();
     let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::default());
     let telemetry = Telemetry::new();
@@ -292,6 +274,10 @@ async fn post_condition_read_backs_of_an_instrumented_client_are_observed() {
     let operations: Vec<String> = calls.lock().unwrap().iter().map(|e| e.operation.clone()).collect();
     assert_eq!(operations.first().map(String::as_str), Some("PutParameter"), "{operations:?}");
     assert!(operations.iter().any(|o| o == "GetParameter"), "the read-back is observed: {operations:?}");
+    // ... and reported as the enforcer's read-back, not as the user's own GetParameter.
+    let report = telemetry.report();
+    assert!(report.row("ssm", "GetParameter").is_none(), "{report}");
+    assert!(report.read_back_row("ssm", "GetParameter").is_some_and(|r| r.calls >= 1), "{report}");
 }
 
 #[tokio::test]

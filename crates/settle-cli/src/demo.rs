@@ -1,9 +1,10 @@
 //! `settle demo`: the README's main command.
 //!
-//! Starts moto and settle-proxy (eventual-consistency lag of 1–3 s after each write) and runs
-//! the same little deployment script twice: naively, and with an aws-settle enforcer attached.
-//! The naive run trips over the lag; the settled one passes. Exits non-zero unless both behave
-//! so.
+//! Starts moto and settle-proxy and runs the same little deployment script twice: naively, and
+//! with an aws-settle enforcer attached. The naive run's writes are held invisible until it is over
+//! (any lag longer than the gap between two calls trips it; holding makes the demo the same on a
+//! fast or a loaded machine); the settled run meets 1–3 s of drawn lag after each write and passes.
+//! Exits non-zero unless both behave so.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -13,7 +14,7 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
 use aws_sdk_ssm::types::ParameterType;
-use aws_settle::post::{Enforcer, Settle, attach};
+use aws_settle::post::{Enforcer, SettleExt, attach};
 
 /// The lag the proxy puts on every write's visibility.
 const LAG: &str = "1s..3s";
@@ -28,7 +29,7 @@ struct Clients {
 /// One write of the script: awaited plainly, or settled.
 async fn write<T, E>(call: impl Future<Output = Result<T, E>>, settle: bool) -> anyhow::Result<T>
 where
-    E: std::error::Error + Send + Sync + 'static,
+    E: std::error::Error + aws_sdk_ssm::error::ProvideErrorMetadata + Send + Sync + 'static,
 {
     if settle { Ok(call.settled().await?) } else { Ok(call.await?) }
 }
@@ -127,12 +128,13 @@ pub async fn run() -> anyhow::Result<()> {
     let proxy = settle_proxy::Proxy::builder()
         .upstream(moto.endpoint())
         .listen("127.0.0.1:0".parse()?)
-        .config(settle_proxy::Config::with_lag(LAG.parse()?))
+        .config(settle_proxy::Config::held())
         .seed(7)
         .start()
         .await?;
     println!(
-        "moto at {}, settle-proxy at {} adding {LAG} of eventual-consistency lag after each write ({:.1?})",
+        "moto at {}, settle-proxy at {}: the naive run's writes are held until it ends, the settled run's \
+         become visible after {LAG} ({:.1?})",
         moto.endpoint(),
         proxy.endpoint(),
         started.elapsed()
@@ -150,7 +152,13 @@ pub async fn run() -> anyhow::Result<()> {
     let naive_failed =
         show(&format!("Naive script (write, then use it at once): {:.2?}", t.elapsed()), &naive_steps);
 
-    let enforcer = Enforcer::with_timeout(Duration::from_secs(30));
+    // The naive run is over: what it wrote becomes visible, and later writes lag as AWS's do.
+    proxy.set_config(settle_proxy::Config::with_lag(LAG.parse()?));
+    proxy.release_all();
+
+    let enforcer = Enforcer::builder()
+        .with_options(aws_settle::post::SettleOptions::new().with_max_wait(Duration::from_secs(30)))
+        .build();
     let settled = Clients {
         ssm: attach(naive.ssm.clone(), &enforcer),
         secrets: attach(naive.secrets.clone(), &enforcer),
@@ -168,7 +176,7 @@ pub async fn run() -> anyhow::Result<()> {
     println!(
         "\naws-settle: {} read-back checks settled, {} did not; the proxy answered {} reads from pre-write snapshots \
          and rewrote {} statuses.",
-        stats.settled, stats.not_settled, counters.served_from_snapshot, counters.status_rewrites
+        stats.checks_passed, stats.checks_failed, counters.served_from_snapshot, counters.status_rewrites
     );
     proxy.shutdown();
     if settled_failed > 0 {

@@ -117,14 +117,15 @@ fn read_json(path: &Path) -> anyhow::Result<Value> {
     serde_json::from_str(&text).with_context(|| format!("the response {} is not JSON", path.display()))
 }
 
-/// Every model file under the paths: files as given, directories' `*.json` files (recursively,
-/// sorted).
+/// Every model file under the paths: files as given, and the regular `*.json` files under
+/// directories (recursively, sorted). A directory walk never follows a symbolic link (so it
+/// cannot leave the directory or loop) and skips FIFOs, sockets and devices (reading one could
+/// block forever); each skipped entry is said on standard error.
 fn model_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            let mut found = Vec::new();
-            collect_json(path, &mut found)?;
+            let mut found = collect_json(path)?;
             found.sort();
             files.extend(found);
         } else {
@@ -134,16 +135,29 @@ fn model_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect_json(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "json") {
-            out.push(path);
+fn collect_json(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+            let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+            let path = entry.path();
+            // `DirEntry::file_type` does not follow symbolic links.
+            let kind = entry.file_type().with_context(|| format!("reading {}", path.display()))?;
+            if kind.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            } else if kind.is_file() {
+                out.push(path);
+            } else if kind.is_symlink() {
+                eprintln!("skipped {}: a symbolic link (lint the target itself)", path.display());
+            } else {
+                eprintln!("skipped {}: not a regular file", path.display());
+            }
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 fn lint(paths: &[PathBuf]) -> anyhow::Result<()> {

@@ -171,3 +171,57 @@ fn lint_stops_at_the_first_bad_model() {
     assert!(!output.status.success());
     assert!(!stdout(&output).contains("ok "), "nothing after the first bad model is checked");
 }
+
+/// Runs `settle` with a hang guard: the old walker blocked forever opening a FIFO, and a hang
+/// must fail the test rather than stall CI. The 120 s bound is not a speed target (the run
+/// takes milliseconds); nothing else can tell a hang from a slow machine.
+fn settle_or_hang(args: &[&str]) -> Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_settle"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run settle");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    match rx.recv_timeout(std::time::Duration::from_secs(120)) {
+        Ok(output) => output.expect("settle output"),
+        Err(_) => {
+            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+            panic!("settle {args:?} hung");
+        }
+    }
+}
+
+#[test]
+fn lint_of_a_directory_follows_no_symlink_and_skips_a_fifo() {
+    let base = std::env::temp_dir().join(format!("settle-lint-walk-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let (root, outside) = (base.join("models"), base.join("outside"));
+    std::fs::create_dir_all(root.join("nested")).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::copy(data("valid/ssm.waiters-2.json"), root.join("nested/ssm.waiters-2.json")).unwrap();
+    std::fs::copy(data("invalid/not-json.waiters-2.json"), outside.join("bad.waiters-2.json")).unwrap();
+    let link =
+        |target: &std::path::Path, name: &str| std::os::unix::fs::symlink(target, root.join(name)).unwrap();
+    link(&root, "loop"); // a loop back to the directory itself
+    link(&outside, "out"); // a way out of it, to a broken model
+    link(&outside.join("bad.waiters-2.json"), "bad-link.json"); // a file outside it
+    let fifo = root.join("x.json");
+    assert!(Command::new("mkfifo").arg(&fifo).status().expect("mkfifo (coreutils)").success());
+
+    let output = settle_or_hang(&["waiter", "lint", root.to_str().unwrap()]);
+    let (out, err) = (stdout(&output), stderr(&output));
+    assert!(output.status.success(), "{out}\n{err}");
+    assert!(out.contains("ssm.waiters-2.json") && out.contains("1 model(s), 0 errors"), "{out}");
+    assert!(err.contains("bad-link.json: a symbolic link"), "{err}");
+    assert!(err.contains("x.json: not a regular file"), "{err}");
+    assert!(!out.contains("bad.waiters-2.json") && !err.contains("loop/"), "{out}\n{err}");
+
+    // Named explicitly, a FIFO is an error, not a hang.
+    let output = settle_or_hang(&["waiter", "lint", fifo.to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("not a regular file"), "{}", stderr(&output));
+    std::fs::remove_dir_all(&base).unwrap();
+}

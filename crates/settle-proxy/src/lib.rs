@@ -11,6 +11,17 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Deterministic tests hold writes invisible until released ([`Config::held`]):
+//!
+//! ```no_run
+//! # async fn held(ssm: aws_sdk_ssm::Client, proxy: settle_proxy::ProxyHandle) {
+//! ssm.put_parameter().name("/app/db").value("v1").r#type(aws_sdk_ssm::types::ParameterType::String).send().await.unwrap();
+//! assert!(ssm.get_parameter().name("/app/db").send().await.is_err());   // held: ParameterNotFound, every time
+//! proxy.release_resource("ssm-parameter:/app/db");                      // or release_operation("PutParameter"), release_all()
+//! assert!(ssm.get_parameter().name("/app/db").send().await.is_ok());    // visible at once
+//! # }
+//! ```
+//!
 //! See [`rules`] for what each service's writes do, [`control`] for the run-time
 //! endpoint, [`config`] for the TOML form.
 

@@ -1,20 +1,45 @@
-//! The same scenario through boto3 (the venv's python): users of other SDKs use the proxy too.
+//! The same scenarios through boto3 (the venv's python): users of other SDKs use the proxy too,
+//! and botocore parses what the proxy renders as the Rust SDK does.
 
-#[test]
-fn boto3_sees_the_same_pitfalls() {
-    let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::held());
+use settle_proxy::{Config, Faults};
+use settle_testbed::proxy_in_front_of_moto;
+
+/// Runs `tests/python/SCRIPT ARGS…` with the venv's python; fails with its output if it fails.
+fn run(script: &str, args: &[String]) {
     let python = settle_testbed::ensure_moto_venv().unwrap();
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/boto3_lag.py");
-    let out = std::process::Command::new(python)
-        .arg(script)
-        .arg(proxy.endpoint())
-        .arg(proxy.control_token().unwrap())
-        .output()
-        .unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python").join(script);
+    let out = std::process::Command::new(python).arg(script).args(args).output().unwrap();
     assert!(
         out.status.success(),
         "boto3 scenario failed:\n{}\n{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn boto3_sees_the_same_pitfalls() {
+    let proxy = proxy_in_front_of_moto(Config::held());
+    run("boto3_lag.py", &[proxy.endpoint(), proxy.control_token().unwrap().to_string()]);
+}
+
+#[test]
+fn boto3_sees_the_sqs_kms_logs_and_sns_pitfalls_and_throttling() {
+    let proxy = proxy_in_front_of_moto(Config::held());
+    // One token, never refilled in the test's time: every call after a service's first is throttled.
+    let throttle = Faults { throttle: Some("1/h:1".parse().unwrap()), ..Faults::default() };
+    let throttling = proxy_in_front_of_moto(Config { faults: throttle, ..Config::default() });
+    run(
+        "boto3_services.py",
+        &[proxy.endpoint(), proxy.control_token().unwrap().to_string(), throttling.endpoint()],
+    );
+    // Each throttled call was attempted 3 times: botocore's standard retry classified it as throttling.
+    let counters = throttling.counters();
+    for op in ["sqs:ListQueues", "kms:ListKeys", "logs:DescribeLogGroups", "sns:ListTopics"] {
+        assert_eq!(counters.throttled_per_operation.get(op), Some(&3), "{op}: {counters:?}");
+    }
+    let counters = proxy.counters();
+    assert_eq!(counters.served_from_snapshot, 4, "one stale read per service");
+    assert_eq!(counters.tagging_view_rewrites, 2, "the view while 4, then 1, tag writes were held");
+    assert_eq!(counters.conflicts, 1, "QueueDeletedRecently");
 }

@@ -10,6 +10,7 @@
 //!
 //! Nothing here needs anything installed by hand but Python 3 with `venv` and `pip`.
 
+mod logs;
 mod moto;
 mod proxy;
 mod venv;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+pub use logs::LogCapture;
 pub use moto::MotoServer;
 pub use proxy::proxy_in_front_of_moto;
 pub use venv::{MOTO_VERSION, ensure_moto_venv, venv_dir};
@@ -141,6 +143,12 @@ fn config_with(endpoint: &str, session_token: Option<String>) -> aws_types::SdkC
         .endpoint_url(endpoint)
         .http_client(aws_smithy_http_client::Builder::new().build_http())
         .build()
+}
+
+/// An `SdkConfig` pointing at the shared moto server directly (no proxy): [`sdk_config`] of
+/// [`shared_moto`]'s endpoint.
+pub fn moto_sdk_config() -> aws_types::SdkConfig {
+    sdk_config(&shared_moto().endpoint())
 }
 
 /// A resource name unique to this process and call, e.g. `/settle/test-4242-7`.

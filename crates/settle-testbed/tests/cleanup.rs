@@ -18,6 +18,7 @@ fn child_starts_moto_and_blocks() {
     }
     let moto = settle_testbed::MotoServer::start().expect("moto starts");
     println!("MOTO_PID {} PORT {}", moto.pid(), moto.port());
+    // Stays alive until the parent test kills it (real time: it is another process).
     std::thread::sleep(Duration::from_secs(120));
 }
 
@@ -56,6 +57,7 @@ fn killed_test_process_leaves_no_moto_behind() {
 
     let deadline = Instant::now() + Duration::from_secs(10);
     while alive(pid) && Instant::now() < deadline {
+        // Polls another process's exit (real time); the bound only ends a failing test.
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(!alive(pid), "moto {pid} still runs 10 s after its test process was killed");

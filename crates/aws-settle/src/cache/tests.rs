@@ -148,6 +148,7 @@ fn build_once(cache: &ClientCache<Fake>, ran: Arc<AtomicUsize>) -> tokio::task::
             cache
                 .get_or_build(&key("shared"), || {
                     let n = ran.fetch_add(1, Ordering::SeqCst);
+                    // A slow build widens the overlap; the assertion (one build) holds at any speed.
                     std::thread::sleep(Duration::from_millis(50));
                     Fake(n as u64)
                 })
@@ -169,6 +170,7 @@ fn try_build_once(cache: &ClientCache<Fake>, ran: Arc<AtomicUsize>) -> tokio::ta
             let shared = key("shared");
             let built = cache.get_or_try_build(&shared, || async move {
                 let n = ran.fetch_add(1, Ordering::SeqCst);
+                // A slow build widens the overlap; the assertion (one build) holds at any speed.
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 Ok::<_, std::io::Error>(Fake(n as u64))
             });

@@ -32,57 +32,21 @@ pub fn instrument<C: Instrument>(client: C, telemetry: &Telemetry) -> C {
     client.instrument(telemetry)
 }
 
-#[cfg(feature = "ssm")]
-impl Instrument for aws_sdk_ssm::Client {
-    fn instrument(self, telemetry: &Telemetry) -> Self {
-        let config = self.config();
-        let mut builder = config.to_builder();
-        builder.set_interceptors(config.interceptors().filter(|i| !is_observer(i)));
-        builder.set_sleep_impl(probe(config.sleep_impl()));
-        Self::from_conf(builder.interceptor(Observer::new(telemetry, "ssm")).build())
-    }
+/// One [`Instrument`] impl per supported client ([`crate::clients`]).
+macro_rules! instrumented {
+    ($(($module:ident, $feature:literal, $sdk:ident)),* $(,)?) => {
+        $(
+            #[cfg(feature = $feature)]
+            impl Instrument for $sdk::Client {
+                fn instrument(self, telemetry: &Telemetry) -> Self {
+                    let config = self.config();
+                    let mut builder = config.to_builder();
+                    builder.set_interceptors(config.interceptors().filter(|i| !is_observer(i)));
+                    builder.set_sleep_impl(probe(config.sleep_impl()));
+                    Self::from_conf(builder.interceptor(Observer::new(telemetry, $feature)).build())
+                }
+            }
+        )*
+    };
 }
-
-#[cfg(feature = "secretsmanager")]
-impl Instrument for aws_sdk_secretsmanager::Client {
-    fn instrument(self, telemetry: &Telemetry) -> Self {
-        let config = self.config();
-        let mut builder = config.to_builder();
-        builder.set_interceptors(config.interceptors().filter(|i| !is_observer(i)));
-        builder.set_sleep_impl(probe(config.sleep_impl()));
-        Self::from_conf(builder.interceptor(Observer::new(telemetry, "secretsmanager")).build())
-    }
-}
-
-#[cfg(feature = "s3")]
-impl Instrument for aws_sdk_s3::Client {
-    fn instrument(self, telemetry: &Telemetry) -> Self {
-        let config = self.config();
-        let mut builder = config.to_builder();
-        builder.set_interceptors(config.interceptors().filter(|i| !is_observer(i)));
-        builder.set_sleep_impl(probe(config.sleep_impl()));
-        Self::from_conf(builder.interceptor(Observer::new(telemetry, "s3")).build())
-    }
-}
-
-#[cfg(feature = "iam")]
-impl Instrument for aws_sdk_iam::Client {
-    fn instrument(self, telemetry: &Telemetry) -> Self {
-        let config = self.config();
-        let mut builder = config.to_builder();
-        builder.set_interceptors(config.interceptors().filter(|i| !is_observer(i)));
-        builder.set_sleep_impl(probe(config.sleep_impl()));
-        Self::from_conf(builder.interceptor(Observer::new(telemetry, "iam")).build())
-    }
-}
-
-#[cfg(feature = "dynamodb")]
-impl Instrument for aws_sdk_dynamodb::Client {
-    fn instrument(self, telemetry: &Telemetry) -> Self {
-        let config = self.config();
-        let mut builder = config.to_builder();
-        builder.set_interceptors(config.interceptors().filter(|i| !is_observer(i)));
-        builder.set_sleep_impl(probe(config.sleep_impl()));
-        Self::from_conf(builder.interceptor(Observer::new(telemetry, "dynamodb")).build())
-    }
-}
+crate::clients::for_each_client!(instrumented);

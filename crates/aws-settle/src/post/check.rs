@@ -1,28 +1,32 @@
-//! A [`Check`]: one read-back of one write, run by the wait engine, and the errors of settling.
+//! A [`Check`]: one read-back of one write, run by the wait engine; and the errors of settling.
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use super::options::SettleOptions;
 use crate::errors::{THROTTLING_CODES, TRANSIENT_CODES};
 use crate::wait::{Delays, PollError, WaitError, Waiter};
 
 type RunFn = Box<dyn FnOnce(Delays) -> Pin<Box<dyn Future<Output = Result<(), WaitError>> + Send>> + Send>;
 
-/// The delays between read-backs: fast first polls (most changes become visible within a second
-/// or two), growing to a few seconds.
-pub(crate) const MIN_DELAY: Duration = Duration::from_millis(200);
-pub(crate) const MAX_DELAY: Duration = Duration::from_secs(4);
 /// The default bound of a check, like the 2-minute propagation timeouts of AWS's own tools.
-pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(120);
 
-/// One pending read-back: built by a service rule from a write's input and output.
+/// One read-back of one write: which operation wrote what, what the read-back waits for, and the
+/// [`Waiter`] and read call that poll it. Built by a [`Rule`](super::Rule) from the write's typed
+/// input and output.
 pub struct Check {
     pub(crate) operation: &'static str,
     pub(crate) resource: String,
     pub(crate) expected: String,
-    pub(crate) timeout: Duration,
+    /// The rule's own bound, used unless the enforcer or the call sets one.
+    pub(crate) max_wait: Duration,
+    /// The options of the enforcer that recorded it (the call's own override them).
+    pub(crate) options: SettleOptions,
     /// The counters of the enforcer that recorded it.
     pub(crate) counter: Option<super::enforcer::Counter>,
     run: RunFn,
@@ -34,17 +38,25 @@ impl fmt::Debug for Check {
             .field("operation", &self.operation)
             .field("resource", &self.resource)
             .field("expected", &self.expected)
-            .field("timeout", &self.timeout)
-            .finish()
+            .field("max_wait", &self.max_wait)
+            .finish_non_exhaustive()
     }
 }
 
 impl Check {
-    /// A check that polls `read` with `waiter`'s acceptors until success.
+    /// A check that calls `read` until `waiter`'s acceptors say success.
     ///
-    /// The waiter gets the check's name and the delays of the settle call; throttling and
-    /// transient error codes are retried.
-    pub(crate) fn new<O, E, F, Fut>(
+    /// - `operation` is the write (`CopyObject`), `resource` what it wrote (`s3://b/k`) and
+    ///   `expected` what the read-back waits for, in words; all three are in the error.
+    /// - `waiter` gives the acceptors ([`Waiter::success_when`], [`Waiter::retry_on_error_code`],
+    ///   …); its delays are replaced by the settle options when the check runs (start from
+    ///   `Waiter::default()`). Throttling and transient error codes are retried as well.
+    /// - "Last seen" in the error is the engine's bounded, redacted summary: an SDK error's code,
+    ///   message and status, never the raw response.
+    ///
+    /// The check waits at most 2 minutes unless [`with_max_wait`](Self::with_max_wait), the
+    /// enforcer or the call says otherwise.
+    pub fn new<O, E, F, Fut>(
         operation: &'static str,
         resource: impl Into<String>,
         expected: impl Into<String>,
@@ -65,42 +77,58 @@ impl Check {
         let run: RunFn = Box::new(move |delays| {
             Box::pin(async move { waiter.with_delays(delays).wait(&mut read).await.map(|_| ()) })
         });
-        Check { operation, resource, expected, timeout: DEFAULT_TIMEOUT, counter: None, run }
+        Check {
+            operation,
+            resource,
+            expected,
+            max_wait: DEFAULT_MAX_WAIT,
+            options: SettleOptions::default(),
+            counter: None,
+            run,
+        }
     }
 
-    /// Overrides the rule's default bound (for slow-propagating services).
-    #[allow(dead_code)]
-    pub(crate) fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+    /// This check's own bound (e.g. longer for slow-propagating services); the enforcer's and the
+    /// call's [`SettleOptions::with_max_wait`] override it.
+    pub fn with_max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = max_wait;
         self
     }
 
-    /// Runs the check within `timeout` (or its own default).
-    pub(crate) async fn run(self, timeout: Option<Duration>) -> Result<(), NotSettled> {
-        let timeout = timeout.unwrap_or(self.timeout);
-        let delays = Delays::smithy(MIN_DELAY, MAX_DELAY).max_wait(timeout);
+    /// The write's operation.
+    pub fn operation(&self) -> &'static str {
+        self.operation
+    }
+
+    /// What the write changed.
+    pub fn resource(&self) -> &str {
+        &self.resource
+    }
+
+    /// What the read-back waits for.
+    pub fn expected(&self) -> &str {
+        &self.expected
+    }
+
+    /// Runs the check with the call's options over the enforcer's over the rule's.
+    pub(crate) async fn run(self, call: &SettleOptions) -> Result<(), CheckFailed> {
+        let options = call.or(&self.options);
+        let delays = options.delays(self.max_wait);
         let Check { operation, resource, expected, run, counter, .. } = self;
-        let result = (run)(delays).await;
+        // Marked as a read-back, so telemetry reports it apart from the user's own calls.
+        let result = crate::observe::read_back((run)(delays)).await;
         if let Some(counter) = counter {
             counter.count(result.is_ok());
         }
-        result.map_err(|source| NotSettled { operation, resource, expected, source })
+        result.map_err(|source| CheckFailed { operation, resource, expected, source })
     }
 }
 
-/// Runs `checks` concurrently on this task; returns every one that did not settle.
-pub(crate) async fn settle_all(checks: Vec<Check>, timeout: Option<Duration>) -> Result<usize, Unsettled> {
-    let total = checks.len();
-    let results = futures_util::future::join_all(checks.into_iter().map(|c| c.run(timeout))).await;
-    let failures: Vec<NotSettled> = results.into_iter().filter_map(Result::err).collect();
-    if failures.is_empty() { Ok(total) } else { Err(Unsettled { settled: total - failures.len(), failures }) }
-}
-
-/// One write whose change did not become visible: which operation, on what, what was expected,
-/// and (in `source`) how long was waited and what was last seen.
+/// One write whose change a read-back did not see: which operation, on what, what was expected,
+/// and (in `source`) how long was waited and what was last seen (bounded, redacted).
 #[derive(Debug, thiserror::Error)]
-#[error("{operation} on {resource} did not settle: expected {expected}: {source}")]
-pub struct NotSettled {
+#[error("{operation} on {resource} was not confirmed: expected {expected}: {source}")]
+pub struct CheckFailed {
     /// The write's operation, e.g. `PutParameter`.
     pub operation: &'static str,
     /// The resource it wrote, e.g. the parameter name or the secret ARN.
@@ -112,30 +140,76 @@ pub struct NotSettled {
     pub source: WaitError,
 }
 
-/// Some writes of a settle did not settle.
-#[derive(Debug, thiserror::Error)]
-#[error("{} write(s) did not settle ({} did):{}", failures.len(), settled, list(failures))]
-pub struct Unsettled {
-    /// The writes that settled.
-    pub settled: usize,
-    /// Every write that did not.
-    pub failures: Vec<NotSettled>,
+/// A write that succeeded but that no rule can read back, so nothing confirms it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{service}:{operation} has no read-back rule{}: nothing confirms it. Add a rule \
+     (`EnforcerBuilder::with_rule`), or opt out for this call or enforcer \
+     (`SettleOptions::new().with_lenient(true)`)",
+    if *.has_rule { " for this input" } else { "" }
+)]
+pub struct UncheckedWrite {
+    /// The service, as in `Stats::unchecked` keys (`s3`).
+    pub service: &'static str,
+    /// The operation (`CopyObject`).
+    pub operation: String,
+    /// A rule exists but checks nothing for this input (e.g. tags on a resource type it does
+    /// not read).
+    pub has_rule: bool,
 }
 
-fn list(failures: &[NotSettled]) -> String {
-    failures.iter().map(|f| format!("\n  - {f}")).collect()
+/// Some writes of a settle step were not confirmed: read-backs that failed, and writes that no
+/// rule checks.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{} write(s) not confirmed ({} check(s) passed):{}{}",
+    failed.len() + unchecked.len(),
+    passed,
+    list(failed),
+    list(unchecked)
+)]
+pub struct ReadBackError {
+    /// The checks that passed.
+    pub passed: usize,
+    /// Every check that failed.
+    pub failed: Vec<CheckFailed>,
+    /// Every write without a rule (not in lenient mode).
+    pub unchecked: Vec<UncheckedWrite>,
 }
 
-/// The error of [`Settle::settled`](super::Settle::settled): the call itself failed (nothing to
-/// settle), or it succeeded and its change did not become visible in time.
-#[derive(Debug, thiserror::Error)]
+fn list<T: fmt::Display>(items: &[T]) -> String {
+    items.iter().map(|f| format!("\n  - {f}")).collect()
+}
+
+/// `.settled()` was called on a call that no enforcer recorded: its client is not attached.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`.settled()` on {call}, which no enforcer recorded: nothing confirms it. Attach the client \
+     (`aws_settle::post::attach(client, &enforcer)`), or opt out for this call \
+     (`.settled_with(SettleOptions::new().with_lenient(true))`)"
+)]
+pub struct NotRecorded {
+    /// The call, as far as its output type tells (`ssm PutParameter`).
+    pub call: String,
+}
+
+/// The error of [`SettleExt::settled`](super::SettleExt::settled).
+#[derive(Debug)]
+#[non_exhaustive]
 pub enum SettleError<E> {
     /// The call failed; no read-back was made.
-    #[error("the call failed: {0}")]
-    Call(#[source] E),
-    /// The call succeeded but its change was not visible in time.
-    #[error(transparent)]
-    Unsettled(#[from] Unsettled),
+    Call(E),
+    /// The call succeeded but no enforcer recorded it (a client that was never attached).
+    NotRecorded(NotRecorded),
+    /// The call succeeded but its change was not confirmed: a read-back failed or timed out, or
+    /// the write has no rule.
+    ReadBack(ReadBackError),
+}
+
+impl<E> From<ReadBackError> for SettleError<E> {
+    fn from(error: ReadBackError) -> Self {
+        SettleError::ReadBack(error)
+    }
 }
 
 impl<E> SettleError<E> {
@@ -143,15 +217,44 @@ impl<E> SettleError<E> {
     pub fn call_error(&self) -> Option<&E> {
         match self {
             SettleError::Call(e) => Some(e),
-            SettleError::Unsettled(_) => None,
+            _ => None,
         }
     }
 
-    /// The writes that did not settle, if that is what failed.
-    pub fn unsettled(&self) -> Option<&Unsettled> {
+    /// The read-back failures and unchecked writes, if that is what failed.
+    pub fn read_back(&self) -> Option<&ReadBackError> {
         match self {
-            SettleError::Call(_) => None,
-            SettleError::Unsettled(u) => Some(u),
+            SettleError::ReadBack(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Shows a failed call's error code and message (the SDK's own `Display` says only "service
+/// error").
+impl<E: ProvideErrorMetadata + fmt::Display> fmt::Display for SettleError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SettleError::Call(e) => match (e.code(), e.message()) {
+                (Some(code), Some(message)) => write!(f, "the call failed: {code}: {message}"),
+                (Some(code), None) => write!(f, "the call failed: {code} ({e})"),
+                _ => write!(f, "the call failed: {e}"),
+            },
+            SettleError::NotRecorded(e) => e.fmt(f),
+            SettleError::ReadBack(e) => e.fmt(f),
+        }
+    }
+}
+
+impl<E> std::error::Error for SettleError<E>
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+{
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SettleError::Call(e) => Some(e),
+            SettleError::NotRecorded(e) => Some(e),
+            SettleError::ReadBack(e) => Some(e),
         }
     }
 }

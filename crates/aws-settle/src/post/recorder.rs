@@ -1,4 +1,6 @@
 //! The SDK interceptor that records a client's writes for its [`Enforcer`].
+//!
+//! Vocabulary: our "call" is smithy's "execution" (one `send()`, all its attempts).
 
 use std::any::Any;
 use std::fmt;
@@ -14,15 +16,55 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 
 use super::Enforcer;
-use super::rule::Table;
+use super::check::UncheckedWrite;
+use super::rule::{Rule, Table};
 
-/// Records each write of one client: captures the typed input before serialization, and after a
-/// successful execution builds the rule's checks from input and output with `reader` (the same
-/// client without this interceptor) and hands them to the enforcer.
-pub(crate) struct Recorder<C> {
+/// The SDK interceptor that records one client's calls for an [`Enforcer`].
+///
+/// It captures the typed input of a write before serialization, and after a successful execution
+/// builds the rule's checks from input and output with `reader` (the same client without this
+/// interceptor) and hands them to the enforcer. A write without a rule is handed over as
+/// unchecked; every call marks the settle step around it as recorded.
+///
+/// [`attach`](super::attach) installs one on the built-in clients. For a client of any other SDK
+/// crate, get one from [`Enforcer::recorder`] and add it to the client's config:
+///
+/// ```no_run
+/// # #[cfg(feature = "dynamodb")]
+/// # fn demo(sdk_config: &aws_types::SdkConfig, enforcer: aws_settle::post::Enforcer) {
+/// // (DynamoDB stands in for any SDK crate here.)
+/// let reader = aws_sdk_dynamodb::Client::new(sdk_config);
+/// let recorder = enforcer.recorder("dynamodb", &["GetItem", "Query"], reader);
+/// let config = aws_sdk_dynamodb::config::Builder::from(sdk_config).interceptor(recorder).build();
+/// let client = aws_sdk_dynamodb::Client::from_conf(config);
+/// # }
+/// ```
+pub struct Recorder<C> {
     pub(crate) reader: C,
     pub(crate) table: Arc<Table<C>>,
     pub(crate) enforcer: Enforcer,
+}
+
+impl<C> fmt::Debug for Recorder<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recorder").field("service", &self.table.service).finish()
+    }
+}
+
+/// The typed input of the current call, as its rule keeps it, kept in the call's config bag.
+struct Captured<C> {
+    rule: Arc<Rule<C>>,
+    input: Box<dyn Any + Send + Sync>,
+}
+
+impl<C> fmt::Debug for Captured<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Captured").field("operation", &self.rule.operation).finish_non_exhaustive()
+    }
+}
+
+impl<C: Send + Sync + 'static> Storable for Captured<C> {
+    type Storer = StoreReplace<Self>;
 }
 
 /// The typed input of the current call as the tagging-view rule keeps it.
@@ -41,25 +83,6 @@ impl Storable for CapturedViewInput {
     type Storer = StoreReplace<Self>;
 }
 
-impl<C> fmt::Debug for Recorder<C> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Recorder").field("service", &self.table.service).finish()
-    }
-}
-
-/// The typed input of the current call, kept in the call's config bag.
-struct CapturedInput(Box<dyn Any + Send + Sync>);
-
-impl fmt::Debug for CapturedInput {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("CapturedInput")
-    }
-}
-
-impl Storable for CapturedInput {
-    type Storer = StoreReplace<Self>;
-}
-
 /// The name every [`Recorder`] reports, by which re-attaching finds and replaces it.
 pub(crate) const RECORDER_NAME: &str = "aws-settle post-condition recorder";
 
@@ -68,11 +91,11 @@ pub(crate) fn is_recorder(interceptor: &SharedInterceptor) -> bool {
     interceptor.name() == RECORDER_NAME
 }
 
-/// Operation names that only read: never counted as unchecked writes.
-fn is_read(operation: &str) -> bool {
-    const READ_PREFIXES: &[&str] =
-        &["Get", "List", "Describe", "Head", "BatchGet", "Query", "Scan", "Select"];
-    READ_PREFIXES.iter().any(|p| operation.starts_with(p))
+impl<C: Send + Sync + 'static> Recorder<C> {
+    /// The user's rule for `operation`, else the built-in one.
+    fn rule(&self, operation: &str) -> Option<Arc<Rule<C>>> {
+        self.enforcer.user_rule::<C>(operation).or_else(|| self.table.find(operation).cloned())
+    }
 }
 
 impl<C: Send + Sync + 'static> Intercept for Recorder<C> {
@@ -89,8 +112,10 @@ impl<C: Send + Sync + 'static> Intercept for Recorder<C> {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let Some(operation) = cfg.load::<Metadata>().map(|m| m.name().to_string()) else { return Ok(()) };
-        if let Some(captured) = self.table.find(&operation).and_then(|rule| rule.capture(context.input())) {
-            cfg.interceptor_state().store_put(CapturedInput(captured));
+        if let Some(rule) = self.rule(&operation)
+            && let Some(input) = rule.capture(context.input())
+        {
+            cfg.interceptor_state().store_put(Captured { rule, input });
         }
         #[cfg(feature = "tagging")]
         if self.enforcer.tagging_view().is_some()
@@ -108,13 +133,15 @@ impl<C: Send + Sync + 'static> Intercept for Recorder<C> {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        // A failed write changed nothing to settle.
+        self.enforcer.saw_call();
+        // A failed call changed nothing to settle.
         let Some(Ok(output)) = context.output_or_error() else { return Ok(()) };
         let Some(operation) = cfg.load::<Metadata>().map(|m| m.name().to_string()) else { return Ok(()) };
+        let captured = cfg.load::<Captured<C>>();
         #[allow(unused_mut)]
-        let mut checks = match (self.table.find(&operation), cfg.load::<CapturedInput>()) {
-            (Some(rule), Some(input)) => rule.build(&self.reader, input.0.as_ref(), output),
-            _ => Vec::new(),
+        let mut checks = match captured {
+            Some(captured) => captured.rule.build(&self.reader, captured.input.as_ref(), output),
+            None => Vec::new(),
         };
         #[cfg(feature = "tagging")]
         if let (Some(view), Some(rule), Some(input)) =
@@ -123,8 +150,13 @@ impl<C: Send + Sync + 'static> Intercept for Recorder<C> {
             checks.extend(rule.build(view, input.0.as_ref(), output));
         }
         if checks.is_empty() {
-            if !is_read(&operation) {
-                self.enforcer.count_unchecked(self.table.service, &operation);
+            if !self.table.needs_no_check(&operation) {
+                let has_rule = self.rule(&operation).is_some();
+                self.enforcer.record_unchecked(UncheckedWrite {
+                    service: self.table.service,
+                    operation,
+                    has_rule,
+                });
             }
             return Ok(());
         }

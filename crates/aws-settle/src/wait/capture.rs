@@ -1,6 +1,7 @@
 //! [`CaptureBody`]: an SDK interceptor that keeps the raw request and response bodies, the JSON
 //! view that JMESPath acceptors see.
 
+use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -8,6 +9,7 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
     AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
 };
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use serde_json::Value;
@@ -16,7 +18,9 @@ use serde_json::Value;
 ///
 /// SDK outputs are not serializable, so JMESPath acceptors read the raw response body instead:
 /// exact for awsJson services (DynamoDB, SSM, Secrets Manager, ECS, …) and for restJson
-/// members bound to the body (members bound to headers or the status code are not in it).
+/// members bound to the body (members bound to headers or the status code are not in it; an
+/// empty body is an error, not `{}`). It also records the operation's name, so that a model's
+/// waiter can check it polls the model's `operation`.
 /// Values keep their wire form: timestamps are epoch seconds (awsJson) or strings, not dates.
 /// XML-protocol services (S3, EC2, IAM, CloudFormation, … — restXml, query, ec2) are **not
 /// supported**: a JMESPath acceptor over such a response fails with
@@ -42,17 +46,33 @@ use serde_json::Value;
 /// # Ok(()) }
 /// # fn main() {}
 /// ```
-#[derive(Debug, Clone, Default)]
+///
+/// Its `Debug` shows the operation, the status and the body sizes, never the bodies (they may
+/// hold secrets).
+#[derive(Clone, Default)]
 pub struct CaptureBody {
     inner: Arc<Mutex<Captured>>,
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub(crate) struct Captured {
+    pub(crate) operation: Option<String>,
     pub(crate) request: Option<Vec<u8>>,
     pub(crate) status: Option<u16>,
     pub(crate) content_type: Option<String>,
     pub(crate) response: Option<Vec<u8>>,
+}
+
+impl fmt::Debug for CaptureBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let captured = self.inner.lock().expect("capture");
+        f.debug_struct("CaptureBody")
+            .field("operation", &captured.operation)
+            .field("status", &captured.status)
+            .field("request_bytes", &captured.request.as_ref().map(Vec::len))
+            .field("response_bytes", &captured.response.as_ref().map(Vec::len))
+            .finish()
+    }
 }
 
 impl CaptureBody {
@@ -66,6 +86,11 @@ impl CaptureBody {
         *self.inner.lock().expect("capture") = Captured::default();
     }
 
+    /// The operation of the last request (e.g. `HeadObject`), if any.
+    pub fn operation(&self) -> Option<String> {
+        self.inner.lock().expect("capture").operation.clone()
+    }
+
     /// The HTTP status of the last response, if any.
     pub fn status(&self) -> Option<u16> {
         self.inner.lock().expect("capture").status
@@ -76,8 +101,10 @@ impl CaptureBody {
         self.inner.lock().expect("capture").response.clone()
     }
 
-    /// The JSON view of the last response body: `{}` for an empty body; an error naming the
-    /// problem for an XML or otherwise non-JSON body, or when nothing was captured.
+    /// The JSON view of the last response body; an error naming the problem for an empty body
+    /// (an operation whose output is in headers or the status, e.g. S3 HeadObject: an empty
+    /// body is not an empty output), an XML or otherwise non-JSON body, or when nothing was
+    /// captured.
     pub fn response_json(&self) -> Result<Value, String> {
         let captured = self.inner.lock().expect("capture").clone();
         let Some(body) = captured.response else {
@@ -100,7 +127,11 @@ impl CaptureBody {
 
 pub(crate) fn body_to_json(body: &[u8], content_type: Option<&str>) -> Result<Value, String> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Value::Object(Default::default()));
+        return Err("the response body is empty: this operation carries its output in headers or the \
+                    status line (e.g. S3 HeadObject, HeadBucket, many restJson operations), so JMESPath \
+                    acceptors cannot see it; use status or error matchers, or closure matchers over the \
+                    typed output"
+            .to_string());
     }
     let xml = content_type.is_some_and(|c| c.contains("xml"))
         || body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<');
@@ -121,10 +152,13 @@ impl Intercept for CaptureBody {
         &self,
         context: &BeforeTransmitInterceptorContextRef<'_>,
         _runtime_components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let body = context.request().body().bytes().map(<[u8]>::to_vec);
-        self.inner.lock().expect("capture").request = body;
+        let operation = cfg.load::<Metadata>().map(|m| m.name().to_string());
+        let mut captured = self.inner.lock().expect("capture");
+        captured.request = body;
+        captured.operation = operation;
         Ok(())
     }
 
@@ -149,9 +183,28 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn an_empty_body_is_an_empty_object() {
-        assert_eq!(body_to_json(b"", None), Ok(json!({})));
-        assert_eq!(body_to_json(b" \n", Some("application/x-amz-json-1.0")), Ok(json!({})));
+    fn an_empty_body_is_not_an_empty_object() {
+        for (body, content_type) in [(&b""[..], None), (&b" \n"[..], Some("application/json"))] {
+            let message = body_to_json(body, content_type).unwrap_err();
+            assert!(
+                message.contains("body is empty") && message.contains("status or error matchers"),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn debug_shows_sizes_not_bodies() {
+        let capture = super::CaptureBody::new();
+        {
+            let mut captured = capture.inner.lock().unwrap();
+            captured.request = Some(br#"{"SecretId": "db"}"#.to_vec());
+            captured.response = Some(br#"{"SecretString": "hunter2"}"#.to_vec());
+            captured.status = Some(200);
+        }
+        let printed = format!("{capture:?}");
+        assert!(!printed.contains("hunter2") && !printed.contains("104, 117"), "{printed}");
+        assert!(printed.contains("response_bytes: Some(27)"), "{printed}");
     }
 
     #[test]

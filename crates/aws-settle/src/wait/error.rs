@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 /// Why a wait ended without success. Every variant names the waiter and carries the attempt
-/// count, the elapsed time and (`Debug` of) the last output or error seen.
+/// count, the elapsed time and (except [`WaitError::WrongOperation`]) the last output or error
+/// seen: a summary of at most [`MAX_LAST_SEEN`](super::MAX_LAST_SEEN) characters with secret
+/// fields redacted (the JSON view when there is one, else `Debug`; an SDK error's code, message
+/// and status, never its raw HTTP response).
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum WaitError {
@@ -72,6 +75,24 @@ pub enum WaitError {
         /// The last output or error seen.
         last: Option<String>,
     },
+    /// The call was not the operation the waiter polls (its model's `operation`), or the
+    /// waiter's [`CaptureBody`](super::CaptureBody) saw no call: the wait fails at once.
+    #[error(
+        "waiter {waiter} polls {expected}, but {} (attempt {attempts})",
+        match polled { Some(p) => format!("the call was {p}"), None => "its CaptureBody saw no call: attach it to the polled operation (`.customize().interceptor(capture.clone())`)".to_string() }
+    )]
+    WrongOperation {
+        /// The waiter's name.
+        waiter: String,
+        /// The operation the waiter polls.
+        expected: String,
+        /// The operation called, when the capture saw one.
+        polled: Option<String>,
+        /// Calls made.
+        attempts: u32,
+        /// Time since the first call started.
+        elapsed: Duration,
+    },
 }
 
 impl WaitError {
@@ -84,6 +105,7 @@ impl WaitError {
             | WaitError::Unsupported { attempts, elapsed, last, .. } => {
                 (*attempts, *elapsed, last.as_deref())
             }
+            WaitError::WrongOperation { attempts, elapsed, .. } => (*attempts, *elapsed, None),
         }
     }
 
@@ -97,7 +119,7 @@ impl WaitError {
         self.common().1
     }
 
-    /// `Debug` of the last output or error seen.
+    /// The last output or error seen, bounded and redacted.
     pub fn last(&self) -> Option<&str> {
         self.common().2
     }

@@ -37,8 +37,11 @@
 //!
 //! JSON waiters come from botocore `waiters-2.json` files ([`Model`]); their JMESPath
 //! acceptors read the raw response body captured by [`CaptureBody`] — exact for awsJson and
-//! restJson services; XML-protocol services (S3, EC2, IAM, …) are **not supported** for JMESPath
-//! acceptors (the wait fails with [`WaitError::Unsupported`]); closure matchers work everywhere.
+//! restJson services; XML-protocol services (S3, EC2, IAM, …) and header-only outputs (an empty
+//! body, e.g. S3 HeadObject) are **not supported** for JMESPath acceptors (the wait fails with
+//! [`WaitError::Unsupported`] at the first output a path acceptor is reached on; status and error
+//! matchers still work); closure matchers work everywhere. A model's waiter with a `CaptureBody`
+//! checks that the polled operation is the model's ([`WaitError::WrongOperation`]).
 //!
 //! Every attempt emits a `tracing` debug event (`attempt`, `elapsed_ms`, `acceptor`, `state`,
 //! `next_delay_ms`) and calls the optional [`Waiter::on_attempt`] callback. Time and jitter are
@@ -49,16 +52,22 @@ mod capture;
 mod clock;
 mod delay;
 mod error;
+mod jmespath;
 mod model;
+mod seen;
 mod waiter;
 
 pub use acceptor::{
-    Acceptor, Comparator, Decision, EvalError, JsonPath, JsonPathError, Matcher, Observation, OutputFn,
-    State, evaluate,
+    Acceptor, Comparator, Decision, EvalError, Matcher, Observation, OutputFn, State, evaluate,
 };
 pub use capture::CaptureBody;
 pub use clock::{Clock, Sleep, TokioClock, VirtualClock};
 pub use delay::{DEFAULT_MAX_WAIT, Delays};
 pub use error::WaitError;
-pub use model::{Model, ModelError, WaiterModel};
-pub use waiter::{AttemptReport, ErrorResponse, PollError, Settled, Waiter};
+pub use jmespath::{
+    JsonPath, JsonPathError, JsonPathErrorKind, MAX_AST_DEPTH, MAX_EVALUATION_UNITS, MAX_EXPRESSION_BYTES,
+    MAX_NESTING, MAX_NESTING_TOKENS,
+};
+pub use model::{MAX_DELAY_SECS, MAX_MODEL_BYTES, Model, ModelError, WaiterModel};
+pub use seen::MAX_LAST_SEEN;
+pub use waiter::{AttemptReport, ErrorResponse, PollError, Success, Waiter};

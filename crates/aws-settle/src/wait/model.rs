@@ -7,11 +7,16 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use super::acceptor::{
-    Acceptor, Comparator, Decision, EvalError, JsonPath, Matcher, Observation, State, evaluate,
-};
+use super::acceptor::{Acceptor, Comparator, Decision, EvalError, Matcher, Observation, State, evaluate};
 use super::delay::Delays;
+use super::jmespath::JsonPath;
 use super::waiter::Waiter;
+
+/// The longest `delay` a model may ask for, in seconds (one day; botocore's longest is minutes).
+pub const MAX_DELAY_SECS: f64 = 86_400.0;
+
+/// The largest model file [`Model::from_path`] reads (botocore's largest is under 100 KB).
+pub const MAX_MODEL_BYTES: u64 = 16 * 1024 * 1024;
 
 /// A model that cannot be loaded: names the file, the waiter, the acceptor index and the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -97,9 +102,12 @@ impl WaiterModel {
 
     /// A waiter over a typed operation with these acceptors and delays. JMESPath acceptors need
     /// a JSON view: give it a [`CaptureBody`](super::CaptureBody) attached to the operation
-    /// (awsJson/restJson services only) or a [`json_view`](Waiter::json_view).
+    /// (awsJson/restJson services only) or a [`json_view`](Waiter::json_view). With a
+    /// `CaptureBody`, polling another operation than the model's is
+    /// [`WaitError::WrongOperation`](super::WaitError::WrongOperation).
     pub fn typed<O>(&self) -> Waiter<O> {
-        let mut waiter = Waiter::new(self.delays()).named(self.name.clone());
+        let mut waiter =
+            Waiter::new(self.delays()).named(self.name.clone()).operation(self.operation.clone());
         for acceptor in &self.acceptors {
             let matcher = acceptor.matcher.retype::<O>().expect("model acceptors are never closures");
             waiter = waiter.acceptor(Acceptor::new(acceptor.state, matcher));
@@ -121,17 +129,20 @@ pub struct Model {
 }
 
 impl Model {
-    /// Loads a model from a file; errors name the file.
+    /// Loads a model from a file; errors name the file. Only a regular file (or a symlink to
+    /// one) of at most [`MAX_MODEL_BYTES`] is read: a FIFO, a device or a directory is an
+    /// error, never a hang.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self, ModelError> {
         let path = path.as_ref();
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ModelError {
+        let fail = |message: String| ModelError {
             file: Some(file.clone()),
             waiter: None,
             acceptor: None,
             field: None,
-            message: format!("cannot read: {e}"),
-        })?;
+            message,
+        };
+        let text = read_regular_file(path, MAX_MODEL_BYTES).map_err(fail)?;
         Self::parse(&text, Some(file))
     }
 
@@ -190,10 +201,15 @@ impl Model {
             let delay = match body.get("delay") {
                 Some(v) => v
                     .as_f64()
-                    .filter(|d| d.is_finite() && *d >= 0.0)
-                    .map(Duration::from_secs_f64)
+                    .filter(|d| (0.0..=MAX_DELAY_SECS).contains(d))
+                    .and_then(|d| Duration::try_from_secs_f64(d).ok())
                     .ok_or_else(|| {
-                        err(w, None, Some("delay"), format!("must be a non-negative number, got {v}"))
+                        err(
+                            w,
+                            None,
+                            Some("delay"),
+                            format!("must be a number of seconds from 0 to {MAX_DELAY_SECS}, got {v}"),
+                        )
                     })?,
                 None => return Err(err(w, None, Some("delay"), "missing".into())),
             };
@@ -264,6 +280,35 @@ impl Model {
     pub fn waiters(&self) -> impl Iterator<Item = &WaiterModel> {
         self.waiters.values()
     }
+}
+
+/// Reads a regular file of at most `limit` bytes. The type is checked before opening (opening a
+/// FIFO blocks until a writer comes) and again on the open file.
+fn read_regular_file(path: &Path, limit: u64) -> Result<String, String> {
+    use std::io::Read;
+    let not_regular = |kind: std::fs::FileType| {
+        let what =
+            if kind.is_dir() { "a directory" } else { "not a regular file (a FIFO, socket or device)" };
+        format!("cannot read: {what}")
+    };
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err(not_regular(meta.file_type()));
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err(not_regular(meta.file_type()));
+    }
+    if meta.len() > limit {
+        return Err(format!("cannot read: {} bytes (at most {limit})", meta.len()));
+    }
+    let mut text = String::new();
+    file.take(limit + 1).read_to_string(&mut text).map_err(|e| format!("cannot read: {e}"))?;
+    if text.len() as u64 > limit {
+        return Err(format!("cannot read: more than {limit} bytes"));
+    }
+    Ok(text)
 }
 
 fn check_keys(object: &Map<String, Value>, allowed: &[&str]) -> Result<(), String> {

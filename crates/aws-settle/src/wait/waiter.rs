@@ -18,6 +18,7 @@ use super::capture::CaptureBody;
 use super::clock::{Clock, TokioClock};
 use super::delay::Delays;
 use super::error::WaitError;
+use super::seen;
 
 /// What a poll error exposes to error and status matchers.
 ///
@@ -30,11 +31,36 @@ pub trait PollError: fmt::Debug {
     fn status(&self) -> Option<u16> {
         None
     }
+
+    /// What a [`WaitError`] shows of this error as "last seen" (bounded and redacted there);
+    /// `Debug` unless the type knows better.
+    fn summary(&self) -> String {
+        format!("{self:?}")
+    }
 }
 
 impl<E: ProvideErrorMetadata + fmt::Debug> PollError for SdkError<E, HttpResponse> {
     fn code(&self) -> Option<&str> {
         ProvideErrorMetadata::code(self)
+    }
+
+    /// Code, message and status: never the raw HTTP response (headers, body).
+    fn summary(&self) -> String {
+        let status = PollError::status(self).map_or("none".to_string(), |s| s.to_string());
+        match (ProvideErrorMetadata::code(self), ProvideErrorMetadata::message(self)) {
+            (Some(code), Some(message)) => format!("error {code}: {message} (status {status})"),
+            (Some(code), None) => format!("error {code} (status {status})"),
+            (None, _) => {
+                let kind = match self {
+                    SdkError::ConstructionFailure(_) => "the request could not be built",
+                    SdkError::TimeoutError(_) => "the call timed out",
+                    SdkError::DispatchFailure(_) => "the request could not be sent",
+                    SdkError::ResponseError(_) => "the response could not be read",
+                    _ => "error without code",
+                };
+                format!("{kind} (status {status})")
+            }
+        }
     }
 
     fn status(&self) -> Option<u16> {
@@ -98,7 +124,7 @@ pub struct AttemptReport {
 
 /// A successful wait.
 #[derive(Debug, Clone)]
-pub struct Settled<O> {
+pub struct Success<O> {
     /// The last output, when success was decided on an output (not on an error).
     pub output: Option<O>,
     /// The index of the success acceptor.
@@ -115,7 +141,7 @@ type ReportFn = Arc<dyn Fn(&AttemptReport) + Send + Sync>;
 /// Polls an operation until an acceptor decides.
 ///
 /// Acceptors are tried in order and the first that matches decides: success ends the wait with
-/// [`Settled`], failure with [`WaitError::FailureState`]. When none matches, an output means retry
+/// [`Success`], failure with [`WaitError::FailureState`]. When none matches, an output means retry
 /// and an error fails at once ([`WaitError::UnexpectedError`]). Between attempts the waiter sleeps
 /// as its [`Delays`] say; when they say stop, it ends with [`WaitError::Timeout`]. A call still
 /// running at the max wait time is dropped and the wait times out then. Dropping the future
@@ -152,6 +178,7 @@ pub struct Waiter<O> {
     capture: Option<CaptureBody>,
     json_view: Option<JsonFn<O>>,
     input: Option<Value>,
+    operation: Option<String>,
 }
 
 impl<O> Clone for Waiter<O> {
@@ -166,6 +193,7 @@ impl<O> Clone for Waiter<O> {
             capture: self.capture.clone(),
             json_view: self.json_view.clone(),
             input: self.input.clone(),
+            operation: self.operation.clone(),
         }
     }
 }
@@ -202,6 +230,7 @@ impl<O> Waiter<O> {
             capture: None,
             json_view: None,
             input: None,
+            operation: None,
         }
     }
 
@@ -318,6 +347,47 @@ impl<O> Waiter<O> {
         self
     }
 
+    /// The operation this waiter polls (e.g. `HeadBucket`; a model's waiters set it). With a
+    /// [`CaptureBody`], a call of another operation, or a capture that saw no call, ends the
+    /// wait at once with [`WaitError::WrongOperation`].
+    pub fn operation(mut self, operation: impl Into<String>) -> Self {
+        self.operation = Some(operation.into());
+        self
+    }
+
+    /// The operation this waiter polls, if it was set.
+    pub fn polled_operation(&self) -> Option<&str> {
+        self.operation.as_deref()
+    }
+
+    /// Checks, through the capture, that the call was the operation this waiter polls.
+    fn check_operation<E>(
+        &self,
+        result: &Result<O, E>,
+        attempt: u32,
+        elapsed: Duration,
+    ) -> Result<(), WaitError> {
+        let (Some(expected), Some(capture)) = (&self.operation, &self.capture) else {
+            return Ok(());
+        };
+        let polled = capture.operation();
+        // An error before the request was sent captures nothing: the error matchers decide.
+        let wrong = match &polled {
+            Some(polled) => polled != expected,
+            None => result.is_ok(),
+        };
+        if !wrong {
+            return Ok(());
+        }
+        Err(WaitError::WrongOperation {
+            waiter: self.name.clone(),
+            expected: expected.clone(),
+            polled,
+            attempts: attempt,
+            elapsed,
+        })
+    }
+
     fn needs_json(&self) -> bool {
         self.acceptors.iter().any(|a| matches!(a.matcher, Matcher::Path { .. }))
     }
@@ -336,7 +406,7 @@ impl<O> Waiter<O> {
     }
 
     /// Polls `operation` until an acceptor decides, the delays say stop, or the future is dropped.
-    pub async fn wait<F, Fut, E>(&self, mut operation: F) -> Result<Settled<O>, WaitError>
+    pub async fn wait<F, Fut, E>(&self, mut operation: F) -> Result<Success<O>, WaitError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<O, E>>,
@@ -351,7 +421,7 @@ impl<O> Waiter<O> {
         let start = self.clock.now();
         let deadline = start.saturating_add(self.delays.max_wait_time());
         let mut attempt: u32 = 0;
-        let mut previous: Option<Result<O, E>> = None;
+        let mut previous: Option<String> = None;
         loop {
             attempt += 1;
             if let Some(capture) = &self.capture {
@@ -362,17 +432,25 @@ impl<O> Waiter<O> {
                 Either::Left((result, _)) => result,
                 Either::Right(_) => {
                     let elapsed = self.clock.now().saturating_sub(start);
-                    return Err(self.cut_off(attempt, elapsed, previous.as_ref()));
+                    return Err(self.cut_off(attempt, elapsed, previous));
                 }
             };
             let elapsed = self.clock.now().saturating_sub(start);
+            self.check_operation(&result, attempt, elapsed)?;
 
-            let (json, json_unavailable) = match (&result, needs_json) {
-                (Ok(output), true) => match self.json_of(output) {
-                    Ok(json) => (Some(json), None),
-                    Err(why) => (None, Some(why)),
-                },
+            // The JSON view: for path acceptors, and to show a redacted "last seen".
+            let (json, json_unavailable) = match &result {
+                Ok(output) if needs_json || self.json_view.is_some() || self.capture.is_some() => {
+                    match self.json_of(output) {
+                        Ok(json) => (Some(json), None),
+                        Err(why) => (None, Some(why)),
+                    }
+                }
                 _ => (None, None),
+            };
+            let seen = match &result {
+                Ok(output) => seen::output(output, json.as_ref()),
+                Err(error) => seen::error(error.summary()),
             };
             let captured_input = match (&self.input, &self.capture) {
                 (None, Some(capture)) => capture.request_json(),
@@ -394,10 +472,7 @@ impl<O> Waiter<O> {
                     Observation::error(error.code(), error.status().or(captured_status)).with_input(input)
                 }
             };
-            let last = || match &result {
-                Ok(output) => Some(format!("{output:?}")),
-                Err(error) => Some(format!("{error:?}")),
-            };
+            let last = || Some(seen.clone());
             let decision = match evaluate(&self.acceptors, &observation) {
                 Ok(decision) => decision,
                 Err(e) => {
@@ -448,7 +523,7 @@ impl<O> Waiter<O> {
             }
             match (decision.state, decision.acceptor) {
                 (State::Success, Some(acceptor)) => {
-                    return Ok(Settled { output: result.ok(), acceptor, attempts: attempt, elapsed });
+                    return Ok(Success { output: result.ok(), acceptor, attempts: attempt, elapsed });
                 }
                 (State::Failure, Some(acceptor)) => {
                     return Err(WaitError::FailureState {
@@ -482,20 +557,12 @@ impl<O> Waiter<O> {
                 });
             };
             self.clock.sleep(delay).await;
-            previous = Some(result);
+            previous = Some(seen);
         }
     }
 
     /// The timeout of a wait whose call `attempt` got no response before the max wait time.
-    fn cut_off<E: fmt::Debug>(
-        &self,
-        attempt: u32,
-        elapsed: Duration,
-        previous: Option<&Result<O, E>>,
-    ) -> WaitError
-    where
-        O: fmt::Debug,
-    {
+    fn cut_off(&self, attempt: u32, elapsed: Duration, previous: Option<String>) -> WaitError {
         let reason = format!("attempt {attempt} got no response within the max wait time");
         tracing::debug!(waiter = %self.name, attempt, elapsed_ms = elapsed.as_millis() as u64, "waiter attempt: {reason}");
         if let Some(callback) = &self.on_attempt {
@@ -511,8 +578,7 @@ impl<O> Waiter<O> {
             });
         }
         let last = match previous {
-            Some(Ok(output)) => format!("{output:?}, then {reason}"),
-            Some(Err(error)) => format!("{error:?}, then {reason}"),
+            Some(seen) => format!("{seen}, then {reason}"),
             None => reason,
         };
         WaitError::Timeout { waiter: self.name.clone(), attempts: attempt, elapsed, last: Some(last) }

@@ -15,6 +15,24 @@ fn policy_arn(name: &str) -> String {
     format!("arn:aws:iam::123456789012:policy/{name}")
 }
 
+const EC2_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+const POLICY_V2: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}"#;
+
+async fn default_version(iam: &Client, name: &str) -> String {
+    let policy = iam.get_policy().policy_arn(policy_arn(name)).send().await.unwrap().policy.unwrap();
+    policy.default_version_id.unwrap_or_default()
+}
+
+/// A managed policy `name` with a second version, v2, not the default.
+fn policy_with_second_version(iam: Client, name: String) -> BoxFut<()> {
+    bx(async move {
+        policy(iam.clone(), name.clone()).await;
+        let create = iam.create_policy_version().policy_arn(policy_arn(&name)).policy_document(POLICY_V2);
+        send(create.send(), true).await;
+    })
+}
+
 fn tag(key: &str) -> Tag {
     Tag::builder().key(key).value("v").build().unwrap()
 }
@@ -197,6 +215,64 @@ async fn every_iam_rule_turns_the_pitfall_into_a_settled_read() {
                 setup: role,
                 write: |iam, n, settle| bx(async move { send(iam.untag_role().role_name(&n).tag_keys("team").send(), settle).await; }),
                 visible: |iam, n| bx(async move { role_tags(&iam, &n).await.is_some_and(|t| t.is_empty()) }),
+            },
+            Scenario {
+                rule: "UpdateRole",
+                setup: role,
+                write: |iam, n, settle| {
+                    bx(async move {
+                        let update = iam.update_role().role_name(&n).description("new").max_session_duration(7200);
+                        send(update.send(), settle).await;
+                    })
+                },
+                visible: |iam, n| {
+                    bx(async move {
+                        let role = iam.get_role().role_name(&n).send().await.unwrap().role.unwrap();
+                        role.description() == Some("new") && role.max_session_duration() == Some(7200)
+                    })
+                },
+            },
+            Scenario {
+                rule: "UpdateAssumeRolePolicy",
+                setup: role,
+                write: |iam, n, settle| {
+                    bx(async move {
+                        let update = iam.update_assume_role_policy().role_name(&n).policy_document(EC2_TRUST);
+                        send(update.send(), settle).await;
+                    })
+                },
+                visible: |iam, n| {
+                    bx(async move {
+                        let role = iam.get_role().role_name(&n).send().await.unwrap().role.unwrap();
+                        role.assume_role_policy_document().is_some_and(|d| d.contains("ec2"))
+                    })
+                },
+            },
+            Scenario {
+                rule: "CreatePolicyVersion",
+                setup: policy,
+                write: |iam, n, settle| {
+                    bx(async move {
+                        let create = iam
+                            .create_policy_version()
+                            .policy_arn(policy_arn(&n))
+                            .policy_document(POLICY_V2)
+                            .set_as_default(true);
+                        send(create.send(), settle).await;
+                    })
+                },
+                visible: |iam, n| bx(async move { default_version(&iam, &n).await == "v2" }),
+            },
+            Scenario {
+                rule: "SetDefaultPolicyVersion",
+                setup: policy_with_second_version,
+                write: |iam, n, settle| {
+                    bx(async move {
+                        let set = iam.set_default_policy_version().policy_arn(policy_arn(&n)).version_id("v2");
+                        send(set.send(), settle).await;
+                    })
+                },
+                visible: |iam, n| bx(async move { default_version(&iam, &n).await == "v2" }),
             },
         ],
     )

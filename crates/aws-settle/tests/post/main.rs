@@ -1,15 +1,20 @@
 //! Post-conditions through the real `aws-sdk-*` clients against moto, straight or through
 //! settle-proxy with eventual-consistency lag.
 //!
-//! Each rule's test shows the pitfall and the cure on two resources: the naive sequence (write,
-//! then an immediate dependent read, on a plain client) sees the old state while the proxy's lag
-//! lasts; the same write on an attached client with `.settled()` is readable at once afterwards.
+//! Each rule's test shows the pitfall and the cure on two resources, through a proxy that holds
+//! writes invisible until released: the naive sequence (write, then a dependent read, on a plain
+//! client) sees the old state; the same write on an attached client with `.settled()` returns only
+//! after the release and is readable afterwards. No assertion depends on time.
 
 mod batch;
 mod coverage;
+mod defects;
 mod dynamodb;
+mod failclosed;
 mod iam;
 mod plumbing;
+mod readme;
+mod rules;
 mod s3;
 mod scenario;
 mod secretsmanager;
@@ -17,15 +22,6 @@ mod ssm;
 mod tagging;
 
 use aws_settle::post::{Enforcer, attach};
-
-/// An `SdkConfig` pointed at this process's moto server, straight (no proxy).
-pub fn moto_config() -> aws_types::SdkConfig {
-    settle_testbed::sdk_config(&settle_testbed::shared_moto().endpoint())
-}
-
-/// The lag of the rule tests: within the 0.5–3 s of AWS's typical propagation, short enough for
-/// a quick suite.
-pub const LAG: &str = "700ms..1200ms";
 
 /// A settle-proxy with lag in front of moto, and clients through it. Stopped when dropped.
 pub struct Lagged {
@@ -50,15 +46,6 @@ impl Lagged {
         let plain = new(&self.config);
         (plain.clone(), attach(plain, &self.enforcer))
     }
-
-    /// Asserts every check the enforcer ran settled and none was left pending.
-    pub fn assert_all_settled(&self, at_least: u64) {
-        let stats = self.enforcer.stats();
-        assert!(stats.settled >= at_least, "expected ≥ {at_least} settled checks: {stats:?}");
-        assert_eq!((stats.not_settled, stats.pending), (0, 0), "{stats:?}");
-        assert!(stats.unchecked.is_empty(), "every write of the test has a rule: {stats:?}");
-        assert!(self.proxy.counters().served_from_snapshot > 0, "the proxy's lag was exercised");
-    }
 }
 
 impl Drop for Lagged {
@@ -70,4 +57,77 @@ impl Drop for Lagged {
 /// A unique resource name.
 pub fn unique(prefix: &str) -> String {
     settle_testbed::unique_name(prefix)
+}
+
+/// A settle-proxy that holds every write invisible until released, and clients through it:
+/// "not visible yet" is then a fact, not a race with a clock. Stopped when dropped.
+pub struct Held {
+    pub proxy: settle_proxy::ProxyHandle,
+    pub config: aws_types::SdkConfig,
+    pub enforcer: Enforcer,
+}
+
+impl Default for Held {
+    fn default() -> Self {
+        Self::with_enforcer(Enforcer::new())
+    }
+}
+
+impl Held {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with_enforcer(enforcer: Enforcer) -> Self {
+        let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::held());
+        let config = settle_testbed::sdk_config(&proxy.endpoint());
+        Held { proxy, config, enforcer }
+    }
+
+    /// Releases every held write once the proxy has answered one more read from a pre-write
+    /// state than now ([`blocked_reads`]: a read-back saw the write invisible); resolves to how
+    /// many it released.
+    pub fn release_after_a_blocked_read(&self) -> tokio::task::JoinHandle<usize> {
+        self.release_after_blocked_reads(1)
+    }
+
+    /// As [`release_after_a_blocked_read`](Self::release_after_a_blocked_read), after `reads`
+    /// blocked reads.
+    pub fn release_after_blocked_reads(&self, reads: u64) -> tokio::task::JoinHandle<usize> {
+        let proxy = self.proxy.clone();
+        let before = blocked_reads(&proxy);
+        tokio::spawn(async move {
+            while blocked_reads(&proxy) < before + reads {
+                // Waits for a condition inside the proxy's server (another task), not for time:
+                // nothing here asserts on how long it takes.
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            proxy.release_all()
+        })
+    }
+}
+
+/// Reads the proxy answered from a pre-write state: from a snapshot, with a rewritten status
+/// (DynamoDB CREATING) or from the old tagging view.
+pub fn blocked_reads(proxy: &settle_proxy::ProxyHandle) -> u64 {
+    let c = proxy.counters();
+    c.served_from_snapshot + c.status_rewrites + c.tagging_view_rewrites
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.proxy.shutdown();
+    }
+}
+
+/// A path-style S3 client (moto and the proxy serve buckets by path).
+pub fn s3(config: &aws_types::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(config).force_path_style(true).build())
+}
+
+/// Captures `tracing` events at WARN and above on this thread while the guard lives.
+pub fn capture_warnings() -> (settle_testbed::LogCapture, tracing::subscriber::DefaultGuard) {
+    let captured = settle_testbed::LogCapture::default();
+    let guard = tracing::subscriber::set_default(captured.subscriber(tracing::Level::WARN));
+    (captured, guard)
 }

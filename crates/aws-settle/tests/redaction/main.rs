@@ -3,40 +3,16 @@
 //! A test binary of its own: it installs a global tracing subscriber at TRACE level, which must not
 //! race with other tests' callsite interest.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_settle::post::{Enforcer, Settle, attach};
-
-/// A tracing writer into a shared buffer.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use aws_settle::post::{Enforcer, SettleExt, attach};
 
 #[tokio::test]
 async fn a_secret_that_does_not_settle_is_reported_without_its_values() {
-    let logs = Buffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let logs = settle_testbed::LogCapture::default();
+    tracing::subscriber::set_global_default(logs.subscriber(tracing::Level::TRACE)).unwrap();
 
-    let proxy =
-        settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::with_lag("30s".parse().unwrap()));
+    let proxy = settle_testbed::proxy_in_front_of_moto(settle_proxy::Config::held());
     let sm = aws_sdk_secretsmanager::Client::new(&settle_testbed::sdk_config(&proxy.endpoint()));
     let name = settle_testbed::unique_name("redaction");
     // Create straight at moto, so the secret reads back at once, with its first value.
@@ -45,9 +21,11 @@ async fn a_secret_that_does_not_settle_is_reported_without_its_values() {
     ));
     direct.create_secret().name(&name).secret_string("first-TOPSECRET-1111").send().await.unwrap();
 
-    // Through the lagging proxy, a new value is not current for 30 s: GetSecretValue keeps
-    // answering the first value, which the error then reports as "last seen".
-    let enforcer = Enforcer::with_timeout(Duration::from_millis(800));
+    // Through the proxy holding writes, a new value is never current: DescribeSecret keeps
+    // answering the first version, which the error then reports as "last seen".
+    let enforcer = Enforcer::builder()
+        .with_options(aws_settle::post::SettleOptions::new().with_max_wait(Duration::from_millis(800)))
+        .build();
     let sm = attach(sm, &enforcer);
     let err = sm
         .put_secret_value()
@@ -59,8 +37,8 @@ async fn a_secret_that_does_not_settle_is_reported_without_its_values() {
         .unwrap_err();
     let message = format!("{err} {err:?}");
     assert!(message.contains("PutSecretValue") && message.contains("last seen"), "{message}");
-    assert!(message.contains("GetSecretValueOutput"), "the last output is reported: {message}");
-    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(message.contains("DescribeSecretOutput"), "the last output is reported: {message}");
+    let logged = logs.text();
     assert!(logged.contains("waiter attempt"), "attempts were traced: {logged}");
     for secret in ["TOPSECRET", "first-", "second-"] {
         assert!(!message.contains(secret), "the error leaks {secret}: {message}");

@@ -5,8 +5,3 @@
 
 mod secretsmanager;
 mod ssm;
-
-/// An `SdkConfig` pointed at this process's moto server.
-pub fn moto_config() -> aws_types::SdkConfig {
-    settle_testbed::sdk_config(&settle_testbed::shared_moto().endpoint())
-}

@@ -2,7 +2,7 @@ use aws_sdk_secretsmanager::Client;
 
 #[tokio::test]
 async fn create_then_get_returns_the_value_and_delete_makes_it_not_found() {
-    let sm = Client::new(&crate::moto_config());
+    let sm = Client::new(&settle_testbed::moto_sdk_config());
     let name = settle_testbed::unique_name("settle-secret");
 
     let created =

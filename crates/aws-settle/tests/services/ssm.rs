@@ -3,7 +3,7 @@ use aws_sdk_ssm::types::ParameterType;
 
 #[tokio::test]
 async fn put_then_get_returns_the_value_and_delete_makes_it_not_found() {
-    let ssm = Client::new(&crate::moto_config());
+    let ssm = Client::new(&settle_testbed::moto_sdk_config());
     let name = format!("/settle/{}", settle_testbed::unique_name("roundtrip"));
 
     let put = ssm

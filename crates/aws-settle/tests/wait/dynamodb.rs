@@ -1,6 +1,7 @@
 //! moto: custom JSON waiters (botocore `waiters-2.json`) over the typed DynamoDB client,
 //! evaluated on the raw response bodies captured by `CaptureBody`.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
@@ -8,7 +9,7 @@ use aws_sdk_dynamodb::operation::describe_table::DescribeTableOutput;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
-use aws_settle::wait::{CaptureBody, Model, WaitError};
+use aws_settle::wait::{CaptureBody, Model, VirtualClock, WaitError};
 
 /// TableExists-like semantics, plus a pathAll and an inputOutput-free TableGone waiter.
 const MODEL: &str = r#"{
@@ -50,25 +51,30 @@ async fn create_table(ddb: &Client, name: &str, key_type: ScalarAttributeType) {
 
 #[tokio::test]
 async fn a_json_waiter_retries_on_not_found_until_the_table_is_active() {
-    let ddb = Client::new(&crate::moto_config());
+    let ddb = Client::new(&settle_testbed::moto_sdk_config());
     let name = settle_testbed::unique_name("settle-wait");
     let model = Model::from_json_str(MODEL).unwrap();
     let capture = CaptureBody::new();
     let waiter = model.waiter("TableReady").unwrap().typed::<DescribeTableOutput>().capture(&capture);
 
-    let creator = {
-        let (ddb, name) = (ddb.clone(), name.clone());
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(350)).await;
-            create_table(&ddb, &name, ScalarAttributeType::S).await;
-        })
-    };
+    // The table is created between the first poll and the second (no timed creator: the first
+    // poll sees ResourceNotFoundException however loaded the machine is; moto makes it ACTIVE).
+    let polls = AtomicU32::new(0);
     let settled = waiter
-        .wait(|| ddb.describe_table().table_name(&name).customize().interceptor(capture.clone()).send())
+        .clock(VirtualClock::new())
+        .wait(|| {
+            let poll = polls.fetch_add(1, Ordering::SeqCst) + 1;
+            let (ddb, name, capture) = (&ddb, &name, &capture);
+            async move {
+                if poll == 2 {
+                    create_table(ddb, name, ScalarAttributeType::S).await;
+                }
+                ddb.describe_table().table_name(name).customize().interceptor(capture.clone()).send().await
+            }
+        })
         .await
         .expect("the table becomes ACTIVE");
-    creator.await.unwrap();
-    assert!(settled.attempts >= 2, "it retried on ResourceNotFoundException: {settled:?}");
+    assert_eq!(settled.attempts, 2, "it retried once on ResourceNotFoundException: {settled:?}");
     assert_eq!(settled.acceptor, 0);
     let output = settled.output.expect("success on an output");
     assert_eq!(output.table().and_then(|t| t.table_name()), Some(name.as_str()));
@@ -93,7 +99,7 @@ async fn a_json_waiter_retries_on_not_found_until_the_table_is_active() {
 
 #[tokio::test]
 async fn a_json_waiter_reports_a_failure_acceptor_and_a_timeout_with_the_last_error() {
-    let ddb = Client::new(&crate::moto_config());
+    let ddb = Client::new(&settle_testbed::moto_sdk_config());
     let name = settle_testbed::unique_name("settle-wait-n");
     create_table(&ddb, &name, ScalarAttributeType::N).await;
     let model = Model::from_json_str(MODEL).unwrap();
@@ -127,7 +133,7 @@ async fn a_json_waiter_reports_a_failure_acceptor_and_a_timeout_with_the_last_er
 #[tokio::test]
 async fn an_input_output_path_sees_the_captured_request() {
     use aws_settle::wait::{Acceptor, Comparator, Delays, State, Waiter};
-    let ddb = Client::new(&crate::moto_config());
+    let ddb = Client::new(&settle_testbed::moto_sdk_config());
     let name = settle_testbed::unique_name("settle-wait-io");
     create_table(&ddb, &name, ScalarAttributeType::S).await;
     let capture = CaptureBody::new();

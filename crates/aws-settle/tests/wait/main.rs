@@ -1,13 +1,10 @@
-//! Integration tests of the `wait` engine: the conformance table, delays in virtual time, the
-//! JMESPath compliance suite, botocore models, and real waits against moto.
+//! Real waits against moto through the AWS SDK (features `ssm`, `dynamodb`, `s3`, `secretsmanager`). The engine's
+//! own tests, which need no service crate, are in `tests/engine`.
 
-mod conformance;
-mod delays;
+mod botocore_models;
 mod dynamodb;
-mod engine;
-mod jmespath_compliance;
-mod models;
 mod s3;
+mod secretsmanager;
 mod ssm;
 
 use std::path::PathBuf;
@@ -15,9 +12,4 @@ use std::path::PathBuf;
 /// `tests/data/<rest>` of this crate.
 pub fn data(rest: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rest)
-}
-
-/// An `SdkConfig` pointed at this process's moto server.
-pub fn moto_config() -> aws_types::SdkConfig {
-    settle_testbed::sdk_config(&settle_testbed::shared_moto().endpoint())
 }

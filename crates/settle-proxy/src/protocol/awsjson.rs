@@ -43,9 +43,30 @@ pub(crate) fn content_type(service: &str) -> &'static str {
     }
 }
 
-pub(super) fn render_error(service: &str, code: &str, message: &str) -> StoredResponse {
-    let code =
-        if service == "dynamodb" { format!("com.amazonaws.dynamodb.v20120810#{code}") } else { code.into() };
-    let body = serde_json::json!({ "__type": code, "message": message });
-    StoredResponse::new(http::StatusCode::BAD_REQUEST, content_type(service), body.to_string())
+/// Services whose awsJson errors are query-compatible: the query protocol's code travels in
+/// `x-amzn-query-error: Code;Sender`, which the SDKs read before `__type`.
+const QUERY_COMPATIBLE: &[(&str, &str)] = &[("sqs", "com.amazonaws.sqs#")];
+
+pub(super) fn render_error(
+    service: &str,
+    status: http::StatusCode,
+    code: &str,
+    message: &str,
+) -> StoredResponse {
+    let query_compatible = QUERY_COMPATIBLE.iter().find(|(s, _)| *s == service);
+    let shape = match query_compatible {
+        // `AWS.SimpleQueueService.QueueDeletedRecently` is the shape `QueueDeletedRecently`.
+        Some((_, namespace)) => format!("{namespace}{}", code.rsplit('.').next().unwrap_or(code)),
+        None if service == "dynamodb" => format!("com.amazonaws.dynamodb.v20120810#{code}"),
+        None => code.into(),
+    };
+    let body = serde_json::json!({ "__type": shape, "message": message });
+    let mut response = StoredResponse::new(status, content_type(service), body.to_string());
+    if query_compatible.is_some() {
+        let fault = if status.is_server_error() { "Receiver" } else { "Sender" };
+        if let Ok(value) = http::HeaderValue::from_str(&format!("{code};{fault}")) {
+            response.headers.insert("x-amzn-query-error", value);
+        }
+    }
+    response
 }

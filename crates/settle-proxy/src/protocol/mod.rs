@@ -232,8 +232,8 @@ impl StoredResponse {
 /// An error the proxy injects, spelled the way the request's protocol spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InjectedError {
-    /// Rate limiting: `ThrottlingException`, `ProvisionedThroughputExceededException`,
-    /// `SlowDown`, `Throttling`, `TooManyRequestsException`.
+    /// Rate limiting: `ThrottlingException`, `ProvisionedThroughputExceededException` (DynamoDB),
+    /// `RequestThrottled` (SQS), `SlowDown`, `Throttling`, `TooManyRequestsException`.
     Throttle,
     /// A transient HTTP 500.
     Internal,
@@ -251,6 +251,10 @@ pub fn render_injected(info: &RequestInfo, error: InjectedError) -> StoredRespon
             "The level of configured provisioned throughput for the table was exceeded. \
              Consider increasing your provisioning level with the UpdateTable API.",
         ),
+        // SQS's own (query-compatible) code, which its SDKs model and classify as throttling.
+        (Protocol::AwsJson, InjectedError::Throttle) if service == "sqs" => {
+            (400, "RequestThrottled", "Request is throttled.")
+        }
         (Protocol::AwsJson, InjectedError::Throttle) => (400, "ThrottlingException", "Rate exceeded"),
         (Protocol::Query, InjectedError::Throttle) => (400, "Throttling", "Rate exceeded"),
         (Protocol::RestXml, InjectedError::Throttle) => (503, "SlowDown", "Please reduce your request rate."),
@@ -273,7 +277,7 @@ pub fn render_injected(info: &RequestInfo, error: InjectedError) -> StoredRespon
 /// Renders an error with the given status, code and message in the request's protocol.
 pub fn render_error(info: &RequestInfo, status: StatusCode, code: &str, message: &str) -> StoredResponse {
     let mut response = match info.protocol {
-        Protocol::AwsJson => awsjson::render_error(&info.service, code, message),
+        Protocol::AwsJson => awsjson::render_error(&info.service, status, code, message),
         Protocol::Query => query::render_error(status, code, message),
         Protocol::RestXml => restxml::render_error(code, message),
         Protocol::RestJson | Protocol::Unknown => restjson::render_error(code, message),
@@ -297,10 +301,27 @@ pub fn error_code(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Optio
             return Some(code.rsplit('#').next().unwrap_or(code).to_string());
         }
     }
-    let text = std::str::from_utf8(body).ok()?;
-    let start = text.find("<Code>")? + "<Code>".len();
-    let end = text[start..].find("</Code>")? + start;
-    Some(text[start..end].to_string())
+    xml_code(std::str::from_utf8(body).ok()?)
+}
+
+/// The text of the first `<Code>` element (any namespace prefix) of an XML error body.
+fn xml_code(text: &str) -> Option<String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut code: Option<String> = None;
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) if code.is_none() && e.local_name().as_ref() == b"Code" => {
+                code = Some(String::new())
+            }
+            Event::Text(t) if code.is_some() => code.as_mut()?.push_str(t.decode().ok()?.trim()),
+            Event::CData(t) if code.is_some() => code.as_mut()?.push_str(t.decode().ok()?.trim()),
+            Event::End(_) if code.is_some() => return code.filter(|c| !c.is_empty()),
+            Event::Start(_) | Event::Empty(_) | Event::GeneralRef(_) if code.is_some() => return None,
+            Event::Eof => return None,
+            _ => {}
+        }
+    }
 }
 
 /// Escapes text for XML.
@@ -343,6 +364,24 @@ mod tests {
         assert_eq!((parsed.info.service.as_str(), parsed.info.operation.as_str()), ("s3", "HeadBucket"));
         let unsigned = request(Method::GET, "/bucket/a.txt?Signature=x", &[], b"");
         assert_eq!(unsigned.info.protocol, Protocol::Unknown);
+    }
+
+    #[test]
+    fn error_codes_are_read_as_xml_json_or_header() {
+        let code = |status: u16, body: &[u8]| {
+            error_code(StatusCode::from_u16(status).unwrap(), &HeaderMap::new(), body)
+        };
+        let commented = b"<Error><!-- <Code>Fake</Code> --><Code>SlowDown</Code></Error>";
+        assert_eq!(code(503, commented).as_deref(), Some("SlowDown"));
+        let ec2 =
+            b"<Response><Errors><Error><Code>InvalidInstanceID.NotFound</Code></Error></Errors></Response>";
+        assert_eq!(code(400, ec2).as_deref(), Some("InvalidInstanceID.NotFound"));
+        assert_eq!(code(400, b"<Error><Code>Thr").as_deref(), None, "cut before the element ends");
+        assert_eq!(
+            code(400, br#"{"__type":"com.amazon#ThrottlingException"}"#).as_deref(),
+            Some("ThrottlingException")
+        );
+        assert_eq!(code(200, b"<Error><Code>NotAnError</Code></Error>"), None);
     }
 
     #[test]

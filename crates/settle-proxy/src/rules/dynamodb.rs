@@ -4,7 +4,8 @@
 use http::{HeaderValue, StatusCode};
 
 use super::{
-    Hooks, KeyFrom as K, Read, Ready, ServiceRules, StatusLag, Template as T, Write, WriteKind as W,
+    Hooks, Key, KeyFrom as K, Read, Ready, ServiceRules, StatusLag, TagView, Template as T, Write,
+    WriteKind as W,
 };
 use crate::protocol::{ParsedRequest, StoredResponse};
 
@@ -96,7 +97,13 @@ pub(super) static RULES: ServiceRules = ServiceRules {
         },
     ],
     hooks: Hooks { mark: None, needs_ready: Some(needs_active_table), show_status: Some(show_table_status) },
+    tag_view: Some(TagView { type_filter: "dynamodb:table", names: table_arn }),
 };
+
+/// `arn:aws:dynamodb:r:a:table/NAME` names `NAME`.
+fn table_arn(key: &Key, arn: &str) -> bool {
+    arn.split_once(":table/").is_some_and(|(_, n)| n == key.name)
+}
 
 /// The table an item operation names.
 pub(crate) fn data_plane_table(req: &ParsedRequest) -> Option<&str> {

@@ -213,4 +213,5 @@ pub(super) static RULES: ServiceRules = ServiceRules {
         },
     ],
     hooks: Hooks::NONE,
+    tag_view: None,
 };

@@ -7,8 +7,12 @@
 
 mod dynamodb;
 mod iam;
+mod kms;
+mod logs;
 mod s3;
 mod secretsmanager;
+mod sns;
+mod sqs;
 mod ssm;
 pub(crate) mod tagging;
 
@@ -49,6 +53,16 @@ pub(crate) enum KeyFrom {
     SecretId(&'static str),
     /// A DynamoDB table ARN (the name is what follows `table/`).
     TableArn(&'static str),
+    /// A JSON field (or query parameter) whose name is what follows the last `sep` (all of it
+    /// if there is none), less a trailing `:*`: an SQS queue URL, a KMS key ARN, a CloudWatch
+    /// Logs or SNS ARN. The reference is `[name, value as sent]`: templates use `{0}` or `{1}`.
+    Tail(&'static str, &'static str),
+    /// A JSON field (or query parameter) whose last `sep` segment is dropped: the parent it
+    /// names is [`KeyFrom::Tail`] of the rest (an SNS subscription ARN names its topic).
+    Parent(&'static str, &'static str),
+    /// A JSON field (or query parameter) holding a name, and `[name, ARN]` as the reference:
+    /// `arn:aws:SERVICE:REGION:ACCOUNT:NAME` in the request's region and the default account.
+    NameArn(&'static str, &'static str),
     /// A query parameter.
     Query(&'static str),
     /// Two query parameters, named `a/b`.
@@ -134,6 +148,17 @@ pub(crate) struct ServiceRules {
     pub writes: &'static [Write],
     pub reads: &'static [Read],
     pub hooks: Hooks,
+    /// How the Resource Groups Tagging API lists the service's tagged resources, if it does.
+    pub tag_view: Option<TagView>,
+}
+
+/// A service's resources in the Resource Groups Tagging API view (GetResources).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TagView {
+    /// The `ResourceTypeFilters` entry that lists them, e.g. `ssm:parameter`.
+    pub type_filter: &'static str,
+    /// Whether an ARN in the view is the resource a key names.
+    pub names: fn(&Key, &str) -> bool,
 }
 
 /// What a resource must be before an operation may go on, and AWS's refusal otherwise.
@@ -162,8 +187,17 @@ impl Hooks {
 }
 
 /// Every service with built-in rules.
-pub(crate) const ALL: &[&ServiceRules] =
-    &[&ssm::RULES, &secretsmanager::RULES, &s3::RULES, &iam::RULES, &dynamodb::RULES];
+pub(crate) const ALL: &[&ServiceRules] = &[
+    &ssm::RULES,
+    &secretsmanager::RULES,
+    &s3::RULES,
+    &iam::RULES,
+    &dynamodb::RULES,
+    &sqs::RULES,
+    &kms::RULES,
+    &logs::RULES,
+    &sns::RULES,
+];
 
 /// The rules of a service.
 pub(crate) fn for_service(service: &str) -> Option<&'static ServiceRules> {
@@ -216,6 +250,34 @@ pub(crate) fn keys(from: KeyFrom, class: &'static str, req: &ParsedRequest) -> V
                 Some(one(name.to_string(), vec![arn.to_string()]))
             })
             .unwrap_or_default(),
+        KeyFrom::Tail(field, sep) => req
+            .json_str(field)
+            .or_else(|| req.param(field))
+            .map(|value| {
+                let name = tail_name(value, sep).to_string();
+                one(name.clone(), vec![name, value.to_string()])
+            })
+            .unwrap_or_default(),
+        KeyFrom::Parent(field, sep) => req
+            .json_str(field)
+            .or_else(|| req.param(field))
+            .and_then(|value| value.rsplit_once(sep))
+            .map(|(parent, _)| {
+                let name = tail_name(parent, sep).to_string();
+                one(name.clone(), vec![name, parent.to_string()])
+            })
+            .unwrap_or_default(),
+        KeyFrom::NameArn(field, service) => req
+            .json_str(field)
+            .or_else(|| req.param(field))
+            .map(|name| {
+                let region = req.region.as_deref().unwrap_or("us-east-1");
+                one(
+                    name.to_string(),
+                    vec![name.to_string(), format!("arn:aws:{service}:{region}:{DEFAULT_ACCOUNT}:{name}")],
+                )
+            })
+            .unwrap_or_default(),
         KeyFrom::Query(name) => req.param(name).map(simple).unwrap_or_default(),
         KeyFrom::QueryPair(a, b) => match (req.param(a), req.param(b)) {
             (Some(a), Some(b)) => one(format!("{a}/{b}"), vec![a.to_string(), b.to_string()]),
@@ -247,6 +309,21 @@ pub(crate) fn keys(from: KeyFrom, class: &'static str, req: &ParsedRequest) -> V
             None => Vec::new(),
         },
     }
+}
+
+/// The name a value stands for under [`KeyFrom::Tail`]: what follows the last `sep`, less `:*`.
+fn tail_name<'a>(value: &'a str, sep: &str) -> &'a str {
+    let tail = value.rsplit_once(sep).map_or(value, |(_, tail)| tail);
+    tail.strip_suffix(":*").unwrap_or(tail)
+}
+
+/// Whether a tagging-view ARN of `service` names `key` under the [`KeyFrom::Tail`] rule with
+/// `sep` (an SQS queue and an SNS topic may share a name: the service tells them apart).
+pub(crate) fn arn_names(key: &Key, arn: &str, service: &str, sep: &str) -> bool {
+    arn.split(':').nth(2) == Some(service)
+        && arn.starts_with("arn:")
+        && arn.contains(sep)
+        && tail_name(arn, sep) == key.name
 }
 
 /// The write rule for a request, if any.
@@ -424,7 +501,54 @@ pub fn describe() -> serde_json::Value {
 
 #[cfg(test)]
 mod tests {
-    use super::parameter_selector;
+    use super::{Key, KeyFrom, arn_names, keys, parameter_selector};
+    use crate::protocol::{ParsedRequest, Protocol, RequestInfo};
+
+    fn request(json: serde_json::Value, params: &[(&str, &str)]) -> ParsedRequest {
+        let info = RequestInfo {
+            service: String::new(),
+            operation: String::new(),
+            resource: None,
+            protocol: Protocol::AwsJson,
+        };
+        let params = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        ParsedRequest { info, target_prefix: None, json: Some(json), params, s3: None, region: None }
+    }
+
+    #[test]
+    fn tail_keys_name_queues_keys_and_log_groups_by_their_last_segment() {
+        let key = |from, json| keys(from, "c", &request(json, &[])).pop().map(|k| (k.name, k.reference));
+        let url = "http://localhost:4566/123456789012/q1";
+        let queue = key(KeyFrom::Tail("QueueUrl", "/"), serde_json::json!({ "QueueUrl": url }));
+        assert_eq!(queue, Some(("q1".into(), vec!["q1".into(), url.into()])));
+        let arn = "arn:aws:logs:us-east-1:123456789012:log-group:/a/b:*";
+        let group =
+            key(KeyFrom::Tail("resourceArn", ":log-group:"), serde_json::json!({ "resourceArn": arn }));
+        assert_eq!(group.map(|g| g.0).as_deref(), Some("/a/b"), "the :* suffix is dropped");
+        let alias = key(KeyFrom::Tail("KeyId", "/"), serde_json::json!({ "KeyId": "alias/app" }));
+        assert_eq!(alias.map(|a| a.1), Some(vec!["app".into(), "alias/app".into()]), "sent as it came");
+        let topic =
+            keys(KeyFrom::NameArn("Name", "sns"), "c", &request(serde_json::json!({}), &[("Name", "t")]));
+        assert_eq!(topic[0].reference[1], "arn:aws:sns:us-east-1:123456789012:t");
+        assert!(key(KeyFrom::Tail("QueueUrl", "/"), serde_json::json!({})).is_none());
+        let subscription = "arn:aws:sns:us-east-1:123456789012:t:0b1c";
+        let parent = key(
+            KeyFrom::Parent("SubscriptionArn", ":"),
+            serde_json::json!({ "SubscriptionArn": subscription }),
+        );
+        assert_eq!(
+            parent,
+            Some(("t".into(), vec!["t".into(), "arn:aws:sns:us-east-1:123456789012:t".into()]))
+        );
+    }
+
+    #[test]
+    fn tagging_view_arns_name_a_key_of_their_own_service_only() {
+        let key = Key { class: "sqs-queue", name: "shared".into(), reference: vec![] };
+        assert!(arn_names(&key, "arn:aws:sqs:us-east-1:123456789012:shared", "sqs", ":"));
+        assert!(!arn_names(&key, "arn:aws:sns:us-east-1:123456789012:shared", "sqs", ":"));
+        assert!(!arn_names(&key, "arn:aws:sqs:us-east-1:123456789012:shared2", "sqs", ":"));
+    }
 
     #[test]
     fn parameter_selectors_split_off_versions_and_labels_but_not_arn_colons() {

@@ -1,6 +1,6 @@
 //! S3: buckets, objects, bucket/object tagging and bucket policies.
 
-use super::{Hooks, KeyFrom as K, Read, ServiceRules, Template as T, Write, WriteKind as W};
+use super::{Hooks, Key, KeyFrom as K, Read, ServiceRules, TagView, Template as T, Write, WriteKind as W};
 
 const BUCKET: &str = "s3-bucket";
 const OBJECT: &str = "s3-object";
@@ -165,4 +165,10 @@ pub(super) static RULES: ServiceRules = ServiceRules {
         },
     ],
     hooks: Hooks::NONE,
+    tag_view: Some(TagView { type_filter: "s3", names: bucket_arn }),
 };
+
+/// `arn:aws:s3:::NAME` names the bucket `NAME` (objects are not in the view).
+fn bucket_arn(key: &Key, arn: &str) -> bool {
+    key.class == BUCKET && arn.strip_prefix("arn:aws:s3:::") == Some(key.name.as_str())
+}

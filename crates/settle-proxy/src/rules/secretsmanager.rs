@@ -1,7 +1,7 @@
 //! Secrets Manager: secrets and their tags, and the name-reuse conflict: re-creating a name
 //! scheduled for deletion, or force-deleted moments ago, is refused as AWS does.
 
-use super::{Hooks, KeyFrom as K, Read, ServiceRules, Template as T, Write, WriteKind as W};
+use super::{Hooks, Key, KeyFrom as K, Read, ServiceRules, TagView, Template as T, Write, WriteKind as W};
 use crate::protocol::ParsedRequest;
 use crate::visibility::Mark;
 
@@ -102,7 +102,13 @@ pub(super) static RULES: ServiceRules = ServiceRules {
         },
     ],
     hooks: Hooks { mark: Some(name_reuse), ..Hooks::NONE },
+    tag_view: Some(TagView { type_filter: "secretsmanager:secret", names: secret_arn }),
 };
+
+/// `arn:aws:secretsmanager:r:a:secret:NAME-AbCdEf` names `NAME`.
+fn secret_arn(key: &Key, arn: &str) -> bool {
+    arn.split_once(":secret:").is_some_and(|(_, rest)| secret_name(arn) == key.name || rest == key.name)
+}
 
 /// The secret name of a name or ARN (`arn:aws:secretsmanager:r:a:secret:NAME-AbCdEf`).
 pub(crate) fn secret_name(id: &str) -> &str {

@@ -1,6 +1,6 @@
 //! SSM Parameter Store: parameters and their tags.
 
-use super::{Hooks, KeyFrom as K, Read, ServiceRules, Template as T, Write, WriteKind as W};
+use super::{Hooks, Key, KeyFrom as K, Read, ServiceRules, TagView, Template as T, Write, WriteKind as W};
 
 const PARAM: &str = "ssm-parameter";
 const TAGGED: K = K::JsonIf("ResourceId", "ResourceType", "Parameter");
@@ -81,4 +81,11 @@ pub(super) static RULES: ServiceRules = ServiceRules {
         },
     ],
     hooks: Hooks::NONE,
+    tag_view: Some(TagView { type_filter: "ssm:parameter", names: parameter_arn }),
 };
+
+/// `arn:aws:ssm:r:a:parameter/NAME` names `/NAME` and `NAME`.
+fn parameter_arn(key: &Key, arn: &str) -> bool {
+    let name = key.name.trim_start_matches('/');
+    arn.starts_with("arn:") && arn.split_once(":parameter/").is_some_and(|(_, n)| n == name)
+}

@@ -8,29 +8,17 @@ use super::Key;
 
 /// The `ResourceTypeFilters` entry for a service's tagged resources.
 pub(crate) fn type_filter(service: &str) -> Option<&'static str> {
-    Some(match service {
-        "ssm" => "ssm:parameter",
-        "secretsmanager" => "secretsmanager:secret",
-        "s3" => "s3",
-        "dynamodb" => "dynamodb:table",
-        _ => return None,
-    })
+    super::for_service(service)?.tag_view.map(|view| view.type_filter)
 }
 
-/// Whether an ARN is the resource a key names.
+/// Whether an ARN is the resource a key names (through the view of the service that writes
+/// the key's class).
 pub(crate) fn arn_matches(key: &Key, arn: &str) -> bool {
-    match key.class {
-        "ssm-parameter" => {
-            let name = key.name.trim_start_matches('/');
-            arn.starts_with("arn:") && arn.split_once(":parameter/").is_some_and(|(_, n)| n == name)
-        }
-        "secretsmanager-secret" => arn
-            .split_once(":secret:")
-            .is_some_and(|(_, rest)| super::secretsmanager::secret_name(arn) == key.name || rest == key.name),
-        "s3-bucket" => arn == format!("arn:aws:s3:::{}", key.name),
-        "dynamodb-table" => arn.split_once(":table/").is_some_and(|(_, n)| n == key.name),
-        _ => false,
-    }
+    super::ALL
+        .iter()
+        .find(|rules| rules.writes.iter().any(|w| w.class == key.class))
+        .and_then(|rules| rules.tag_view)
+        .is_some_and(|view| (view.names)(key, arn))
 }
 
 /// One resource whose tags lag: the key, and its entry in the old view (if it had one).

@@ -4,14 +4,13 @@ Usage: python boto3_lag.py ENDPOINT TOKEN, against a proxy started with `--lag h
 invisible until this script releases it through the control endpoint, so nothing here depends on
 timing. Exits non-zero when a pitfall is not reproduced.
 """
-import json
 import sys
-import urllib.request
 import uuid
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+
+from settle_boto3 import code, release as release_on
 
 endpoint, token = sys.argv[1], sys.argv[2]
 kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="AKIDBOTO3",
@@ -21,22 +20,7 @@ sm = boto3.client("secretsmanager", **kw)
 s3 = boto3.client("s3", **kw)
 tagging = boto3.client("resourcegroupstaggingapi", **kw)
 suffix = uuid.uuid4().hex[:10]
-
-
-def code(fn):
-    try:
-        fn()
-        return None
-    except ClientError as e:
-        return e.response["Error"]["Code"]
-
-
-def release(query=""):
-    """Makes held writes visible: all, `resource=KEY` or `operation=WRITE`."""
-    url = f"{endpoint}/__settle/release{'?' + query if query else ''}"
-    request = urllib.request.Request(url, method="POST", headers={"x-settle-token": token})
-    with urllib.request.urlopen(request) as answer:
-        return json.load(answer)["released"]
+release = lambda query="": release_on(endpoint, token, query)
 
 
 name = f"/settle/boto3-{suffix}"

@@ -10,16 +10,48 @@ use aws_sdk_dynamodb::operation::untag_resource::{UntagResourceInput, UntagResou
 use aws_sdk_dynamodb::operation::update_table::{UpdateTableInput, UpdateTableOutput};
 use aws_sdk_dynamodb::types::{IndexStatus, TableDescription, TableStatus};
 
-use super::{attach_to, has_tags, is_recorder, lacks_keys, show_tags, waiter};
-use crate::post::Enforcer;
+use super::{has_tags, lacks_keys, rule, show_tags, waiter};
 use crate::post::check::Check;
-use crate::post::rule::{Attach, Table, rule};
+use crate::post::rule::Table;
 
 const NOT_FOUND: &str = "ResourceNotFoundException";
+
+/// Operations that change nothing: the SDK's Get/List/Describe/BatchGet/Query/Scan-style reads.
+const READS: &[&str] = &[
+    "BatchGetItem",
+    "DescribeBackup",
+    "DescribeContinuousBackups",
+    "DescribeContributorInsights",
+    "DescribeEndpoints",
+    "DescribeExport",
+    "DescribeGlobalTable",
+    "DescribeGlobalTableSettings",
+    "DescribeImport",
+    "DescribeKinesisStreamingDestination",
+    "DescribeLimits",
+    "DescribeTable",
+    "DescribeTableReplicaAutoScaling",
+    "DescribeTimeToLive",
+    "GetItem",
+    "GetResourcePolicy",
+    "ListBackups",
+    "ListContributorInsights",
+    "ListExports",
+    "ListGlobalTables",
+    "ListImports",
+    "ListTables",
+    "ListTagsOfResource",
+    "Query",
+    "Scan",
+    "SearchVectors",
+    "TransactGetItems",
+];
 
 pub(crate) fn table() -> Table<Client> {
     Table {
         service: "dynamodb",
+        reads: READS,
+        confirmed_by_response: &[],
         rules: vec![
             rule(
                 "CreateTable",
@@ -37,15 +69,6 @@ pub(crate) fn table() -> Table<Client> {
         ],
         #[cfg(feature = "tagging")]
         view: view::rules(),
-    }
-}
-
-impl Attach for Client {
-    fn attach(self, enforcer: &Enforcer) -> Self {
-        let mut builder = self.config().to_builder();
-        builder.set_interceptors(self.config().interceptors().filter(|i| !is_recorder(i)));
-        let build = |b: aws_sdk_dynamodb::config::Builder| Client::from_conf(b.build());
-        attach_to(builder, build, |b, recorder| b.interceptor(recorder), table(), enforcer)
     }
 }
 
@@ -171,7 +194,7 @@ mod view {
     use crate::post::rule::{Rule, ViewClient};
     use crate::post::services::tagging::{Change, view_check};
 
-    pub(super) fn rules() -> Vec<Rule<ViewClient>> {
+    pub(super) fn rules() -> Vec<std::sync::Arc<Rule<ViewClient>>> {
         vec![
             rule("TagResource", "GetResources (tagging view, opt-in): every tag added", tag_resource),
             rule("UntagResource", "GetResources (tagging view, opt-in): no removed key", untag_resource),

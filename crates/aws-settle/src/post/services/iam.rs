@@ -1,4 +1,5 @@
-//! IAM: roles, users, managed and inline policies, attachments and role tags.
+//! IAM: roles (and their description, session duration, trust policy), users, managed policies
+//! and their versions, inline policies, attachments and role tags.
 //!
 //! IAM is the slowest to propagate of the covered services: its checks wait up to 3 minutes.
 
@@ -7,6 +8,7 @@ use std::time::Duration;
 use aws_sdk_iam::Client;
 use aws_sdk_iam::operation::attach_role_policy::{AttachRolePolicyInput, AttachRolePolicyOutput};
 use aws_sdk_iam::operation::create_policy::{CreatePolicyInput, CreatePolicyOutput};
+use aws_sdk_iam::operation::create_policy_version::{CreatePolicyVersionInput, CreatePolicyVersionOutput};
 use aws_sdk_iam::operation::create_role::{CreateRoleInput, CreateRoleOutput};
 use aws_sdk_iam::operation::create_user::{CreateUserInput, CreateUserOutput};
 use aws_sdk_iam::operation::delete_policy::{DeletePolicyInput, DeletePolicyOutput};
@@ -15,28 +17,110 @@ use aws_sdk_iam::operation::delete_role_policy::{DeleteRolePolicyInput, DeleteRo
 use aws_sdk_iam::operation::delete_user::{DeleteUserInput, DeleteUserOutput};
 use aws_sdk_iam::operation::detach_role_policy::{DetachRolePolicyInput, DetachRolePolicyOutput};
 use aws_sdk_iam::operation::get_policy::GetPolicyOutput;
+use aws_sdk_iam::operation::get_policy_version::GetPolicyVersionOutput;
 use aws_sdk_iam::operation::get_role::GetRoleOutput;
 use aws_sdk_iam::operation::get_role_policy::GetRolePolicyOutput;
 use aws_sdk_iam::operation::get_user::GetUserOutput;
 use aws_sdk_iam::operation::list_attached_role_policies::ListAttachedRolePoliciesOutput;
 use aws_sdk_iam::operation::list_role_tags::ListRoleTagsOutput;
 use aws_sdk_iam::operation::put_role_policy::{PutRolePolicyInput, PutRolePolicyOutput};
+use aws_sdk_iam::operation::set_default_policy_version::{
+    SetDefaultPolicyVersionInput, SetDefaultPolicyVersionOutput,
+};
 use aws_sdk_iam::operation::tag_role::{TagRoleInput, TagRoleOutput};
 use aws_sdk_iam::operation::untag_role::{UntagRoleInput, UntagRoleOutput};
-use aws_sdk_iam::types::Tag;
+use aws_sdk_iam::operation::update_assume_role_policy::{
+    UpdateAssumeRolePolicyInput, UpdateAssumeRolePolicyOutput,
+};
+use aws_sdk_iam::operation::update_role::{UpdateRoleInput, UpdateRoleOutput};
+use aws_sdk_iam::types::{Role, Tag};
 
-use super::{attach_to, has_tags, is_recorder, lacks_keys, show_tags, waiter};
-use crate::post::Enforcer;
+use super::{has_tags, lacks_keys, rule, same_json, show_tags, waiter};
 use crate::post::check::Check;
-use crate::post::rule::{Attach, Table, rule};
+use crate::post::rule::Table;
 use crate::wait::Waiter;
 
 const IAM_TIMEOUT: Duration = Duration::from_secs(180);
 const NO_SUCH_ENTITY: &str = "NoSuchEntity";
 
+/// Operations that change nothing: the SDK's Get/List/Describe/BatchGet/Query/Scan-style reads.
+const READS: &[&str] = &[
+    "GetAccessKeyLastUsed",
+    "GetAccountAuthorizationDetails",
+    "GetAccountPasswordPolicy",
+    "GetAccountProperties",
+    "GetAccountSummary",
+    "GetContextKeysForCustomPolicy",
+    "GetContextKeysForPrincipalPolicy",
+    "GetCredentialReport",
+    "GetDelegationRequest",
+    "GetGroup",
+    "GetGroupPolicy",
+    "GetHumanReadableSummary",
+    "GetInstanceProfile",
+    "GetLoginProfile",
+    "GetMFADevice",
+    "GetOpenIDConnectProvider",
+    "GetOrganizationsAccessReport",
+    "GetOutboundWebIdentityFederationInfo",
+    "GetPolicy",
+    "GetPolicyVersion",
+    "GetRole",
+    "GetRolePolicy",
+    "GetRoleTemplateVersion",
+    "GetSAMLProvider",
+    "GetSSHPublicKey",
+    "GetServerCertificate",
+    "GetServiceLastAccessedDetails",
+    "GetServiceLastAccessedDetailsWithEntities",
+    "GetServiceLinkedRoleDeletionStatus",
+    "GetUser",
+    "GetUserPolicy",
+    "ListAccessKeys",
+    "ListAccountAliases",
+    "ListAttachedGroupPolicies",
+    "ListAttachedRolePolicies",
+    "ListAttachedUserPolicies",
+    "ListDelegationRequests",
+    "ListEntitiesForPolicy",
+    "ListGroupPolicies",
+    "ListGroups",
+    "ListGroupsForUser",
+    "ListInstanceProfileTags",
+    "ListInstanceProfiles",
+    "ListInstanceProfilesForRole",
+    "ListMFADeviceTags",
+    "ListMFADevices",
+    "ListOpenIDConnectProviderTags",
+    "ListOpenIDConnectProviders",
+    "ListOrganizationsFeatures",
+    "ListPolicies",
+    "ListPoliciesGrantingServiceAccess",
+    "ListPolicyTags",
+    "ListPolicyVersions",
+    "ListRolePolicies",
+    "ListRoleTags",
+    "ListRoles",
+    "ListSAMLProviderTags",
+    "ListSAMLProviders",
+    "ListSSHPublicKeys",
+    "ListServerCertificateTags",
+    "ListServerCertificates",
+    "ListServiceSpecificCredentials",
+    "ListSigningCertificates",
+    "ListUserPolicies",
+    "ListUserTags",
+    "ListUsers",
+    "ListVirtualMFADevices",
+    "SimulateCustomPolicy",
+    "SimulatePrincipalPolicy",
+];
+
 pub(crate) fn table() -> Table<Client> {
     Table {
         service: "iam",
+        reads: READS,
+        confirmed_by_response: &[],
         rules: vec![
             rule("CreateRole", "GetRole: found; ListRoleTags: every tag given", create_role),
             rule("DeleteRole", "GetRole: NoSuchEntity", delete_role),
@@ -54,18 +138,25 @@ pub(crate) fn table() -> Table<Client> {
             rule("DeleteRolePolicy", "GetRolePolicy: NoSuchEntity", delete_role_policy),
             rule("TagRole", "ListRoleTags: every tag added, with its value", tag_role),
             rule("UntagRole", "ListRoleTags: no removed key", untag_role),
+            rule("UpdateRole", "GetRole: the description and max session duration written", update_role),
+            rule(
+                "UpdateAssumeRolePolicy",
+                "GetRole: the trust policy written (compared as JSON)",
+                update_assume_role_policy,
+            ),
+            rule(
+                "CreatePolicyVersion",
+                "GetPolicy: DefaultVersionId is the new version (when set as default), else GetPolicyVersion: found",
+                create_policy_version,
+            ),
+            rule(
+                "SetDefaultPolicyVersion",
+                "GetPolicy: DefaultVersionId is the version set",
+                set_default_version,
+            ),
         ],
         #[cfg(feature = "tagging")]
         view: Vec::new(),
-    }
-}
-
-impl Attach for Client {
-    fn attach(self, enforcer: &Enforcer) -> Self {
-        let mut builder = self.config().to_builder();
-        builder.set_interceptors(self.config().interceptors().filter(|i| !is_recorder(i)));
-        let build = |b: aws_sdk_iam::config::Builder| Client::from_conf(b.build());
-        attach_to(builder, build, |b, recorder| b.interceptor(recorder), table(), enforcer)
     }
 }
 
@@ -95,7 +186,7 @@ fn role_tags(iam: &Client, operation: &'static str, role: &str, wanted: Vec<(Str
             .retry_on_error_code(NO_SUCH_ENTITY),
         move || iam.list_role_tags().role_name(&name).send(),
     )
-    .timeout(IAM_TIMEOUT)
+    .with_max_wait(IAM_TIMEOUT)
 }
 
 fn get_role(iam: &Client, operation: &'static str, role: &str, exists: bool) -> Check {
@@ -106,7 +197,7 @@ fn get_role(iam: &Client, operation: &'static str, role: &str, exists: bool) -> 
         (gone(), "GetRole answers NoSuchEntity")
     };
     Check::new(operation, role, expected, waiter, move || iam.get_role().role_name(&name).send())
-        .timeout(IAM_TIMEOUT)
+        .with_max_wait(IAM_TIMEOUT)
 }
 
 fn create_role(iam: &Client, input: &CreateRoleInput, _: &CreateRoleOutput) -> Vec<Check> {
@@ -130,7 +221,7 @@ fn get_user(iam: &Client, operation: &'static str, user: &str, exists: bool) -> 
         (gone(), "GetUser answers NoSuchEntity")
     };
     Check::new(operation, user, expected, waiter, move || iam.get_user().user_name(&name).send())
-        .timeout(IAM_TIMEOUT)
+        .with_max_wait(IAM_TIMEOUT)
 }
 
 fn create_user(iam: &Client, input: &CreateUserInput, _: &CreateUserOutput) -> Vec<Check> {
@@ -149,7 +240,7 @@ fn get_policy(iam: &Client, operation: &'static str, arn: &str, exists: bool) ->
         (gone(), "GetPolicy answers NoSuchEntity")
     };
     Check::new(operation, arn, expected, waiter, move || iam.get_policy().policy_arn(&policy).send())
-        .timeout(IAM_TIMEOUT)
+        .with_max_wait(IAM_TIMEOUT)
 }
 
 fn create_policy(iam: &Client, _: &CreatePolicyInput, output: &CreatePolicyOutput) -> Vec<Check> {
@@ -179,7 +270,7 @@ fn attached(iam: &Client, operation: &'static str, role: &str, arn: &str, attach
         waiter::<ListAttachedRolePoliciesOutput>().success_when(listed).retry_on_error_code(NO_SUCH_ENTITY),
         move || iam.list_attached_role_policies().role_name(&name).max_items(1000).send(),
     )
-    .timeout(IAM_TIMEOUT)
+    .with_max_wait(IAM_TIMEOUT)
 }
 
 fn attach_role_policy(iam: &Client, input: &AttachRolePolicyInput, _: &AttachRolePolicyOutput) -> Vec<Check> {
@@ -206,7 +297,7 @@ fn role_policy(iam: &Client, operation: &'static str, role: &str, policy: &str, 
     Check::new(operation, role, expected, waiter, move || {
         iam.get_role_policy().role_name(&name).policy_name(&policy_name).send()
     })
-    .timeout(IAM_TIMEOUT)
+    .with_max_wait(IAM_TIMEOUT)
 }
 
 fn put_role_policy(iam: &Client, input: &PutRolePolicyInput, _: &PutRolePolicyOutput) -> Vec<Check> {
@@ -240,6 +331,117 @@ fn untag_role(iam: &Client, input: &UntagRoleInput, _: &UntagRoleOutput) -> Vec<
                 .success_when(move |o| lacks_keys(o.tags().iter().map(|t| t.key()), &keys)),
             move || client.list_role_tags().role_name(&name).send(),
         )
-        .timeout(IAM_TIMEOUT),
+        .with_max_wait(IAM_TIMEOUT),
     ]
+}
+
+/// GetRole on `role` until `done` holds for it.
+fn role_until(
+    iam: &Client,
+    operation: &'static str,
+    role: &str,
+    expected: String,
+    done: impl Fn(&Role) -> bool + Send + Sync + 'static,
+) -> Check {
+    let (iam, name) = (iam.clone(), role.to_string());
+    Check::new(
+        operation,
+        role,
+        expected,
+        waiter::<GetRoleOutput>()
+            .success_when(move |o| o.role().is_some_and(&done))
+            .retry_on_error_code(NO_SUCH_ENTITY),
+        move || iam.get_role().role_name(&name).send(),
+    )
+    .with_max_wait(IAM_TIMEOUT)
+}
+
+fn update_role(iam: &Client, input: &UpdateRoleInput, _: &UpdateRoleOutput) -> Vec<Check> {
+    let Some(role) = input.role_name() else { return Vec::new() };
+    let description = input.description().map(str::to_string);
+    let duration = input.max_session_duration();
+    let mut expected = "GetRole shows".to_string();
+    if let Some(d) = &description {
+        expected += &format!(" description {d:?}");
+    }
+    if let Some(d) = duration {
+        expected += &format!(" max session duration {d}");
+    }
+    if description.is_none() && duration.is_none() {
+        expected += " the role";
+    }
+    vec![role_until(iam, "UpdateRole", role, expected, move |r| {
+        description.as_deref().is_none_or(|d| r.description() == Some(d))
+            && duration.is_none_or(|d| r.max_session_duration() == Some(d))
+    })]
+}
+
+/// IAM answers policy documents percent-encoded.
+fn decoded(document: &str) -> String {
+    percent_encoding::percent_decode_str(document).decode_utf8_lossy().into_owned()
+}
+
+fn update_assume_role_policy(
+    iam: &Client,
+    input: &UpdateAssumeRolePolicyInput,
+    _: &UpdateAssumeRolePolicyOutput,
+) -> Vec<Check> {
+    let (Some(role), Some(policy)) = (input.role_name(), input.policy_document()) else { return Vec::new() };
+    let wanted = policy.to_string();
+    vec![role_until(
+        iam,
+        "UpdateAssumeRolePolicy",
+        role,
+        "GetRole shows the trust policy written".into(),
+        move |r| r.assume_role_policy_document().is_some_and(|d| same_json(&decoded(d), &wanted)),
+    )]
+}
+
+/// GetPolicy on `arn` until its default version is `version`.
+fn default_version(iam: &Client, operation: &'static str, arn: &str, version: &str) -> Check {
+    let (iam, policy, wanted) = (iam.clone(), arn.to_string(), version.to_string());
+    Check::new(
+        operation,
+        arn,
+        format!("GetPolicy shows DefaultVersionId {version}"),
+        waiter::<GetPolicyOutput>()
+            .success_when(move |o| o.policy().and_then(|p| p.default_version_id()) == Some(wanted.as_str()))
+            .retry_on_error_code(NO_SUCH_ENTITY),
+        move || iam.get_policy().policy_arn(&policy).send(),
+    )
+    .with_max_wait(IAM_TIMEOUT)
+}
+
+fn create_policy_version(
+    iam: &Client,
+    input: &CreatePolicyVersionInput,
+    output: &CreatePolicyVersionOutput,
+) -> Vec<Check> {
+    let version = output.policy_version().and_then(|v| v.version_id());
+    let (Some(arn), Some(version)) = (input.policy_arn(), version) else { return Vec::new() };
+    if input.set_as_default() == Some(true) {
+        return vec![default_version(iam, "CreatePolicyVersion", arn, version)];
+    }
+    let (client, policy, id) = (iam.clone(), arn.to_string(), version.to_string());
+    vec![
+        Check::new(
+            "CreatePolicyVersion",
+            arn,
+            format!("GetPolicyVersion finds {version}"),
+            found::<GetPolicyVersionOutput>(),
+            move || client.get_policy_version().policy_arn(&policy).version_id(&id).send(),
+        )
+        .with_max_wait(IAM_TIMEOUT),
+    ]
+}
+
+fn set_default_version(
+    iam: &Client,
+    input: &SetDefaultPolicyVersionInput,
+    _: &SetDefaultPolicyVersionOutput,
+) -> Vec<Check> {
+    match (input.policy_arn(), input.version_id()) {
+        (Some(arn), Some(version)) => vec![default_version(iam, "SetDefaultPolicyVersion", arn, version)],
+        _ => Vec::new(),
+    }
 }

@@ -1,12 +1,12 @@
 //! Secrets Manager: secrets, their versions and staging labels, deletion and tags.
 //!
-//! Secret values are never compared or logged: a new value is proven visible by its version id.
+//! Secret values are never read, compared or logged: a new value is proven visible by its version
+//! id in DescribeSecret's `VersionIdsToStages` (no permission to read the secret needed).
 
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::operation::create_secret::{CreateSecretInput, CreateSecretOutput};
 use aws_sdk_secretsmanager::operation::delete_secret::{DeleteSecretInput, DeleteSecretOutput};
 use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
-use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueOutput;
 use aws_sdk_secretsmanager::operation::put_secret_value::{PutSecretValueInput, PutSecretValueOutput};
 use aws_sdk_secretsmanager::operation::restore_secret::{RestoreSecretInput, RestoreSecretOutput};
 use aws_sdk_secretsmanager::operation::tag_resource::{TagResourceInput, TagResourceOutput};
@@ -17,28 +17,41 @@ use aws_sdk_secretsmanager::operation::update_secret_version_stage::{
 };
 use aws_sdk_secretsmanager::types::Tag;
 
-use super::{attach_to, has_tags, is_recorder, lacks_keys, show_tags, waiter};
-use crate::post::Enforcer;
+use super::{has_tags, lacks_keys, rule, show_tags, waiter};
 use crate::post::check::Check;
-use crate::post::rule::{Attach, Table, rule};
+use crate::post::rule::Table;
+
+/// Operations that change nothing: the SDK's Get/List/Describe/BatchGet/Query/Scan-style reads.
+const READS: &[&str] = &[
+    "BatchGetSecretValue",
+    "DescribeSecret",
+    "GetRandomPassword",
+    "GetResourcePolicy",
+    "GetSecretValue",
+    "ListSecretVersionIds",
+    "ListSecrets",
+    "ValidateResourcePolicy",
+];
 
 pub(crate) fn table() -> Table<Client> {
     Table {
         service: "secretsmanager",
+        reads: READS,
+        confirmed_by_response: &[],
         rules: vec![
             rule(
                 "CreateSecret",
-                "DescribeSecret: exists, with every tag given; GetSecretValue: the returned VersionId is current",
+                "DescribeSecret: exists, with every tag given, and the returned VersionId is AWSCURRENT",
                 create_secret,
             ),
             rule(
                 "PutSecretValue",
-                "GetSecretValue: the returned VersionId is AWSCURRENT (or DescribeSecret: it has its stages)",
+                "DescribeSecret: the returned VersionId is AWSCURRENT (or has the stages given)",
                 put_secret_value,
             ),
             rule(
                 "UpdateSecret",
-                "GetSecretValue: a new value's VersionId is AWSCURRENT; DescribeSecret: the new description",
+                "DescribeSecret: a new value's VersionId is AWSCURRENT; the new description",
                 update_secret,
             ),
             rule(
@@ -57,15 +70,6 @@ pub(crate) fn table() -> Table<Client> {
         ],
         #[cfg(feature = "tagging")]
         view: view::rules(),
-    }
-}
-
-impl Attach for Client {
-    fn attach(self, enforcer: &Enforcer) -> Self {
-        let mut builder = self.config().to_builder();
-        builder.set_interceptors(self.config().interceptors().filter(|i| !is_recorder(i)));
-        let build = |b: aws_sdk_secretsmanager::config::Builder| Client::from_conf(b.build());
-        attach_to(builder, build, |b, recorder| b.interceptor(recorder), table(), enforcer)
     }
 }
 
@@ -97,19 +101,17 @@ fn describe_until(
     )
 }
 
-/// A check that polls GetSecretValue (AWSCURRENT) on `id` until it answers `version`.
+/// A check that polls DescribeSecret on `id` until `VersionIdsToStages` puts AWSCURRENT on
+/// `version`. Not GetSecretValue: that needs permission to read the secret, and would put it in
+/// memory just to compare version ids.
 fn current_version(operation: &'static str, sm: &Client, id: &str, version: &str) -> Check {
-    let (sm, secret, wanted) = (sm.clone(), id.to_string(), version.to_string());
-    let waiter = waiter::<GetSecretValueOutput>()
-        .success_when(move |o| o.version_id() == Some(wanted.as_str()))
-        .retry_on_error_code("ResourceNotFoundException");
-    Check::new(
-        operation,
-        id,
-        format!("GetSecretValue answers VersionId {version} as AWSCURRENT"),
-        waiter,
-        move || sm.get_secret_value().secret_id(&secret).send(),
-    )
+    let wanted = version.to_string();
+    let expected = format!("DescribeSecret shows VersionId {version} as AWSCURRENT");
+    describe_until(operation, sm, id, expected, move |o| {
+        o.version_ids_to_stages()
+            .and_then(|m| m.get(&wanted))
+            .is_some_and(|stages| stages.iter().any(|s| s == "AWSCURRENT"))
+    })
 }
 
 fn tags_present(operation: &'static str, sm: &Client, id: &str, wanted: Vec<(String, String)>) -> Check {
@@ -130,7 +132,7 @@ fn create_secret(sm: &Client, input: &CreateSecretInput, output: &CreateSecretOu
     checks
 }
 
-/// A new version's visibility: GetSecretValue when it became AWSCURRENT, else its stages.
+/// A new version's visibility: AWSCURRENT on it when it became current, else its stages.
 fn version_visible(
     operation: &'static str,
     sm: &Client,
@@ -245,7 +247,7 @@ mod view {
     use crate::post::rule::{Rule, ViewClient};
     use crate::post::services::tagging::{Change, view_check};
 
-    pub(super) fn rules() -> Vec<Rule<ViewClient>> {
+    pub(super) fn rules() -> Vec<std::sync::Arc<Rule<ViewClient>>> {
         vec![
             rule("CreateSecret", "GetResources (tagging view, opt-in): every tag given", create_secret),
             rule("TagResource", "GetResources (tagging view, opt-in): every tag added", tag_resource),

@@ -15,14 +15,99 @@ use aws_sdk_ssm::operation::remove_tags_from_resource::{
 };
 use aws_sdk_ssm::types::{ParameterType, ResourceTypeForTagging, Tag};
 
-use super::{attach_to, has_tags, is_recorder, lacks_keys, show_tags, waiter};
-use crate::post::Enforcer;
+use super::{has_tags, lacks_keys, rule, show_tags, waiter};
 use crate::post::check::Check;
-use crate::post::rule::{Attach, Table, rule};
+use crate::post::rule::Table;
+
+/// Operations that change nothing: the SDK's Get/List/Describe/BatchGet/Query/Scan-style reads.
+const READS: &[&str] = &[
+    "DescribeActivations",
+    "DescribeAssociation",
+    "DescribeAssociationExecutionTargets",
+    "DescribeAssociationExecutions",
+    "DescribeAutomationExecutions",
+    "DescribeAutomationStepExecutions",
+    "DescribeAvailablePatches",
+    "DescribeDocument",
+    "DescribeDocumentPermission",
+    "DescribeEffectiveInstanceAssociations",
+    "DescribeEffectivePatchesForPatchBaseline",
+    "DescribeInstanceAssociationsStatus",
+    "DescribeInstanceInformation",
+    "DescribeInstancePatchStates",
+    "DescribeInstancePatchStatesForPatchGroup",
+    "DescribeInstancePatches",
+    "DescribeInstanceProperties",
+    "DescribeInventoryDeletions",
+    "DescribeMaintenanceWindowExecutionTaskInvocations",
+    "DescribeMaintenanceWindowExecutionTasks",
+    "DescribeMaintenanceWindowExecutions",
+    "DescribeMaintenanceWindowSchedule",
+    "DescribeMaintenanceWindowTargets",
+    "DescribeMaintenanceWindowTasks",
+    "DescribeMaintenanceWindows",
+    "DescribeMaintenanceWindowsForTarget",
+    "DescribeOpsItems",
+    "DescribeParameters",
+    "DescribePatchBaselines",
+    "DescribePatchGroupState",
+    "DescribePatchGroups",
+    "DescribePatchProperties",
+    "DescribeSessions",
+    "GetAccessToken",
+    "GetAutomationExecution",
+    "GetCalendarState",
+    "GetCloudConnector",
+    "GetCommandInvocation",
+    "GetConnectionStatus",
+    "GetDefaultPatchBaseline",
+    "GetDeployablePatchSnapshotForInstance",
+    "GetDocument",
+    "GetExecutionPreview",
+    "GetInventory",
+    "GetInventorySchema",
+    "GetMaintenanceWindow",
+    "GetMaintenanceWindowExecution",
+    "GetMaintenanceWindowExecutionTask",
+    "GetMaintenanceWindowExecutionTaskInvocation",
+    "GetMaintenanceWindowTask",
+    "GetOpsItem",
+    "GetOpsMetadata",
+    "GetOpsSummary",
+    "GetParameter",
+    "GetParameterHistory",
+    "GetParameters",
+    "GetParametersByPath",
+    "GetPatchBaseline",
+    "GetPatchBaselineForPatchGroup",
+    "GetResourcePolicies",
+    "GetServiceSetting",
+    "ListAssociationVersions",
+    "ListAssociations",
+    "ListCloudConnectors",
+    "ListCommandInvocations",
+    "ListCommands",
+    "ListComplianceItems",
+    "ListComplianceSummaries",
+    "ListDocumentMetadataHistory",
+    "ListDocumentVersions",
+    "ListDocuments",
+    "ListInventoryEntries",
+    "ListNodes",
+    "ListNodesSummary",
+    "ListOpsItemEvents",
+    "ListOpsItemRelatedItems",
+    "ListOpsMetadata",
+    "ListResourceComplianceSummaries",
+    "ListResourceDataSync",
+    "ListTagsForResource",
+];
 
 pub(crate) fn table() -> Table<Client> {
     Table {
         service: "ssm",
+        reads: READS,
+        confirmed_by_response: &[],
         rules: vec![
             rule(
                 "PutParameter",
@@ -49,15 +134,6 @@ pub(crate) fn table() -> Table<Client> {
         ],
         #[cfg(feature = "tagging")]
         view: view::rules(),
-    }
-}
-
-impl Attach for Client {
-    fn attach(self, enforcer: &Enforcer) -> Self {
-        let mut builder = self.config().to_builder();
-        builder.set_interceptors(self.config().interceptors().filter(|i| !is_recorder(i)));
-        let build = |b: aws_sdk_ssm::config::Builder| Client::from_conf(b.build());
-        attach_to(builder, build, |b, recorder| b.interceptor(recorder), table(), enforcer)
     }
 }
 
@@ -114,6 +190,8 @@ fn tags_present(operation: &'static str, ssm: &Client, id: &str, wanted: Vec<(St
 fn put_parameter(ssm: &Client, input: &PutParameterInput, output: &PutParameterOutput) -> Vec<Check> {
     let Some(name) = input.name() else { return Vec::new() };
     let version = output.version();
+    // The value is compared unless the parameter is a SecureString (GetParameter answers it
+    // encrypted): as written, or as read back, since an overwrite without `Type` keeps the type.
     let secure = input.r#type() == Some(&ParameterType::SecureString);
     let value = input.value().unwrap_or_default().to_string();
     let expected = if secure {
@@ -129,7 +207,9 @@ fn put_parameter(ssm: &Client, input: &PutParameterInput, output: &PutParameterO
         waiter::<GetParameterOutput>()
             .success_when(move |o| {
                 o.parameter().is_some_and(|p| {
-                    p.version() > version || (p.version() == version && (secure || p.value() == Some(&value)))
+                    let encrypted = secure || p.r#type() == Some(&ParameterType::SecureString);
+                    p.version() > version
+                        || (p.version() == version && (encrypted || p.value() == Some(&value)))
                 })
             })
             .retry_on_error_code("ParameterNotFound"),
@@ -215,7 +295,7 @@ mod view {
     use crate::post::rule::{Rule, ViewClient};
     use crate::post::services::tagging::{Change, view_check};
 
-    pub(super) fn rules() -> Vec<Rule<ViewClient>> {
+    pub(super) fn rules() -> Vec<std::sync::Arc<Rule<ViewClient>>> {
         vec![
             rule("PutParameter", "GetResources (tagging view, opt-in): every tag given", put_parameter),
             rule("AddTagsToResource", "GetResources (tagging view, opt-in): every tag added", add_tags),
