@@ -119,7 +119,7 @@ fn render(recording: &Recording, summary: &Summary) -> Result<String, String> {
                     format!("{} {} is in the summary but not the recording", row.service, row.operation)
                 })?;
             let series = binned(recording, summary, op as u32, bin_ms);
-            let top = series[0].iter().map(|p| p.1).fold(1.0, f64::max) * 1.4; // room for the legend
+            let top = series[0].iter().map(|p| p.1).fold(1.0, f64::max) * 1.8; // room for the legend above the data
             let mut chart = ChartBuilder::on(panel)
                 .caption(format!("{} {}", row.service, row.operation), ("sans-serif", 15))
                 .margin(8)
