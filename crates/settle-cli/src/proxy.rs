@@ -6,10 +6,21 @@ use std::time::Duration;
 
 /// Arguments of `settle proxy`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  settle proxy --moto --lag 500ms..3s --throttle 5/s --record requests.jsonl
+  settle proxy --moto --lag hold         # writes invisible until POST /__settle/release
+  settle proxy --moto --throttle 10/s --record requests.jsonl   # then: settle report requests.jsonl
+  settle proxy --upstream http://127.0.0.1:5000 --config rules.toml --listen 127.0.0.1:4599")]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["upstream", "moto"])))]
 pub struct Args {
     /// The endpoint to forward to, e.g. moto's http://127.0.0.1:5000.
     #[arg(long)]
-    upstream: String,
+    upstream: Option<String>,
+    /// Start the pinned moto (the AWS emulator) on a free loopback port and forward to it; it stops
+    /// with the proxy. The first run installs it into the user's cache directory (about 300 MB).
+    #[arg(long)]
+    moto: bool,
     /// Where to listen (loopback by default).
     #[arg(long, default_value = "127.0.0.1:4599")]
     listen: SocketAddr,
@@ -60,6 +71,15 @@ fn duration(text: &str) -> Result<Duration, String> {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    // Kept until the proxy stops: dropping it stops moto.
+    let moto = match args.moto {
+        true => Some(tokio::task::spawn_blocking(settle_emulator::MotoServer::start).await??),
+        false => None,
+    };
+    let upstream = match (moto.as_ref().map(|m| m.endpoint()), args.upstream.clone()) {
+        (Some(upstream), _) | (None, Some(upstream)) => upstream,
+        (None, None) => anyhow::bail!("settle proxy needs --upstream URL or --moto"),
+    };
     let base = match &args.config {
         Some(path) => settle_proxy::Config::from_file(path)?,
         None => settle_proxy::Config::default(),
@@ -79,11 +99,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         upstream: args.upstream_timeout,
         max_connections: args.max_connections,
     };
-    let mut builder = settle_proxy::Proxy::builder()
-        .upstream(&args.upstream)
-        .listen(args.listen)
-        .config(config)
-        .limits(limits);
+    let mut builder =
+        settle_proxy::Proxy::builder().upstream(&upstream).listen(args.listen).config(config).limits(limits);
     if let Some(path) = &args.record {
         builder = builder.record(path);
     }
@@ -106,13 +123,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         ),
         None => "control endpoint disabled".to_string(),
     };
-    println!("settle-proxy listening on {} -> {} ({control})", proxy.endpoint(), args.upstream);
+    println!("settle-proxy listening on {} -> {upstream} ({control})", proxy.endpoint());
+    // For boto3, the AWS CLI and every SDK that reads it (`eval` the line, or copy it).
+    println!("export AWS_ENDPOINT_URL={}", proxy.endpoint());
     stopped().await?;
     // Stop taking connections, then make sure every answered request is in the recording.
     proxy.shutdown();
     if !proxy.flush_recording() {
         eprintln!("settle-proxy: the recording could not be flushed within 10 s");
     }
+    drop(moto);
     Ok(())
 }
 

@@ -1,38 +1,14 @@
 //! `settle proxy` end to end: the flags reach the proxy, it says when it is ready, and a taken
 //! port is a clear error with a non-zero exit.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn settle() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_settle"))
-}
-
-/// A plain HTTP/1.1 GET on loopback with the control token; returns the whole response.
-fn get(addr: &str, path: &str, token: &str) -> String {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nx-settle-token: {token}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
-}
-
-/// The address and control token from the ready line.
-fn ready_line(child: &mut std::process::Child) -> (String, String) {
-    let mut ready = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut ready).unwrap();
-    assert!(ready.starts_with("settle-proxy listening on http://127.0.0.1:"), "one ready line: {ready}");
-    let addr = ready.split_whitespace().nth(3).unwrap().trim_start_matches("http://").to_string();
-    let token = ready.trim_end().trim_end_matches(')').rsplit(' ').next().unwrap().to_string();
-    (addr, token)
-}
+use common::{Ready, boto3, get, ready, ready_line, request, settle};
 
 #[test]
 fn the_flags_configure_the_proxy_and_it_reports_when_ready() {
@@ -124,4 +100,92 @@ fn sigterm_stops_it_like_ctrl_c_with_every_answered_request_recorded() {
     let _ = std::fs::remove_file(&record);
     assert!(status.success(), "SIGTERM is a clean stop, not death by signal: {status:?}");
     assert_eq!(text.lines().count(), 300, "every answered request is in the recording");
+}
+
+#[test]
+fn exactly_one_of_upstream_and_moto() {
+    let both = settle().args(["proxy", "--moto", "--upstream", "http://127.0.0.1:9"]).output().unwrap();
+    let neither = settle().args(["proxy", "--lag", "2s"]).output().unwrap();
+    for out in [both, neither] {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "a usage error: {stderr}");
+        assert!(stderr.contains("--upstream") && stderr.contains("--moto"), "names both: {stderr}");
+    }
+}
+
+/// `settle proxy --moto --lag hold`: the proxy starts its own moto; boto3 writes a parameter
+/// through it, reads NotFound while the write is held (no time window: held until released), and
+/// reads it once the control endpoint releases it with the printed token.
+#[test]
+fn with_moto_and_held_lag_boto3_sees_a_write_only_once_released() {
+    settle_emulator::ensure_moto_venv().unwrap();
+    let mut child = settle()
+        .args(["proxy", "--moto", "--lag", "hold", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let Ready { addr, token, upstream, export } = ready(&mut child);
+    let name = settle_emulator::unique_name("/settle/cli-moto");
+
+    let before = boto3(
+        &export,
+        &format!(
+            "ssm.put_parameter(Name='{name}', Value='v1', Type='String')\n\
+             try:\n    print(ssm.get_parameter(Name='{name}')['Parameter']['Value'])\n\
+             except ssm.exceptions.ParameterNotFound:\n    print('ParameterNotFound')"
+        ),
+    );
+    let released = request("POST", &addr, "/__settle/release", &token);
+    let after = boto3(&export, &format!("print(ssm.get_parameter(Name='{name}')['Parameter']['Value'])"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    assert!(upstream.starts_with("http://127.0.0.1:") && upstream != format!("http://{addr}"), "{upstream}");
+    assert_eq!(before, "ParameterNotFound\n", "the write is held invisible");
+    assert!(released.starts_with("HTTP/1.1 200") && released.contains("\"released\":1"), "{released}");
+    assert_eq!(after, "v1\n", "visible once released");
+}
+
+/// The README's `settle proxy --config` schema is a working config, with each key where it says.
+#[test]
+fn the_readmes_config_schema_is_a_working_config() {
+    let readme = include_str!("../../../README.md");
+    let section = &readme[readme.find("### `settle proxy --config FILE`").unwrap()..];
+    let toml = &section[section.find("```toml\n").unwrap() + 8..];
+    let toml = &toml[..toml.find("```").unwrap()];
+    let config = settle_proxy::Config::from_toml(toml).unwrap();
+    assert_eq!(
+        (config.seed, config.max_body_bytes, config.record_params),
+        (Some(7), 16 * 1024 * 1024, false)
+    );
+    let put = config.effective("ssm", "PutParameter");
+    assert_eq!(put.lag.unwrap().to_string(), "2s", "the operation's lag wins");
+    assert_eq!(put.operation_throttle.unwrap().to_string(), "3/s:3", "burst = rate by default");
+    assert_eq!(
+        put.service_throttle.unwrap().to_string(),
+        "10/s:20",
+        "the service's bucket replaces the global"
+    );
+    assert_eq!(config.effective("ssm", "GetParameter").lag.unwrap().to_string(), "exp:1s");
+    assert_eq!(config.effective("sqs", "SendMessage").latency.unwrap().to_string(), "20ms..80ms");
+    assert!(!config.effective("s3", "PutObject").enabled);
+    assert_eq!(config.effective("iam", "CreateRole").errors, 0.01);
+
+    // And the binary takes it as a file.
+    let path = std::env::temp_dir().join(format!("settle-readme-config-{}.toml", std::process::id()));
+    std::fs::write(&path, toml).unwrap();
+    let mut child = settle()
+        .args(["proxy", "--upstream", "http://127.0.0.1:9", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (addr, token) = ready_line(&mut child);
+    let served = get(&addr, "/__settle/config", &token);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert!(served.contains("\"PutParameter\"") && served.contains("10/s:20"), "{served}");
 }
