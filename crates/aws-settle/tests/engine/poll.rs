@@ -113,12 +113,13 @@ async fn dropping_the_future_stops_polling() {
             })
             .await
     });
+    // Paused time (start_paused): virtual, it advances only when the runtime is idle.
     tokio::time::sleep(Duration::from_millis(100)).await;
     handle.abort(); // drops the wait future
     let _ = handle.await;
     let at_drop = calls.load(Ordering::SeqCst);
     assert!(at_drop >= 10, "it was polling every 10 ms for 100 ms: {at_drop}");
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    tokio::time::sleep(Duration::from_millis(100)).await; // virtual, as above
     assert_eq!(calls.load(Ordering::SeqCst), at_drop, "no call after the future was dropped");
 }
 
@@ -268,6 +269,7 @@ async fn a_hanging_call_ends_the_wait_at_its_max_wait_on_the_tokio_clock() {
     .success_when(|_: &()| true)
     .clock(TokioClock)
     .wait(|| async {
+        // A call that hangs, in paused (virtual) time.
         tokio::time::sleep(Duration::from_secs(30)).await;
         Ok::<_, ErrorResponse>(())
     })
