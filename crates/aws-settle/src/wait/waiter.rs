@@ -179,6 +179,8 @@ pub struct Waiter<O> {
     json_view: Option<JsonFn<O>>,
     input: Option<Value>,
     operation: Option<String>,
+    /// Success needs this many consecutive attempts that decide success (1: the first).
+    in_a_row: u32,
 }
 
 impl<O> Clone for Waiter<O> {
@@ -194,6 +196,7 @@ impl<O> Clone for Waiter<O> {
             json_view: self.json_view.clone(),
             input: self.input.clone(),
             operation: self.operation.clone(),
+            in_a_row: self.in_a_row,
         }
     }
 }
@@ -231,7 +234,17 @@ impl<O> Waiter<O> {
             json_view: None,
             input: None,
             operation: None,
+            in_a_row: 1,
         }
+    }
+
+    /// Success only once `n` consecutive attempts decide success (at least 1, the default): for
+    /// reads served by several endpoints that do not all see a change at once, as Terraform's
+    /// AWS provider asks of SQS attributes (6 in a row) and KMS keys (5). An attempt that does not
+    /// decide success starts the count again.
+    pub fn successes_in_a_row(mut self, n: u32) -> Self {
+        self.in_a_row = n.max(1);
+        self
     }
 
     /// Names the waiter (in events, reports and errors).
@@ -422,6 +435,7 @@ impl<O> Waiter<O> {
         let deadline = start.saturating_add(self.delays.max_wait_time());
         let mut attempt: u32 = 0;
         let mut previous: Option<String> = None;
+        let mut streak: u32 = 0;
         loop {
             attempt += 1;
             if let Some(capture) = &self.capture {
@@ -473,7 +487,7 @@ impl<O> Waiter<O> {
                 }
             };
             let last = || Some(seen.clone());
-            let decision = match evaluate(&self.acceptors, &observation) {
+            let mut decision = match evaluate(&self.acceptors, &observation) {
                 Ok(decision) => decision,
                 Err(e) => {
                     tracing::debug!(waiter = %self.name, attempt, elapsed_ms = elapsed.as_millis() as u64,
@@ -488,6 +502,11 @@ impl<O> Waiter<O> {
                     });
                 }
             };
+            streak = if decision.state == State::Success { streak + 1 } else { 0 };
+            if decision.state == State::Success && streak < self.in_a_row {
+                decision.state = State::Retry;
+                decision.reason = format!("{} ({streak} of {} in a row)", decision.reason, self.in_a_row);
+            }
             let next_delay = match decision.state {
                 State::Retry => self.delays.next_delay(attempt, elapsed, &mut rng),
                 _ => None,

@@ -288,3 +288,37 @@ async fn a_hanging_call_ends_the_wait_at_its_max_wait_on_the_tokio_clock() {
     );
     assert!(near_200ms(started.elapsed()), "{:?}", started.elapsed());
 }
+
+/// Reads that flap (new, old, new, new, new) settle only on the third new one in a row.
+#[tokio::test]
+async fn successes_in_a_row_are_not_fooled_by_one_lucky_read() {
+    let answers = [true, false, true, true, true, true];
+    let mut calls = 0;
+    let reasons = Arc::new(Mutex::new(Vec::new()));
+    let sink = reasons.clone();
+    let settled = Waiter::new(Delays::fixed(Duration::from_secs(1), 10))
+        .success_when(|visible: &bool| *visible)
+        .successes_in_a_row(3)
+        .on_attempt(move |report| sink.lock().unwrap().push((report.state, report.reason.clone())))
+        .clock(VirtualClock::new())
+        .wait(|| {
+            let answer = answers[calls];
+            calls += 1;
+            async move { Ok::<_, ErrorResponse>(answer) }
+        })
+        .await
+        .unwrap();
+    assert_eq!(settled.attempts, 5, "1 lucky read, 1 old, then 3 in a row");
+    let reasons = reasons.lock().unwrap();
+    assert!(reasons[0].1.contains("1 of 3 in a row"), "{reasons:?}");
+    assert!(reasons[3].1.contains("2 of 3 in a row"), "{reasons:?}");
+    assert_eq!(reasons[4].0, aws_settle::wait::State::Success);
+    // One in a row is the default: the first success decides.
+    let first = Waiter::new(Delays::fixed(Duration::from_secs(1), 10))
+        .success_when(|visible: &bool| *visible)
+        .clock(VirtualClock::new())
+        .wait(|| async { Ok::<_, ErrorResponse>(true) })
+        .await
+        .unwrap();
+    assert_eq!(first.attempts, 1);
+}
