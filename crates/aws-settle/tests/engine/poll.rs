@@ -309,7 +309,7 @@ async fn successes_in_a_row_are_not_fooled_by_one_lucky_read() {
         .await
         .unwrap();
     assert_eq!(settled.attempts, 5, "1 lucky read, 1 old, then 3 in a row");
-    let reasons = reasons.lock().unwrap();
+    let reasons = reasons.lock().unwrap().clone();
     assert!(reasons[0].1.contains("1 of 3 in a row"), "{reasons:?}");
     assert!(reasons[3].1.contains("2 of 3 in a row"), "{reasons:?}");
     assert_eq!(reasons[4].0, aws_settle::wait::State::Success);
