@@ -63,7 +63,7 @@ fn main() -> anyhow::Result<()> {
         Command::Demo => tokio::runtime::Runtime::new()?.block_on(demo::run()),
         Command::Proxy(args) => tokio::runtime::Runtime::new()?.block_on(proxy::run(args)),
         Command::Report(args) => report::run(args),
-        Command::Waiter(command) => waiter::run(command),
+        Command::Waiter(command) => std::process::exit(i32::from(waiter::run(command))),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "settle", &mut std::io::stdout());
             Ok(())

@@ -2,8 +2,9 @@
 //!
 //! * `settle waiter test --model FILE --waiter NAME (--response FILE | --error CODE) [--status N]
 //!   [--format text|json]` shows one response to a waiter's acceptors and prints which one matched
-//!   and the decision.
-//! * `settle waiter lint FILE_OR_DIR...` validates models and exits non-zero on the first bad one.
+//!   and the decision. Exit status: 0 success, 1 failure, 2 retry, 3 could not evaluate.
+//! * `settle waiter lint FILE_OR_DIR...` validates every model, reports each bad one, skips JSON
+//!   that is not a waiter model (in directories), and exits 1 if any model is bad.
 
 use std::path::{Path, PathBuf};
 
@@ -14,11 +15,12 @@ use serde_json::Value;
 /// Subcommands of `settle waiter`.
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Evaluate one response against a waiter: which acceptor matches, and the decision
-    /// (success, failure or retry).
+    /// Evaluate one response against a waiter: which acceptor matches, and the decision.
+    /// Exit status: 0 success, 1 failure, 2 retry, 3 the response could not be evaluated.
     Test(TestArgs),
-    /// Validate waiters-2.json models (files, or directories of *.json files); exit non-zero on
-    /// the first bad one.
+    /// Validate waiters-2.json models (files, or directories of *.json files): every bad model is
+    /// reported, JSON found in a directory that is not a waiter model is skipped with a note, and
+    /// the exit status is 1 if any model is bad.
     Lint {
         /// Model files or directories.
         #[arg(required = true)]
@@ -60,14 +62,40 @@ pub enum Format {
     Json,
 }
 
-pub fn run(command: Command) -> anyhow::Result<()> {
-    match command {
-        Command::Test(args) => test(args),
-        Command::Lint { paths } => lint(&paths),
+/// The exit status of `settle waiter test` for each decision.
+pub fn exit_status(state: State) -> u8 {
+    match state {
+        State::Success => 0,
+        State::Failure => 1,
+        State::Retry => 2,
     }
 }
 
-fn test(args: TestArgs) -> anyhow::Result<()> {
+/// The exit status of `settle waiter test` when the response cannot be evaluated.
+pub const CANNOT_EVALUATE: u8 = 3;
+
+/// Runs a `settle waiter` subcommand; the process's exit status.
+pub fn run(command: Command) -> u8 {
+    match command {
+        Command::Test(args) => match test(args) {
+            Ok(state) => exit_status(state),
+            Err(e) => {
+                eprintln!("Error: {e:#}");
+                CANNOT_EVALUATE
+            }
+        },
+        Command::Lint { paths } => match lint(&paths) {
+            Ok(0) => 0,
+            Ok(_) => 1,
+            Err(e) => {
+                eprintln!("Error: {e:#}");
+                1
+            }
+        },
+    }
+}
+
+fn test(args: TestArgs) -> anyhow::Result<State> {
     let model = Model::from_path(&args.model)?;
     let waiter = model.waiter(&args.waiter)?;
     let output = match &args.response {
@@ -105,7 +133,7 @@ fn test(args: TestArgs) -> anyhow::Result<()> {
             }
         }
     }
-    Ok(())
+    Ok(decision.state)
 }
 
 fn read_json(path: &Path) -> anyhow::Result<Value> {
@@ -118,7 +146,7 @@ fn read_json(path: &Path) -> anyhow::Result<Value> {
 }
 
 /// Every model file under the paths: files as given, and the regular `*.json` files under
-/// directories (recursively, sorted). A directory walk never follows a symbolic link (so it
+/// directories (recursively, sorted) that look like waiter models (see [`is_waiter_model`]). A directory walk never follows a symbolic link (so it
 /// cannot leave the directory or loop) and skips FIFOs, sockets and devices (reading one could
 /// block forever); each skipped entry is said on standard error.
 fn model_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
@@ -127,7 +155,16 @@ fn model_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
         if path.is_dir() {
             let mut found = collect_json(path)?;
             found.sort();
-            files.extend(found);
+            for file in found {
+                if is_waiter_model(&file) {
+                    files.push(file);
+                } else {
+                    eprintln!(
+                        "skipped {}: JSON, but not a waiter model (no \"waiters\" or \"version\")",
+                        file.display()
+                    );
+                }
+            }
         } else {
             files.push(path.clone());
         }
@@ -160,15 +197,36 @@ fn collect_json(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn lint(paths: &[PathBuf]) -> anyhow::Result<()> {
+/// Whether a JSON file found in a directory is meant as a waiter model: an object with a
+/// `waiters` or `version` key (botocore's `_retry.json` or `endpoints.json` are not). Text that is
+/// not JSON counts as a model, so that lint reports it.
+fn is_waiter_model(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else { return true };
+    match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Object(top)) => top.contains_key("waiters") || top.contains_key("version"),
+        Ok(_) => false,
+        Err(_) => true,
+    }
+}
+
+/// Lints every model; the number of bad ones.
+fn lint(paths: &[PathBuf]) -> anyhow::Result<usize> {
     let files = model_files(paths)?;
     anyhow::ensure!(!files.is_empty(), "no model files found");
+    let mut bad = 0;
     for file in &files {
-        let model = Model::from_path(file)?;
-        let waiters = model.waiters().count();
-        let acceptors: usize = model.waiters().map(|w| w.acceptors().len()).sum();
-        println!("ok {}: {waiters} waiter(s), {acceptors} acceptor(s)", file.display());
+        match Model::from_path(file) {
+            Ok(model) => {
+                let waiters = model.waiters().count();
+                let acceptors: usize = model.waiters().map(|w| w.acceptors().len()).sum();
+                println!("ok {}: {waiters} waiter(s), {acceptors} acceptor(s)", file.display());
+            }
+            Err(e) => {
+                bad += 1;
+                eprintln!("error: {e}");
+            }
+        }
     }
-    println!("{} model(s), 0 errors", files.len());
-    Ok(())
+    println!("{} model(s), {bad} errors", files.len());
+    Ok(bad)
 }

@@ -36,8 +36,16 @@ fn test_json(model: &str, waiter: &str, extra: &[&str]) -> Value {
         vec!["waiter", "test", "--model", model.to_str().unwrap(), "--waiter", waiter, "--format", "json"];
     args.extend_from_slice(extra);
     let output = settle(&args);
-    assert!(output.status.success(), "{}", stderr(&output));
-    serde_json::from_str(stdout(&output).trim()).expect("one JSON object")
+    let got: Value = serde_json::from_str(stdout(&output).trim()).expect("one JSON object");
+    // The exit status says the decision: 0 success, 1 failure, 2 retry.
+    let want = match got["state"].as_str() {
+        Some("success") => 0,
+        Some("failure") => 1,
+        Some("retry") => 2,
+        other => panic!("no decision: {other:?}"),
+    };
+    assert_eq!(output.status.code(), Some(want), "{got} {}", stderr(&output));
+    got
 }
 
 #[test]
@@ -118,7 +126,7 @@ fn test_names_an_unknown_waiter_and_needs_a_response() {
     let model = data("valid/dynamodb.waiters-2.json");
     let output =
         settle(&["waiter", "test", "--model", model.to_str().unwrap(), "--waiter", "Nope", "--error", "X"]);
-    assert!(!output.status.success());
+    assert_eq!(output.status.code(), Some(3), "cannot evaluate");
     let err = stderr(&output);
     assert!(err.contains("no such waiter; the model has: "), "{err}");
     assert_eq!(err.matches(model.to_str().unwrap()).count(), 1, "the model named once: {err}");
@@ -165,11 +173,27 @@ fn lint_reports_a_precise_error_on_each_broken_model() {
 }
 
 #[test]
-fn lint_stops_at_the_first_bad_model() {
+fn lint_reports_every_bad_model_goes_on_and_skips_json_that_is_no_model() {
     let output =
         settle(&["waiter", "lint", data("invalid").to_str().unwrap(), data("valid").to_str().unwrap()]);
-    assert!(!output.status.success());
-    assert!(!stdout(&output).contains("ok "), "nothing after the first bad model is checked");
+    assert_eq!(output.status.code(), Some(1));
+    let (out, err) = (stdout(&output), stderr(&output));
+    let bad = std::fs::read_dir(data("invalid"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".waiters-2.json"))
+        .count();
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("error: ")).count(),
+        bad,
+        "each bad model reported: {err}"
+    );
+    assert!(err.contains("skipped") && err.contains("EXPECTED.json"), "not a waiter model: {err}");
+    let valid = std::fs::read_dir(data("valid"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".waiters-2.json"))
+        .count();
+    assert_eq!(out.matches("ok ").count(), valid, "the valid models after the bad ones are checked: {out}");
+    assert!(out.contains(&format!("{} model(s), {bad} errors", bad + valid)), "{out}");
 }
 
 /// Runs `settle` with a hang guard: the old walker blocked forever opening a FIFO, and a hang
