@@ -4,7 +4,6 @@
 //! Every test runs against a proxy that holds writes invisible until released, so "the naive
 //! read fails" is certain.
 
-use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_ssm::types::ParameterType;
 use aws_settle::post::{Enforcer, SettleError, SettleExt, SettleOptions, attach};
 
@@ -54,22 +53,6 @@ async fn a_read_on_an_attached_client_settles_at_once_and_costs_nothing() {
     assert_eq!(counters.per_operation.get("ssm:GetParameter"), Some(&1), "no read-back: {counters:?}");
     let stats = env.enforcer.stats();
     assert_eq!((stats.checks_passed, stats.unchecked.len(), stats.pending), (0, 0, 0), "{stats:?}");
-}
-
-/// A bucket with object `src` in it, made straight on moto (no proxy, nothing held).
-async fn bucket_with_object() -> String {
-    let bucket = unique("settle-fc").to_lowercase();
-    let direct = s3(&settle_emulator::moto_sdk_config());
-    direct.create_bucket().bucket(&bucket).send().await.unwrap();
-    direct
-        .put_object()
-        .bucket(&bucket)
-        .key("src")
-        .body(ByteStream::from_static(b"hello"))
-        .send()
-        .await
-        .unwrap();
-    bucket
 }
 
 #[tokio::test]
@@ -136,7 +119,7 @@ async fn writes_from_a_task_spawned_inside_a_scope_are_settled_by_the_scope() {
 #[tokio::test]
 async fn an_unchecked_write_from_a_spawned_task_fails_the_scope() {
     let env = Held::new();
-    let bucket = bucket_with_object().await;
+    let bucket = crate::bucket_with_object("settle-fc").await;
     let attached = attach(s3(&env.config), &env.enforcer);
     let result = env
         .enforcer
@@ -160,7 +143,7 @@ async fn lenient_mode_passes_with_one_warning_and_a_count_per_enforcer_and_per_c
     let (captured, _guard) = capture_warnings();
     let lenient = Enforcer::builder().with_options(SettleOptions::new().with_lenient(true)).build();
     let env = Held::with_enforcer(lenient);
-    let bucket = bucket_with_object().await;
+    let bucket = crate::bucket_with_object("settle-fc").await;
     let attached = attach(s3(&env.config), &env.enforcer);
     let versioning = aws_sdk_s3::types::VersioningConfiguration::builder()
         .status(aws_sdk_s3::types::BucketVersioningStatus::Suspended)

@@ -125,6 +125,23 @@ pub fn s3(config: &aws_types::SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(config).force_path_style(true).build())
 }
 
+/// A bucket named from `prefix` with an object `src` in it, made straight on moto (no proxy,
+/// nothing held).
+pub async fn bucket_with_object(prefix: &str) -> String {
+    let bucket = unique(prefix).to_lowercase();
+    let direct = s3(&settle_emulator::moto_sdk_config());
+    direct.create_bucket().bucket(&bucket).send().await.unwrap();
+    direct
+        .put_object()
+        .bucket(&bucket)
+        .key("src")
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(b"hello"))
+        .send()
+        .await
+        .unwrap();
+    bucket
+}
+
 /// Captures `tracing` events at WARN and above on this thread while the guard lives.
 pub fn capture_warnings() -> (settle_emulator::LogCapture, tracing::subscriber::DefaultGuard) {
     let captured = settle_emulator::LogCapture::default();

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use aws_sdk_s3::operation::copy_object::{CopyObjectInput, CopyObjectOutput};
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
-use aws_sdk_s3::primitives::ByteStream;
 use aws_settle::post::{Check, Enforcer, Rule, SettleExt, SettleOptions, attach};
 use aws_settle::wait::{WaitError, Waiter};
 
@@ -38,22 +37,6 @@ fn copy_object(used: Arc<AtomicUsize>) -> Rule<aws_sdk_s3::Client> {
     )
 }
 
-/// A bucket with object `src`, made straight on moto.
-async fn bucket() -> String {
-    let bucket = unique("settle-rule").to_lowercase();
-    let direct = s3(&settle_emulator::moto_sdk_config());
-    direct.create_bucket().bucket(&bucket).send().await.unwrap();
-    direct
-        .put_object()
-        .bucket(&bucket)
-        .key("src")
-        .body(ByteStream::from_static(b"hello"))
-        .send()
-        .await
-        .unwrap();
-    bucket
-}
-
 fn env(used: &Arc<AtomicUsize>, options: SettleOptions) -> Held {
     Held::with_enforcer(
         Enforcer::builder().with_rule(copy_object(used.clone())).with_options(options).build(),
@@ -64,7 +47,7 @@ fn env(used: &Arc<AtomicUsize>, options: SettleOptions) -> Held {
 async fn a_user_rule_for_copy_object_settles_under_held_visibility() {
     let used = Arc::new(AtomicUsize::new(0));
     let env = env(&used, SettleOptions::new());
-    let bucket = bucket().await;
+    let bucket = crate::bucket_with_object("settle-rule").await;
     let (plain, attached) = (s3(&env.config), attach(s3(&env.config), &env.enforcer));
 
     let naive = plain.copy_object().copy_source(format!("{bucket}/src")).bucket(&bucket).key("naive");
@@ -84,7 +67,7 @@ async fn a_user_rule_for_copy_object_settles_under_held_visibility() {
 async fn a_user_rule_times_out_with_the_typed_error_and_batches_in_a_scope() {
     let used = Arc::new(AtomicUsize::new(0));
     let env = env(&used, SettleOptions::new().with_max_wait(Duration::from_secs(1)));
-    let bucket = bucket().await;
+    let bucket = crate::bucket_with_object("settle-rule").await;
     let attached = attach(s3(&env.config), &env.enforcer);
 
     let copy = attached.copy_object().copy_source(format!("{bucket}/src")).bucket(&bucket).key("never");
