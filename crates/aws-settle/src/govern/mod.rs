@@ -218,6 +218,9 @@ pub(crate) struct Bucket {
     key: Key,
     ceiling: f64,
     state: Mutex<BucketState>,
+    /// Set once the key's first lease was asked for (shared only).
+    #[cfg(feature = "fleet")]
+    joined: tokio::sync::OnceCell<()>,
 }
 
 #[derive(Debug)]
@@ -326,11 +329,14 @@ impl Governor {
     /// Waits for a slot of `bucket`.
     pub(crate) async fn wait(&self, bucket: &Bucket) {
         #[cfg(feature = "fleet")]
-        if let Some(fleet) = &self.inner.fleet
-            && let Some(waited) = fleet.wait_per_request(bucket).await
-        {
-            record_wait(bucket, waited);
-            return;
+        if let Some(fleet) = &self.inner.fleet {
+            // A key's first request joins the fleet first (one round trip per key and process),
+            // so a new member starts at its share, not at the whole rate.
+            bucket.joined.get_or_init(|| fleet.join(&self.inner.limits, bucket)).await;
+            if let Some(waited) = fleet.wait_per_request(bucket).await {
+                record_wait(bucket, waited);
+                return;
+            }
         }
         let mut waited = Duration::ZERO;
         loop {
@@ -425,7 +431,13 @@ impl Bucket {
             last_raise: now,
             last_used: now,
         };
-        let bucket = Bucket { key, ceiling, state: Mutex::new(state) };
+        let bucket = Bucket {
+            key,
+            ceiling,
+            state: Mutex::new(state),
+            #[cfg(feature = "fleet")]
+            joined: tokio::sync::OnceCell::new(),
+        };
         bucket.publish(&bucket.lock());
         bucket
     }
@@ -439,8 +451,9 @@ impl Bucket {
         &self.key
     }
 
-    fn labels(&self) -> [(&'static str, String); 3] {
+    fn labels(&self) -> [(&'static str, String); 4] {
         [
+            ("account", self.key.account.clone()),
             ("region", self.key.region.clone()),
             ("service", self.key.service.clone()),
             ("operation", self.key.operation.clone()),

@@ -175,6 +175,8 @@ return tostring(wait)
 pub(crate) struct Fleet {
     conn: ConnectionManager,
     member: String,
+    /// The account label, the label of the fleet's metrics.
+    account: String,
     options: FleetOptions,
     online: AtomicBool,
     /// Whether a renewal ever succeeded (the first failure warns whatever).
@@ -203,6 +205,7 @@ impl Governor {
         let fleet = Fleet {
             conn,
             member,
+            account: limits.account.clone(),
             options,
             online: AtomicBool::new(false),
             ever: AtomicBool::new(false),
@@ -339,6 +342,18 @@ impl Fleet {
         Ok(left / f64::from(members.max(1)))
     }
 
+    /// The key's first lease, asked for before its first request; on failure the member goes
+    /// on alone (the renewals keep trying).
+    pub(crate) async fn join(&self, limits: &Limits, bucket: &Bucket) {
+        match self.lease(limits, bucket).await {
+            Ok((rate, members)) => {
+                bucket.shared_answer(rate, members);
+                self.came_back();
+            }
+            Err(e) => self.went_offline(&e),
+        }
+    }
+
     /// Reserves a slot on the server; `None` when not sharing per request or offline (the
     /// caller paces locally).
     pub(crate) async fn wait_per_request(&self, bucket: &Bucket) -> Option<Duration> {
@@ -373,8 +388,8 @@ impl Fleet {
                 kind = ?error.kind(),
                 "fleet governor: the shared server did not answer; each member goes on alone at its last share"
             );
-            metrics::counter!(FALLBACKS_TOTAL).increment(1);
-            metrics::gauge!(SHARED_ONLINE).set(0.0);
+            metrics::counter!(FALLBACKS_TOTAL, "account" => self.account.clone()).increment(1);
+            metrics::gauge!(SHARED_ONLINE, "account" => self.account.clone()).set(0.0);
         }
     }
 
@@ -384,7 +399,7 @@ impl Fleet {
             if was_down {
                 tracing::info!(target: "aws_settle::govern", "fleet governor: the shared server answers again");
             }
-            metrics::gauge!(SHARED_ONLINE).set(1.0);
+            metrics::gauge!(SHARED_ONLINE, "account" => self.account.clone()).set(1.0);
         }
     }
 }
