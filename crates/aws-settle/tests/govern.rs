@@ -149,7 +149,6 @@ async fn two_clients_share_one_budget_on_the_real_server() {
         Some(10.0),
         "the learned rate is a gauge"
     );
-    assert_eq!(gauge(aws_settle::govern::SHARE, Some(limits.account())), Some(5.0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -257,6 +256,7 @@ fn throttled_fleet_quick_emits_the_table() {
     let rows: Vec<_> =
         throttled_fleet::Variant::ALL.iter().map(|v| throttled_fleet::run(*v, shape)).collect();
     let table = throttled_fleet::table(shape, &rows);
+    println!("{table}");
     assert!(table.contains("| variant | goodput/R |"), "{table}");
     assert_eq!(
         table.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| variant")).count(),

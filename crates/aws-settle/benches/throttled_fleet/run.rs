@@ -116,8 +116,12 @@ struct CountingSleep(Arc<AtomicU64>);
 
 impl AsyncSleep for CountingSleep {
     fn sleep(&self, duration: Duration) -> Sleep {
-        self.0.fetch_add(duration.as_micros() as u64, Ordering::Relaxed);
-        TokioSleep::new().sleep(duration)
+        // Counted when it ends: the SDK's timeout sleeps are dropped unfinished and never count.
+        let (total, inner) = (self.0.clone(), TokioSleep::new().sleep(duration));
+        Sleep::new(async move {
+            inner.await;
+            total.fetch_add(duration.as_micros() as u64, Ordering::Relaxed);
+        })
     }
 }
 
