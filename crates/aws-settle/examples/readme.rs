@@ -92,6 +92,21 @@ async fn cached(sdk_config: aws_types::SdkConfig) -> aws_sdk_ssm::Client {
     ssm
 }
 
+/// The README's rate governor snippet (feature `fleet`).
+#[cfg(feature = "fleet")]
+#[rustfmt::skip]
+#[allow(dead_code)]
+fn governed(sdk_config: aws_types::SdkConfig, valkey_url: &str) -> Result<aws_sdk_ssm::Client, Box<dyn Error>> {
+    // README: govern
+    use aws_settle::govern::{FleetOptions, Governor, Limits, govern};
+    // SSM allows 40 GetParameter/s per account and region; 20/s for the other operations here.
+    let limits = Limits::new(20.0).with_operation("ssm", "GetParameter", 40.0).with_account("prod");
+    let governor = Governor::fleet(valkey_url, limits, FleetOptions::default())?; // or Governor::local(limits)
+    let ssm = govern(aws_sdk_ssm::Client::new(&sdk_config), &governor);
+    // README: end
+    Ok(ssm)
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
     let proxy = settle_emulator::proxy_in_front_of_moto(settle_proxy::Config::with_lag("1s..2s".parse()?));
