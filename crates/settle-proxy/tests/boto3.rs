@@ -35,7 +35,9 @@ fn boto3_sees_the_sqs_kms_logs_sns_and_ec2_pitfalls_and_throttling() {
     );
     // Each throttled call was attempted 3 times: botocore's standard retry classified it as throttling.
     let counters = throttling.counters();
-    for op in ["sqs:ListQueues", "kms:ListKeys", "logs:DescribeLogGroups", "sns:ListTopics", "ec2:DescribeVpcs"] {
+    for op in
+        ["sqs:ListQueues", "kms:ListKeys", "logs:DescribeLogGroups", "sns:ListTopics", "ec2:DescribeVpcs"]
+    {
         assert_eq!(counters.throttled_per_operation.get(op), Some(&3), "{op}: {counters:?}");
     }
     let counters = proxy.counters();

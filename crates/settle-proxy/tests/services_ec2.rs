@@ -19,7 +19,8 @@ fn held_ec2() -> (ProxyHandle, Client) {
 }
 
 async fn run(ec2: &Client, token: Option<&str>) -> String {
-    let run = ec2.run_instances().image_id(AMI).min_count(1).max_count(1).set_client_token(token.map(Into::into));
+    let run =
+        ec2.run_instances().image_id(AMI).min_count(1).max_count(1).set_client_token(token.map(Into::into));
     let ran = run.send().await.unwrap();
     ran.instances()[0].instance_id().unwrap().to_string()
 }
@@ -33,6 +34,11 @@ async fn state(ec2: &Client, id: &str) -> Result<InstanceStateName, String> {
         }
         Err(err) => Err(err.code().unwrap_or("none").to_string()),
     }
+}
+
+/// The error code of a call that must fail.
+fn code<T: std::fmt::Debug, E: ProvideErrorMetadata>(result: Result<T, E>) -> String {
+    result.map(|out| format!("no error: {out:?}")).unwrap_err().code().unwrap_or("none").to_string()
 }
 
 fn tag(key: &str, value: &str) -> Tag {
@@ -73,18 +79,15 @@ async fn new_network_resources_are_not_found_by_their_own_codes_until_released()
     let gateway = ec2.create_internet_gateway().send().await.unwrap().internet_gateway.unwrap();
     let gateway = gateway.internet_gateway_id.unwrap();
 
-    let code = |result: Result<(), String>| result.unwrap_err();
-    let err = |e: &dyn ProvideErrorMetadata| Err::<(), _>(e.code().unwrap_or("none").to_string());
     let vpcs = ec2.describe_vpcs().vpc_ids(&vpc).send().await;
-    assert_eq!(code(vpcs.map(|_| ()).or_else(|e| err(&e))), "InvalidVpcID.NotFound");
-    let subnets = ec2.describe_subnets().subnet_ids(&subnet).send().await;
-    assert_eq!(code(subnets.map(|_| ()).or_else(|e| err(&e))), "InvalidSubnetID.NotFound");
+    assert_eq!(code(vpcs), "InvalidVpcID.NotFound");
+    assert_eq!(code(ec2.describe_subnets().subnet_ids(&subnet).send().await), "InvalidSubnetID.NotFound");
     let groups = ec2.describe_security_groups().group_ids(&group).send().await;
-    assert_eq!(code(groups.map(|_| ()).or_else(|e| err(&e))), "InvalidGroup.NotFound");
+    assert_eq!(code(groups), "InvalidGroup.NotFound");
     let tables = ec2.describe_route_tables().route_table_ids(&table).send().await;
-    assert_eq!(code(tables.map(|_| ()).or_else(|e| err(&e))), "InvalidRouteTableID.NotFound");
+    assert_eq!(code(tables), "InvalidRouteTableID.NotFound");
     let gateways = ec2.describe_internet_gateways().internet_gateway_ids(&gateway).send().await;
-    assert_eq!(code(gateways.map(|_| ()).or_else(|e| err(&e))), "InvalidInternetGatewayID.NotFound");
+    assert_eq!(code(gateways), "InvalidInternetGatewayID.NotFound");
 
     assert_eq!(proxy.release_all(), 5);
     let vpcs = ec2.describe_vpcs().vpc_ids(&vpc).send().await.unwrap();
@@ -109,7 +112,11 @@ async fn tags_and_security_group_rules_read_old_until_released() {
     let tags = |ec2: Client, id: String| async move {
         let filter = Filter::builder().name("resource-id").values(id).build();
         let described = ec2.describe_tags().filters(filter).send().await.unwrap();
-        described.tags().iter().map(|t| format!("{}={}", t.key().unwrap(), t.value().unwrap())).collect::<Vec<_>>()
+        described
+            .tags()
+            .iter()
+            .map(|t| format!("{}={}", t.key().unwrap(), t.value().unwrap()))
+            .collect::<Vec<_>>()
     };
     ec2.create_tags().resources(&group).tags(tag("team", "blue")).send().await.unwrap();
     assert!(tags(ec2.clone(), group.clone()).await.is_empty(), "old tags while held");
@@ -130,7 +137,12 @@ async fn tags_and_security_group_rules_read_old_until_released() {
         .to_port(443)
         .ip_ranges(IpRange::builder().cidr_ip("10.0.0.0/8").build())
         .build();
-    ec2.authorize_security_group_ingress().group_id(&group).ip_permissions(https.clone()).send().await.unwrap();
+    ec2.authorize_security_group_ingress()
+        .group_id(&group)
+        .ip_permissions(https.clone())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(rules(ec2.clone(), group.clone()).await, 0, "no rule while held");
     assert_eq!(proxy.release_operation("AuthorizeSecurityGroupIngress"), 1);
     assert_eq!(rules(ec2.clone(), group.clone()).await, 1);

@@ -242,7 +242,7 @@ async fn every_ec2_rule_turns_the_pitfall_into_a_settled_read() {
 /// Turns the first answer it sees into a 503, as if the answer were lost on the way back after
 /// the instance was launched: the SDK retries the call, with the same serialized request.
 #[derive(Debug, Default)]
-struct DropFirstAnswer(AtomicBool);
+struct DropFirstAnswer(Arc<AtomicBool>);
 
 impl Intercept for DropFirstAnswer {
     fn name(&self) -> &'static str {
@@ -257,7 +257,7 @@ impl Intercept for DropFirstAnswer {
     ) -> Result<(), BoxError> {
         if !self.0.swap(true, Ordering::SeqCst) {
             let response = context.response_mut();
-            *response.status_mut() = 503.try_into()?;
+            *response.status_mut() = 503u16.try_into()?;
             *response.body_mut() = SdkBody::from("");
         }
         Ok(())
@@ -267,13 +267,14 @@ impl Intercept for DropFirstAnswer {
 #[tokio::test]
 async fn a_launch_retried_after_a_dropped_answer_is_one_instance_settled_by_its_client_token() {
     let env = Held::new();
-    let dropping = Arc::new(DropFirstAnswer::default());
-    let config = aws_sdk_ec2::config::Builder::from(&env.config).interceptor(dropping.clone()).build();
+    let dropped = Arc::new(AtomicBool::new(false));
+    let dropping = DropFirstAnswer(dropped.clone());
+    let config = aws_sdk_ec2::config::Builder::from(&env.config).interceptor(dropping).build();
     let ec2 = attach(Client::from_conf(config), &env.enforcer);
     let release = env.release_after_a_blocked_read();
     // No ClientToken given: the SDK makes one, the retry sends it again, the rule reads it back.
     let ran = ec2.run_instances().image_id(AMI).min_count(1).max_count(1).send().settled().await.unwrap();
-    assert!(dropping.0.load(Ordering::SeqCst), "the first answer was dropped");
+    assert!(dropped.load(Ordering::SeqCst), "the first answer was dropped");
     assert!(release.await.unwrap() >= 1, "settled only once the launch was released");
     let launched = &ran.instances()[0];
     let token = launched.client_token().expect("the SDK sent a ClientToken").to_string();

@@ -31,7 +31,14 @@ pub(crate) fn answers(
 
 /// Opens the [`rules::Then`] phase on `created`, before the absence is opened (so the absence's
 /// windows are not extended by it): a write of its own, lagging twice as long, or held.
-pub(crate) fn then(book: &mut Book, now: Instant, hold: Hold, service: &str, answer: &Answer, created: &[Key]) {
+pub(crate) fn then(
+    book: &mut Book,
+    now: Instant,
+    hold: Hold,
+    service: &str,
+    answer: &Answer,
+    created: &[Key],
+) {
     let Some(then) = answer.then else { return };
     if created.is_empty() {
         return;
@@ -43,6 +50,7 @@ pub(crate) fn then(book: &mut Book, now: Instant, hold: Hold, service: &str, ans
     let opened = book.open(now, hold, service, then.op, created, Vec::new());
     for key in created {
         let window = opened.window(key);
-        book.status.insert(key.id(), StatusWindow { status: then.status, read: then.read, blocks: &[], window });
+        book.status
+            .insert(key.id(), StatusWindow { status: then.status, read: then.read, blocks: &[], window });
     }
 }

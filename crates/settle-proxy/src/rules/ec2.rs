@@ -12,8 +12,8 @@
 use bytes::Bytes;
 
 use super::{
-    Absent, Answer, AnswerIds, Hooks, KeyFrom as K, Read, ServiceRules, StatusLag, Template as T, Then, Write,
-    WriteKind as W,
+    Absent, Answer, AnswerIds, Hooks, KeyFrom as K, Read, ServiceRules, StatusLag, Template as T, Then,
+    Write, WriteKind as W,
 };
 use crate::protocol::{ParsedRequest, StoredResponse};
 
@@ -33,7 +33,11 @@ const INSTANCES: Answer = Answer {
     request: None,
     class: EC2,
     ids: AnswerIds::Xml("instanceId"),
-    absent: absent!("DescribeInstances", "InvalidInstanceID.NotFound", "The instance ID '{0}' does not exist"),
+    absent: absent!(
+        "DescribeInstances",
+        "InvalidInstanceID.NotFound",
+        "The instance ID '{0}' does not exist"
+    ),
     then: Some(Then { op: "RunInstances:pending", status: "pending", read: "DescribeInstances" }),
 };
 const GROUP: Answer = Answer {
@@ -91,7 +95,13 @@ const INGRESS: Write = Write {
     reads: &["DescribeSecurityGroups"],
     ..RUN
 };
-const TAGS: Write = Write { op: "CreateTags", key: K::QueryList("ResourceId"), kind: W::Tag, reads: &["DescribeTags"], ..RUN };
+const TAGS: Write = Write {
+    op: "CreateTags",
+    key: K::QueryList("ResourceId"),
+    kind: W::Tag,
+    reads: &["DescribeTags"],
+    ..RUN
+};
 
 /// A read keyed by the first of its `prefix.N` ids, snapshotted by `template`.
 const fn read(op: &'static str, prefix: &'static str, template: &'static str) -> Read {
@@ -125,7 +135,11 @@ pub(super) static RULES: ServiceRules = ServiceRules {
         Write { op: "DeleteTags", ..TAGS },
     ],
     reads: &[
-        read("DescribeInstances", "InstanceId", "Action=DescribeInstances&Version=2016-11-15&InstanceId.1={0}"),
+        read(
+            "DescribeInstances",
+            "InstanceId",
+            "Action=DescribeInstances&Version=2016-11-15&InstanceId.1={0}",
+        ),
         read(
             "DescribeSecurityGroups",
             "GroupId",
@@ -160,8 +174,14 @@ pub(super) static RULES: ServiceRules = ServiceRules {
 };
 
 /// The state codes AWS pairs with each instance state name.
-const STATE_CODES: &[(&str, u8)] =
-    &[("pending", 0), ("running", 16), ("shutting-down", 32), ("terminated", 48), ("stopping", 64), ("stopped", 80)];
+const STATE_CODES: &[(&str, u8)] = &[
+    ("pending", 0),
+    ("running", 16),
+    ("shutting-down", 32),
+    ("terminated", 48),
+    ("stopping", 64),
+    ("stopped", 80),
+];
 
 /// Rewrites every `<instanceState>` of a successful answer to `status` (with its code).
 /// A DescribeInstances naming several ids shows the first id's status on all of them.

@@ -398,7 +398,9 @@ fn xml_texts(body: &[u8], name: &str) -> Vec<String> {
     let mut buf = Vec::new();
     loop {
         match reader.read_event_into(&mut buf) {
-            Ok(Event::Start(e)) if e.local_name().as_ref() == name.as_bytes() => current = Some(String::new()),
+            Ok(Event::Start(e)) if e.local_name().as_ref() == name.as_bytes() => {
+                current = Some(String::new())
+            }
             Ok(Event::Text(t)) if current.is_some() => {
                 let Ok(text) = t.decode() else { return Vec::new() };
                 current.as_mut().into_iter().for_each(|c| c.push_str(text.trim()));

@@ -10,7 +10,9 @@ use aws_sdk_ec2::Client;
 use aws_sdk_ec2::operation::authorize_security_group_ingress::{
     AuthorizeSecurityGroupIngressInput, AuthorizeSecurityGroupIngressOutput,
 };
-use aws_sdk_ec2::operation::create_internet_gateway::{CreateInternetGatewayInput, CreateInternetGatewayOutput};
+use aws_sdk_ec2::operation::create_internet_gateway::{
+    CreateInternetGatewayInput, CreateInternetGatewayOutput,
+};
 use aws_sdk_ec2::operation::create_route_table::{CreateRouteTableInput, CreateRouteTableOutput};
 use aws_sdk_ec2::operation::create_security_group::{CreateSecurityGroupInput, CreateSecurityGroupOutput};
 use aws_sdk_ec2::operation::create_subnet::{CreateSubnetInput, CreateSubnetOutput};
@@ -353,7 +355,11 @@ pub(crate) fn table() -> Table<Client> {
                 "DescribeInternetGateways: the new internet gateway id",
                 create_internet_gateway,
             ),
-            rule("CreateTags", "DescribeTags: every tag added to every resource, with its value", create_tags),
+            rule(
+                "CreateTags",
+                "DescribeTags: every tag added to every resource, with its value",
+                create_tags,
+            ),
             rule("DeleteTags", "DescribeTags: no removed key on any resource", delete_tags),
         ],
         #[cfg(feature = "tagging")]
@@ -362,13 +368,16 @@ pub(crate) fn table() -> Table<Client> {
 }
 
 fn run_instances(ec2: &Client, input: &RunInstancesInput, output: &RunInstancesOutput) -> Vec<Check> {
-    let ids: Vec<String> = output.instances().iter().filter_map(Instance::instance_id).map(String::from).collect();
+    let ids: Vec<String> =
+        output.instances().iter().filter_map(Instance::instance_id).map(String::from).collect();
     if ids.is_empty() {
         return Vec::new();
     }
     let token = input.client_token().map(String::from);
     let expected = match &token {
-        Some(token) => format!("DescribeInstances shows each instance running, launched with ClientToken {token}"),
+        Some(token) => {
+            format!("DescribeInstances shows each instance running, launched with ClientToken {token}")
+        }
         None => "DescribeInstances shows each instance running".to_string(),
     };
     let count = ids.len();
@@ -381,7 +390,11 @@ fn run_instances(ec2: &Client, input: &RunInstancesInput, output: &RunInstancesO
     })]
 }
 
-fn terminate_instances(ec2: &Client, input: &TerminateInstancesInput, _: &TerminateInstancesOutput) -> Vec<Check> {
+fn terminate_instances(
+    ec2: &Client,
+    input: &TerminateInstancesInput,
+    _: &TerminateInstancesOutput,
+) -> Vec<Check> {
     let ids = input.instance_ids().to_vec();
     if ids.is_empty() {
         return Vec::new();
@@ -474,7 +487,8 @@ fn revoke_ingress(
 ) -> Vec<Check> {
     let Some(id) = input.group_id() else { return Vec::new() };
     let revoked = input.ip_permissions().to_vec();
-    let expected = format!("DescribeSecurityGroups shows none of the {} permission(s) revoked", revoked.len());
+    let expected =
+        format!("DescribeSecurityGroups shows none of the {} permission(s) revoked", revoked.len());
     vec![describe_group("RevokeSecurityGroupIngress", ec2, id, expected, move |present| {
         revoked.iter().all(|r| !holds(present, r))
     })]
@@ -508,7 +522,11 @@ fn create_subnet(ec2: &Client, _: &CreateSubnetInput, output: &CreateSubnetOutpu
     )]
 }
 
-fn create_route_table(ec2: &Client, _: &CreateRouteTableInput, output: &CreateRouteTableOutput) -> Vec<Check> {
+fn create_route_table(
+    ec2: &Client,
+    _: &CreateRouteTableInput,
+    output: &CreateRouteTableOutput,
+) -> Vec<Check> {
     let Some(id) = output.route_table().and_then(|t| t.route_table_id()) else { return Vec::new() };
     let (client, table) = (ec2.clone(), id.to_string());
     vec![Check::new(
@@ -558,7 +576,9 @@ fn describe_tags(
         waiter::<DescribeTagsOutput>().success_when(move |o| {
             done(o.tags().iter().map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))).collect())
         }),
-        move || client.describe_tags().filters(Filter::builder().name("resource-id").values(&id).build()).send(),
+        move || {
+            client.describe_tags().filters(Filter::builder().name("resource-id").values(&id).build()).send()
+        },
     )
 }
 
