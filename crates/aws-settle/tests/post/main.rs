@@ -10,6 +10,7 @@ mod batch;
 mod coverage;
 mod defects;
 mod dynamodb;
+mod ec2;
 mod failclosed;
 mod iam;
 mod plumbing;
