@@ -10,6 +10,7 @@ use super::check::{Check, CheckFailed, NotRecorded, ReadBackError, SettleError, 
 use super::options::SettleOptions;
 use super::recorder::Recorder;
 use super::rule::Rule;
+use super::schedule::{LearnedSchedule, ScheduleKey};
 
 /// At most this many writes wait in the enforcer outside any settle step; older ones are
 /// dropped (and counted in [`Stats::dropped`]).
@@ -112,6 +113,7 @@ struct Inner {
     rules: UserRules,
     stats: Counter,
     pending: Mutex<Pending>,
+    learned: LearnedSchedule,
 }
 
 impl std::fmt::Debug for Inner {
@@ -155,6 +157,13 @@ impl EnforcerBuilder {
     /// Read-back options of every check this enforcer records (a call's own override them).
     pub fn with_options(mut self, options: SettleOptions) -> Self {
         self.inner.options = options;
+        self
+    }
+
+    /// Paces read-backs with this learner (e.g. one with another read cost, or shared with
+    /// other enforcers) instead of a fresh one with the defaults.
+    pub fn with_learned_schedule(mut self, learned: LearnedSchedule) -> Self {
+        self.inner.learned = learned;
         self
     }
 
@@ -226,6 +235,11 @@ impl Enforcer {
     ) -> Recorder<C> {
         let table = super::rule::Table::user(service, reads);
         Recorder { reader, table: Arc::new(table), enforcer: self.clone() }
+    }
+
+    /// The learner that paces this enforcer's read-backs.
+    pub fn learned_schedule(&self) -> &LearnedSchedule {
+        &self.inner.learned
     }
 
     /// A snapshot of the counters.
@@ -317,7 +331,15 @@ impl Enforcer {
         let _ = COLLECTOR.try_with(|c| lock(&c.0).seen += 1);
     }
 
-    /// Called by the recorder for each check a write produced.
+    /// Called by the recorder for each check a write produced, with what its learned schedule
+    /// is kept per.
+    pub(crate) fn record_keyed(&self, mut check: Check, key: ScheduleKey) {
+        check.key = Some(key);
+        check.learner = Some(self.inner.learned.clone());
+        self.record(check);
+    }
+
+    /// Records a check (paced by the fixed schedule unless it has a key).
     pub(crate) fn record(&self, mut check: Check) {
         check.options = self.inner.options.clone();
         check.counter = Some(self.inner.stats.clone());
