@@ -12,7 +12,7 @@ use aws_sdk_ssm::types::ParameterType;
 use aws_settle::post::{Enforcer, SettleExt, attach};
 use settle_proxy::ProxyHandle;
 
-use crate::report::{Table, num, text};
+use super::report::{Table, num, text};
 
 pub const LAG: &str = "exp:200ms";
 

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_ssm::Client;
 use aws_settle::cache::{ClientCache, ClientCacheKey};
 
-use crate::report::{Table, num, text};
+use super::report::{Table, num, text};
 
 pub struct Counting;
 

@@ -17,7 +17,7 @@ use aws_sdk_ssm::types::ParameterType;
 use aws_settle::observe::{Event, EventKind, Telemetry, instrument};
 use aws_settle::post::{Enforcer, SettleExt, attach};
 
-use crate::report::{Table, num, text};
+use super::report::{Table, num, text};
 
 async fn reads(ssm: &Client, name: &str, calls: usize) -> Duration {
     let started = Instant::now();

@@ -15,7 +15,7 @@ use aws_settle::wait::{Delays, Schedule, VirtualClock, Waiter};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::report::{Table, num, percentile, text};
+use super::report::{Table, num, percentile, text};
 
 /// The lag distributions, as named in the table.
 #[derive(Debug, Clone, Copy)]

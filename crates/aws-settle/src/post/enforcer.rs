@@ -465,6 +465,7 @@ fn describe_call<T>() -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::LearnedSchedule;
     use super::*;
     use crate::wait::{Delays, ErrorResponse, Waiter};
 
@@ -544,6 +545,35 @@ mod tests {
             .unwrap();
         let stats = enforcer.stats();
         assert_eq!((stats.checks_passed, stats.pending), (1, 1), "{stats:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_first_read_back_waits_for_the_learned_time_in_virtual_time() {
+        let learned = LearnedSchedule::new().with_min_observations(5);
+        let key = ScheduleKey::new("svc", "PutThing", None);
+        for _ in 0..30 {
+            let observation = super::super::Observation {
+                invisible_at: Some(Duration::from_millis(900)),
+                visible_by: Some(Duration::from_millis(1_000)),
+            };
+            learned.observe(&key, observation);
+        }
+        let enforcer = Enforcer::builder().with_learned_schedule(learned.clone()).build();
+        let start = tokio::time::Instant::now();
+        let reads = Arc::new(Mutex::new(Vec::new()));
+        let seen = reads.clone();
+        let waiter = Waiter::<bool>::default().success_when(|visible| *visible);
+        let check = Check::new("PutThing", "thing-1", "visible after 1 s", waiter, move || {
+            let at = start.elapsed();
+            lock(&seen).push(at);
+            async move { Ok::<bool, ErrorResponse>(at >= Duration::from_secs(1)) }
+        });
+        enforcer.record_keyed(check, key.clone());
+        enforcer.settle_pending().await.unwrap();
+        let reads = lock(&reads).clone();
+        assert!(reads[0] >= Duration::from_millis(450), "the first read waited for the plan: {reads:?}");
+        assert!(reads.len() <= 3, "{reads:?}");
+        assert_eq!(learned.observations(&key), 31, "the read-back taught it");
     }
 
     #[test]
