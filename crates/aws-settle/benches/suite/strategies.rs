@@ -150,7 +150,7 @@ pub async fn table(writes: usize, warm_up: usize, seed: u64) -> Table {
                 Pacing::Learned(cost) => cost,
                 Pacing::Delays(_) => DEFAULT_READ_COST,
             };
-            let learned = LearnedSchedule::new().with_read_cost(read_cost);
+            let learned = LearnedSchedule::new().with_read_cost(read_cost).with_seed(seed);
             if let Pacing::Learned(_) = pacing {
                 for (i, lag) in warm.iter().enumerate() {
                     settle_learned(&learned, *lag, seed ^ i as u64).await;

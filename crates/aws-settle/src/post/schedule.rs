@@ -124,6 +124,8 @@ pub struct Summary {
 pub struct LearnedSchedule {
     config: Config,
     keys: Arc<Mutex<lru::LruCache<ScheduleKey, Learned>>>,
+    /// Seeds each wait's own random source (which waits explore, the fixed schedule's jitter).
+    rng: Arc<Mutex<rand::rngs::StdRng>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -167,7 +169,15 @@ impl LearnedSchedule {
         Self {
             config: Config { read_cost: 0.05, min_observations: 20, window: 256 },
             keys: Arc::new(Mutex::new(lru::LruCache::new(cap))),
+            rng: Arc::new(Mutex::new(rand::rngs::StdRng::from_rng(&mut rand::rng()))),
         }
+    }
+
+    /// Seeds the random choices of its waits (which look early, the fixed schedule's jitter), so
+    /// a run over the same lags repeats exactly (a random seed otherwise).
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.rng = Arc::new(Mutex::new(rand::rngs::StdRng::seed_from_u64(seed)));
+        self
     }
 
     /// What one read costs, in overshoot it is worth: small when reads are cheap (SSM against an
@@ -261,7 +271,7 @@ impl LearnedSchedule {
     /// The schedule of one read-back of a write of `key` that happened `since_write` ago;
     /// `fallback` is the fixed schedule. Give the wait's outcome to [`LearnedWait::finish`].
     pub fn start(&self, key: ScheduleKey, since_write: Duration, fallback: Delays) -> Arc<LearnedWait> {
-        let mut rng = rand::rngs::StdRng::from_rng(&mut rand::rng());
+        let mut rng = rand::rngs::StdRng::seed_from_u64(lock(&self.rng).random());
         Arc::new(LearnedWait {
             explore: rng.random_bool(EXPLORE),
             plan: self.plan(&key),
@@ -349,8 +359,8 @@ impl Learned {
     }
 }
 
-/// The smoothing kernel over neighbouring bins (each about 5% wider than the last in time).
-const KERNEL: [f64; 3] = [1.0, 2.0, 1.0];
+/// The smoothing kernel over neighbouring bins (each about 5% wider than the last; the kernel spans ±11% in time).
+const KERNEL: [f64; 5] = [1.0, 2.0, 3.0, 2.0, 1.0];
 
 /// `mass` convolved with [`KERNEL`] over the grid's bins (the past-the-grid bin kept apart).
 fn smooth(mass: &[f64]) -> Vec<f64> {
