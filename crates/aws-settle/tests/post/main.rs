@@ -7,6 +7,7 @@
 //! after the release and is readable afterwards. No assertion depends on time.
 
 mod batch;
+mod bench_suite;
 mod coverage;
 mod defects;
 mod dynamodb;
@@ -18,6 +19,7 @@ mod readme;
 mod rules;
 mod s3;
 mod scenario;
+mod schedule;
 mod secretsmanager;
 mod ssm;
 mod tagging;
