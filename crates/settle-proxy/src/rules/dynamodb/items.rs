@@ -17,7 +17,9 @@
 //! a `FilterExpression` is not re-applied to an old item put back in place of the new one, an
 //! index answer is not cut down to the index's projection (a `ProjectionExpression` is applied),
 //! `Select=COUNT` answers keep moto's count, binary key values compare for equality
-//! only (a range condition on one is not evaluated), and items deleted on a multi-page answer stay away.
+//! only (a range condition on one is not evaluated), a Query whose key condition the proxy cannot
+//! read (beyond `=`, `<`, `<=`, `>`, `>=`, `BETWEEN`, `begins_with`, `AND`) is answered as moto
+//! gives it, and items deleted on a multi-page answer stay away.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
