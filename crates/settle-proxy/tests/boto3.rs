@@ -47,3 +47,12 @@ fn boto3_sees_the_sqs_kms_logs_sns_and_ec2_pitfalls_and_throttling() {
     assert_eq!(counters.tagging_view_rewrites, 2, "the view while 4, then 1, tag writes were held");
     assert_eq!(counters.conflicts, 1, "QueueDeletedRecently");
 }
+
+#[test]
+fn boto3_sees_dynamodb_items_lag_for_eventually_consistent_reads_only() {
+    let proxy = proxy_in_front_of_moto(Config::held());
+    run("boto3_dynamodb.py", &[proxy.endpoint(), proxy.control_token().unwrap().to_string()]);
+    let counters = proxy.counters();
+    // GetItem and Query after the put; GetItem, Query, Scan and the index Query after the update.
+    assert_eq!(counters.served_from_snapshot, 6, "each stale read answered by the proxy: {counters:?}");
+}

@@ -7,6 +7,8 @@
 //! 3. [`read`]: **snapshot read**: reads of a lagging resource answered from its pre-write
 //!    state, with a status rewrite where the service shows one;
 //! 4. [`views`]: the Resource Groups Tagging API view, patched to the old tags;
+//!    [`items`]: DynamoDB item reads answered from, or rewritten to, the items' pre-write state,
+//!    and item writes that hold it;
 //! 5. [`write`]: **lag write**: a retried idempotent write answered as the first time
 //!    ([`idempotent`]), else snapshot reads issued, the write forwarded, its windows opened;
 //! 6. **forward**: everything else goes upstream untouched.
@@ -18,6 +20,7 @@ pub(crate) mod absent;
 pub(crate) mod faults;
 pub(crate) mod guards;
 pub(crate) mod idempotent;
+pub(crate) mod items;
 pub(crate) mod read;
 pub(crate) mod views;
 pub(crate) mod write;
@@ -75,6 +78,10 @@ pub(crate) async fn process(request: Request<'_>) -> Outcome {
         Err(request) => request,
     };
     let request = match views::tagging(request).await {
+        Ok(outcome) => return outcome,
+        Err(request) => request,
+    };
+    let request = match items::dynamodb(request, hold).await {
         Ok(outcome) => return outcome,
         Err(request) => request,
     };

@@ -5,7 +5,7 @@
 //! A resource key is `class:name`, e.g. `ssm-parameter:/app/db`. A snapshot is kept per
 //! key and *read id* (the read operation, plus a variant such as `WithDecryption`).
 
-mod dynamodb;
+pub(crate) mod dynamodb;
 mod ec2;
 mod iam;
 mod kms;
