@@ -56,6 +56,7 @@ mod memo;
 mod redact;
 mod status;
 mod step;
+pub mod store;
 #[cfg(test)]
 mod tests;
 
@@ -65,3 +66,4 @@ pub use memo::{CallRecord, Memo};
 pub use redact::{REDACTED, SECRET_FIELDS, redact, redact_secrets};
 pub use status::{HandlerErrorCode, OperationStatus};
 pub use step::{Chain, Initiated, Step, StepResult, Translated, default_call_delays};
+pub use store::{Checkpoint, FileStore, InMemoryStore, MemoStore, MemoStoreError, Versioned};
