@@ -26,8 +26,8 @@ use futures_util::future::BoxFuture;
 use super::memo::Memo;
 
 #[cfg(feature = "dynamodb")]
-pub use dynamodb::DynamoDbStore;
-pub use file::FileStore;
+pub use dynamodb::{DynamoDbStore, ITEM_LIMIT};
+pub use file::{FILE_LIMIT, FileStore};
 pub use memory::InMemoryStore;
 
 /// A memo as stored, with its version (1 after the first save; 0 means "not stored").
