@@ -19,7 +19,9 @@ pub async fn serve_lambda<P: Provider + 'static>(runtime: Runtime<P>) -> Result<
         async move {
             let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
             let remaining = Duration::from_millis(event.context.deadline).saturating_sub(now);
-            Ok::<Response, std::convert::Infallible>(runtime.handle_value(&event.payload, Some(remaining)).await)
+            Ok::<Response, std::convert::Infallible>(
+                runtime.handle_value(&event.payload, Some(remaining)).await,
+            )
         }
     }))
     .await

@@ -128,7 +128,9 @@ pub enum PayloadError {
     #[error("the payload is not JSON: {0}")]
     NotJson(String),
     /// Neither a handler request nor a test payload.
-    #[error("the payload is neither a handler request (requestData) nor a test payload (credentials and request)")]
+    #[error(
+        "the payload is neither a handler request (requestData) nor a test payload (credentials and request)"
+    )]
     UnknownShape,
     /// A required field is missing (or null).
     #[error("{0} is missing")]
@@ -224,7 +226,13 @@ impl<'a> Fields<'a> {
                     &parsed
                 }
                 // Not the parser's message: it could quote the string.
-                _ => return Err(self.wrong(name, "an object (or an object as a JSON string)", &Value::String(String::new()))),
+                _ => {
+                    return Err(self.wrong(
+                        name,
+                        "an object (or an object as a JSON string)",
+                        &Value::String(String::new()),
+                    ));
+                }
             },
             Some(other) => return Err(self.wrong(name, "an object", other)),
         };
@@ -254,14 +262,19 @@ impl Invocation {
             return Err(PayloadError::TooLarge { bytes: payload.len(), limit: MAX_PAYLOAD_BYTES });
         }
         // serde_json's syntax errors give a line and column, never the input.
-        let value: Value = serde_json::from_slice(payload).map_err(|e| PayloadError::NotJson(e.to_string()))?;
+        let value: Value =
+            serde_json::from_slice(payload).map_err(|e| PayloadError::NotJson(e.to_string()))?;
         Self::from_value(&value)
     }
 
     /// Reads a parsed payload.
     pub fn from_value(payload: &Value) -> Result<Self, PayloadError> {
         let Value::Object(map) = payload else {
-            return Err(PayloadError::WrongType { field: "the payload".into(), expected: "an object", found: kind(payload) });
+            return Err(PayloadError::WrongType {
+                field: "the payload".into(),
+                expected: "an object",
+                found: kind(payload),
+            });
         };
         let top = Fields { path: "", map };
         if map.contains_key("requestData") {
@@ -280,7 +293,11 @@ impl Invocation {
         // The Java runtime reads the callback context from `requestContext`; newer payloads put it at the top.
         let context = match top.get("callbackContext") {
             Some(context) => Some(context.clone()),
-            None => top.object("requestContext")?.and_then(|c| c.get("callbackContext")).filter(|c| !c.is_null()).cloned(),
+            None => top
+                .object("requestContext")?
+                .and_then(|c| c.get("callbackContext"))
+                .filter(|c| !c.is_null())
+                .cloned(),
         };
         Ok(Self {
             shape: Shape::HandlerRequest,
@@ -307,7 +324,8 @@ impl Invocation {
 
     fn test_event(top: &Fields<'_>) -> Result<Self, PayloadError> {
         let action = action(top)?;
-        let credentials = top.credentials("credentials")?.ok_or_else(|| PayloadError::Missing("credentials".into()))?;
+        let credentials =
+            top.credentials("credentials")?.ok_or_else(|| PayloadError::Missing("credentials".into()))?;
         let request = top.object("request")?.ok_or_else(|| PayloadError::Missing("request".into()))?;
         let request = Fields { path: "request", map: request };
         Ok(Self {

@@ -32,13 +32,22 @@ pub trait Provider: Send + Sync {
     const WRITE_ONLY: &'static [&'static str] = &[];
 
     /// CREATE.
-    fn create(&self, cx: &mut Context<Self::Model>) -> impl Future<Output = ProgressEvent<Self::Model>> + Send;
+    fn create(
+        &self,
+        cx: &mut Context<Self::Model>,
+    ) -> impl Future<Output = ProgressEvent<Self::Model>> + Send;
     /// READ: NotFound when the resource does not exist.
     fn read(&self, cx: &mut Context<Self::Model>) -> impl Future<Output = ProgressEvent<Self::Model>> + Send;
     /// UPDATE: NotFound when the resource does not exist.
-    fn update(&self, cx: &mut Context<Self::Model>) -> impl Future<Output = ProgressEvent<Self::Model>> + Send;
+    fn update(
+        &self,
+        cx: &mut Context<Self::Model>,
+    ) -> impl Future<Output = ProgressEvent<Self::Model>> + Send;
     /// DELETE: NotFound when the resource does not exist. A success answers no model.
-    fn delete(&self, cx: &mut Context<Self::Model>) -> impl Future<Output = ProgressEvent<Self::Model>> + Send;
+    fn delete(
+        &self,
+        cx: &mut Context<Self::Model>,
+    ) -> impl Future<Output = ProgressEvent<Self::Model>> + Send;
     /// LIST: one page.
     fn list(
         &self,
@@ -89,7 +98,10 @@ impl<M> Context<M> {
         M: Clone,
     {
         self.desired.clone().ok_or_else(|| {
-            ProgressEvent::failed(HandlerErrorCode::InvalidRequest, "the request has no desired resource state")
+            ProgressEvent::failed(
+                HandlerErrorCode::InvalidRequest,
+                "the request has no desired resource state",
+            )
         })
     }
 }

@@ -40,7 +40,12 @@ pub struct Response {
 impl Response {
     /// A success with no model (the handler fills in what it answers).
     pub fn success() -> Self {
-        Self { status: OperationStatus::Success, error_code: None, message: None, ..Self::failed(HandlerErrorCode::Unknown, "") }
+        Self {
+            status: OperationStatus::Success,
+            error_code: None,
+            message: None,
+            ..Self::failed(HandlerErrorCode::Unknown, "")
+        }
     }
 
     /// A failure.

@@ -52,7 +52,10 @@ pub struct Runtime<P> {
 
 impl<P> std::fmt::Debug for Runtime<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runtime").field("margin", &self.margin).field("callback", &self.callback).finish_non_exhaustive()
+        f.debug_struct("Runtime")
+            .field("margin", &self.margin)
+            .field("callback", &self.callback)
+            .finish_non_exhaustive()
     }
 }
 
@@ -74,11 +77,17 @@ fn model_error(field: &str, error: &serde_json::Error) -> Response {
         text.split(" at line").next().unwrap_or(&text).to_string()
     } else {
         match text.split_once(", expected ") {
-            Some((_, expected)) => format!("a property has the wrong type or value (expected {})", expected.split(" at line").next().unwrap_or(expected)),
+            Some((_, expected)) => format!(
+                "a property has the wrong type or value (expected {})",
+                expected.split(" at line").next().unwrap_or(expected)
+            ),
             None => "a property has the wrong type or value".to_string(),
         }
     };
-    Response::failed(HandlerErrorCode::InvalidRequest, format!("{field} does not match the resource model: {detail}"))
+    Response::failed(
+        HandlerErrorCode::InvalidRequest,
+        format!("{field} does not match the resource model: {detail}"),
+    )
 }
 
 fn read_model<M: DeserializeOwned>(field: &str, value: Option<&Value>) -> Result<Option<M>, Response> {
@@ -107,7 +116,10 @@ impl<P: Provider> Runtime<P> {
     /// Keeps memos in the store `make` builds per invocation from the SDK configuration of the
     /// provider's credentials (the caller's when the request has none), e.g. a
     /// `DynamoDbStore` on the provider's own table.
-    pub fn with_store_for(mut self, make: impl Fn(&SdkConfig) -> Arc<dyn MemoStore> + Send + Sync + 'static) -> Self {
+    pub fn with_store_for(
+        mut self,
+        make: impl Fn(&SdkConfig) -> Arc<dyn MemoStore> + Send + Sync + 'static,
+    ) -> Self {
         self.store = Store::PerInvocation(Arc::new(make));
         self
     }
@@ -164,7 +176,10 @@ impl<P: Provider> Runtime<P> {
     pub async fn handle_reader(&self, input: impl Read, remaining: Option<Duration>) -> Response {
         let mut payload = Vec::new();
         if let Err(e) = input.take(MAX_PAYLOAD_BYTES as u64 + 1).read_to_end(&mut payload) {
-            return Response::failed(HandlerErrorCode::InvalidRequest, format!("the payload cannot be read: {e}"));
+            return Response::failed(
+                HandlerErrorCode::InvalidRequest,
+                format!("the payload cannot be read: {e}"),
+            );
         }
         self.handle(&payload, remaining).await
     }
@@ -188,13 +203,20 @@ impl<P: Provider> Runtime<P> {
             Err(response) => return response,
         };
         let Some(caller) = invocation.caller_credentials.as_ref() else {
-            return Response::failed(HandlerErrorCode::InvalidRequest, "requestData.callerCredentials is missing");
+            return Response::failed(
+                HandlerErrorCode::InvalidRequest,
+                "requestData.callerCredentials is missing",
+            );
         };
-        let config = sdk_config(&invocation.region, caller, self.http_client.clone(), self.endpoint_url.as_deref());
+        let config =
+            sdk_config(&invocation.region, caller, self.http_client.clone(), self.endpoint_url.as_deref());
         let provider_config = match &invocation.provider_credentials {
-            Some(credentials) => {
-                sdk_config(&invocation.region, credentials, self.http_client.clone(), self.endpoint_url.as_deref())
-            }
+            Some(credentials) => sdk_config(
+                &invocation.region,
+                credentials,
+                self.http_client.clone(),
+                self.endpoint_url.as_deref(),
+            ),
             None => config.clone(),
         };
         let store = match &self.store {
@@ -215,7 +237,10 @@ impl<P: Provider> Runtime<P> {
             Ok(event) => event,
             Err(_) => {
                 tracing::error!(%action, "the handler panicked");
-                return Response::failed(HandlerErrorCode::InternalFailure, format!("the {action} handler panicked"));
+                return Response::failed(
+                    HandlerErrorCode::InternalFailure,
+                    format!("the {action} handler panicked"),
+                );
             }
         };
         let mut response = match event {
@@ -224,7 +249,8 @@ impl<P: Provider> Runtime<P> {
         };
         if let Some(checkpoint) = &cx.checkpoint {
             let kept = if response.status == OperationStatus::InProgress {
-                let memo = response.callback_context.clone().and_then(|c| serde_json::from_value::<Memo>(c).ok());
+                let memo =
+                    response.callback_context.clone().and_then(|c| serde_json::from_value::<Memo>(c).ok());
                 checkpoint.save(&memo.unwrap_or_else(|| cx.memo.clone())).await
             } else {
                 checkpoint.clear().await
@@ -250,12 +276,16 @@ impl<P: Provider> Runtime<P> {
         let from_context = match &invocation.callback_context {
             None => Memo::new(),
             Some(context) => serde_json::from_value::<Memo>(context.clone()).map_err(|_| {
-                Response::failed(HandlerErrorCode::InvalidRequest, "callbackContext is not a memo this runtime wrote")
+                Response::failed(
+                    HandlerErrorCode::InvalidRequest,
+                    "callbackContext is not a memo this runtime wrote",
+                )
             })?,
         };
         let Some(store) = store else { return Ok((None, from_context)) };
-        let (checkpoint, stored) =
-            Checkpoint::open(store, invocation.client_request_token.clone()).await.map_err(|e| store_failure(&e))?;
+        let (checkpoint, stored) = Checkpoint::open(store, invocation.client_request_token.clone())
+            .await
+            .map_err(|e| store_failure(&e))?;
         let memo = if checkpoint.version() > 0 { stored } else { from_context };
         Ok((Some(checkpoint), memo))
     }
@@ -330,4 +360,3 @@ fn invalid(error: &PayloadError) -> Response {
     tracing::warn!(error = %error, "invalid handler payload");
     Response::failed(HandlerErrorCode::InvalidRequest, error.to_string())
 }
-

@@ -133,10 +133,12 @@ fn settle_errors(error: &ErrorSummary, _: &Secret) -> ErrorAction {
 
 /// Polls DescribeSecret every 0.2–2 s for up to 2 minutes until the secret is seen.
 fn visible() -> Waiter<DescribeSecretOutput> {
-    Waiter::new(Delays::smithy(Duration::from_millis(200), Duration::from_secs(2)).max_wait(Duration::from_secs(120)))
-        .named("SecretVisible")
-        .success_when(|o: &DescribeSecretOutput| o.arn().is_some())
-        .retry_on_error_code("ResourceNotFoundException")
+    Waiter::new(
+        Delays::smithy(Duration::from_millis(200), Duration::from_secs(2)).max_wait(Duration::from_secs(120)),
+    )
+    .named("SecretVisible")
+    .success_when(|o: &DescribeSecretOutput| o.arn().is_some())
+    .retry_on_error_code("ResourceNotFoundException")
 }
 
 impl SecretProvider {
@@ -145,10 +147,15 @@ impl SecretProvider {
         match sm.describe_secret().secret_id(id).send().await {
             Ok(out) if gone(&out) => Err(not_found(id)),
             Ok(out) => Ok(Secret::described(&out)),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => Err(not_found(id)),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {
+                Err(not_found(id))
+            }
             Err(e) => {
                 let summary = ErrorSummary::of(&e);
-                Err(ProgressEvent::failed(aws_settle::chain::classify_error(&summary), format!("DescribeSecret: {summary}")))
+                Err(ProgressEvent::failed(
+                    aws_settle::chain::classify_error(&summary),
+                    format!("DescribeSecret: {summary}"),
+                ))
             }
         }
     }
@@ -169,7 +176,8 @@ impl Provider for SecretProvider {
             Err(event) => return event,
         };
         let sm = Client::new(&cx.config);
-        let token = cx.invocation.client_request_token.clone();
+        // Secrets Manager takes tokens of 32 to 64 characters; CloudFormation's are UUIDs (36).
+        let token: String = format!("{:-<32}", cx.invocation.client_request_token).chars().take(64).collect();
         let logical = cx.invocation.logical_resource_id.clone().unwrap_or_else(|| "Secret".to_string());
         let secret_value = desired.secret_string.clone();
         cx.chain()
@@ -252,7 +260,9 @@ impl Provider for SecretProvider {
                 .chain()
                 .initiate("untag", desired.clone())
                 .translate(|_| (id.clone(), removed))
-                .call(|(id, keys)| settled(sm.untag_resource().secret_id(id).set_tag_keys(Some(keys)).send().settled()))
+                .call(|(id, keys)| {
+                    settled(sm.untag_resource().secret_id(id).set_tag_keys(Some(keys)).send().settled())
+                })
                 .handle_error(settle_errors)
                 .run()
                 .await;
@@ -298,7 +308,9 @@ impl Provider for SecretProvider {
         cx.chain()
             .initiate("delete-secret", model)
             .translate(|_| id.clone())
-            .call(|id| settled(sm.delete_secret().secret_id(id).force_delete_without_recovery(true).send().settled()))
+            .call(|id| {
+                settled(sm.delete_secret().secret_id(id).force_delete_without_recovery(true).send().settled())
+            })
             .handle_error(settle_errors)
             .done(|model, _| ProgressEvent::success(model))
             .await
@@ -306,15 +318,23 @@ impl Provider for SecretProvider {
 
     async fn list(&self, cx: &mut Context<Secret>) -> Result<Listed<Secret>, ProgressEvent<Secret>> {
         let sm = Client::new(&cx.config);
-        let page = sm.list_secrets().set_next_token(cx.invocation.next_token.clone()).send().await.map_err(|e| {
-            let summary = ErrorSummary::of(&e);
-            ProgressEvent::failed(aws_settle::chain::classify_error(&summary), format!("ListSecrets: {summary}"))
-        })?;
+        let page =
+            sm.list_secrets().set_next_token(cx.invocation.next_token.clone()).send().await.map_err(|e| {
+                let summary = ErrorSummary::of(&e);
+                ProgressEvent::failed(
+                    aws_settle::chain::classify_error(&summary),
+                    format!("ListSecrets: {summary}"),
+                )
+            })?;
         let models = page
             .secret_list()
             .iter()
             .filter(|s| s.deleted_date().is_none())
-            .map(|s| Secret { id: s.arn().map(str::to_string), name: s.name().map(str::to_string), ..Secret::default() })
+            .map(|s| Secret {
+                id: s.arn().map(str::to_string),
+                name: s.name().map(str::to_string),
+                ..Secret::default()
+            })
             .collect();
         Ok(Listed { models, next_token: page.next_token().map(str::to_string) })
     }

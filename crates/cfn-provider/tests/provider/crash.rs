@@ -31,7 +31,12 @@ impl MemoStore for Announcing {
         self.inner.load(key)
     }
 
-    fn save<'a>(&'a self, key: &'a str, memo: &'a Memo, expected: u64) -> BoxFuture<'a, Result<u64, MemoStoreError>> {
+    fn save<'a>(
+        &'a self,
+        key: &'a str,
+        memo: &'a Memo,
+        expected: u64,
+    ) -> BoxFuture<'a, Result<u64, MemoStoreError>> {
         Box::pin(async move {
             let version = self.inner.save(key, memo, expected).await?;
             let n = self.saves.fetch_add(1, Ordering::SeqCst) + 1;
@@ -77,7 +82,12 @@ enum Store<'a> {
 
 /// Runs the handler process; with `kill_at`, SIGKILLs it once it announces that save.
 /// Returns the saves announced and the response, if it got to answer.
-fn run_child(endpoint: &str, store: &Store<'_>, payload: &Value, kill_at: Option<u64>) -> (u64, Option<Value>) {
+fn run_child(
+    endpoint: &str,
+    store: &Store<'_>,
+    payload: &Value,
+    kill_at: Option<u64>,
+) -> (u64, Option<Value>) {
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
         .args(["--ignored", "--exact", "crash::handler_process", "--nocapture", "--test-threads=1"])
@@ -121,12 +131,21 @@ fn kill_after_each_save(endpoint: &str, proxy: &settle_proxy::ProxyHandle, store
     for kill_at in 1..=3u64 {
         let before = creates();
         let secret = format!("{name}-{kill_at}");
-        let payload =
-            handler_request("CREATE", &format!("{secret}-token"), json!({"Name": secret, "SecretString": SECRET_VALUE}), None);
+        let payload = handler_request(
+            "CREATE",
+            &format!("{secret}-token"),
+            json!({"Name": secret, "SecretString": SECRET_VALUE}),
+            None,
+        );
         let (saves, response) = run_child(endpoint, store, &payload, Some(kill_at));
         assert_eq!((saves, response), (kill_at, None), "killed at save {kill_at}");
         let made = if kill_at == 1 { 0 } else { 1 };
-        assert_eq!(creates() - before, made, "save {kill_at} comes {} CreateSecret", if made == 0 { "before" } else { "after" });
+        assert_eq!(
+            creates() - before,
+            made,
+            "save {kill_at} comes {} CreateSecret",
+            if made == 0 { "before" } else { "after" }
+        );
 
         let (_, response) = run_child(endpoint, store, &payload, None);
         let response = response.expect("the resumed process answers");
@@ -141,9 +160,14 @@ fn a_handler_killed_after_each_step_resumes_from_the_file_memo() {
     let proxy = settle_emulator::proxy_in_front_of_moto(settle_proxy::Config::default());
     let memos = tempfile::tempdir().unwrap();
     kill_after_each_save(&proxy.endpoint(), &proxy, &Store::Dir(memos.path()), "cfn-crash-file");
-    assert_eq!(std::fs::read_dir(memos.path()).unwrap().filter(|e| {
-        e.as_ref().unwrap().path().extension().is_some_and(|x| x == "json")
-    }).count(), 0, "finished memos are removed");
+    assert_eq!(
+        std::fs::read_dir(memos.path())
+            .unwrap()
+            .filter(|e| { e.as_ref().unwrap().path().extension().is_some_and(|x| x == "json") })
+            .count(),
+        0,
+        "finished memos are removed"
+    );
 }
 
 #[test]
@@ -156,8 +180,16 @@ fn a_handler_killed_after_each_step_resumes_from_the_dynamodb_memo() {
         use aws_sdk_dynamodb::types::*;
         ddb.create_table()
             .table_name(&table)
-            .attribute_definitions(AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().unwrap())
-            .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("pk")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .unwrap(),
+            )
+            .key_schema(
+                KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap(),
+            )
             .billing_mode(BillingMode::PayPerRequest)
             .send()
             .await

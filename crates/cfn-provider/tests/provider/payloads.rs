@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use aws_settle::chain::{HandlerErrorCode, OperationStatus, ProgressEvent};
-use cfn_provider::{Action, Context, Invocation, Listed, MAX_PAYLOAD_BYTES, Provider, Response, Runtime, Shape};
+use cfn_provider::{
+    Action, Context, Invocation, Listed, MAX_PAYLOAD_BYTES, Provider, Response, Runtime, Shape,
+};
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -127,14 +129,35 @@ async fn malformed_payloads_are_invalid_request_naming_the_field_never_a_value()
         (with(&["bearerToken"], Value::Null), "bearerToken is missing"),
         (with(&["region"], json!(["us-east-1"])), "region must be a string, found an array"),
         (with(&["requestData"], json!(SECRET_ACCESS_KEY)), "requestData must be an object, found a string"),
-        (with(&["requestData", "resourceProperties"], json!(SECRET_ACCESS_KEY)), "requestData.resourceProperties must be an object, found a string"),
-        (with(&["requestData", "callerCredentials"], json!(SECRET_ACCESS_KEY)), "requestData.callerCredentials must be an object (or an object as a JSON string), found a string"),
-        (with(&["requestData", "callerCredentials", "secretAccessKey"], json!(12)), "requestData.callerCredentials.secretAccessKey must be a string, found a number"),
-        (with(&["requestData", "callerCredentials"], Value::Null), "requestData.callerCredentials is missing"),
-        (with(&["requestData", "stackTags", "team"], json!(SESSION_TOKEN.len())), "requestData.stackTags.team must be a string, found a number"),
-        (with(&["requestData", "resourceProperties", "Size"], json!(SECRET_ACCESS_KEY)), "requestData.resourceProperties does not match the resource model: a property has the wrong type or value (expected u32)"),
+        (
+            with(&["requestData", "resourceProperties"], json!(SECRET_ACCESS_KEY)),
+            "requestData.resourceProperties must be an object, found a string",
+        ),
+        (
+            with(&["requestData", "callerCredentials"], json!(SECRET_ACCESS_KEY)),
+            "requestData.callerCredentials must be an object (or an object as a JSON string), found a string",
+        ),
+        (
+            with(&["requestData", "callerCredentials", "secretAccessKey"], json!(12)),
+            "requestData.callerCredentials.secretAccessKey must be a string, found a number",
+        ),
+        (
+            with(&["requestData", "callerCredentials"], Value::Null),
+            "requestData.callerCredentials is missing",
+        ),
+        (
+            with(&["requestData", "stackTags", "team"], json!(SESSION_TOKEN.len())),
+            "requestData.stackTags.team must be a string, found a number",
+        ),
+        (
+            with(&["requestData", "resourceProperties", "Size"], json!(SECRET_ACCESS_KEY)),
+            "requestData.resourceProperties does not match the resource model: a property has the wrong type or value (expected u32)",
+        ),
         (with(&["requestData", "resourceProperties"], json!({"Size": 1})), "missing field `Name`"),
-        (with(&["callbackContext"], json!({"calls": SESSION_TOKEN})), "callbackContext is not a memo this runtime wrote"),
+        (
+            with(&["callbackContext"], json!({"calls": SESSION_TOKEN})),
+            "callbackContext is not a memo this runtime wrote",
+        ),
         (json!({"credentials": credentials(), "action": "READ"}), "request is missing"),
     ];
     for (payload, message) in cases {
@@ -155,11 +178,16 @@ async fn malformed_payloads_are_invalid_request_naming_the_field_never_a_value()
     let huge = vec![b' '; 10 * 1024 * 1024];
     let too_large = runtime().handle(&huge, None).await;
     assert_eq!(too_large.error_code, Some(HandlerErrorCode::InvalidRequest));
-    assert!(too_large.message.unwrap_or_default().contains(&format!("above the limit of {MAX_PAYLOAD_BYTES}")));
+    assert!(
+        too_large.message.unwrap_or_default().contains(&format!("above the limit of {MAX_PAYLOAD_BYTES}"))
+    );
     let read = runtime().handle_reader(std::io::Cursor::new(huge), None).await;
     assert_eq!(read.error_code, Some(HandlerErrorCode::InvalidRequest));
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    assert_eq!(runtime().handle(deep.as_bytes(), None).await.error_code, Some(HandlerErrorCode::InvalidRequest));
+    assert_eq!(
+        runtime().handle(deep.as_bytes(), None).await.error_code,
+        Some(HandlerErrorCode::InvalidRequest)
+    );
 }
 
 #[tokio::test]
@@ -172,12 +200,18 @@ async fn the_progress_event_json_follows_the_handler_contract() {
 
     // READ answering IN_PROGRESS is an InternalFailure.
     let (response, _) = answer(&handler_request("READ", "t", json!({"Name": "x"}), None)).await;
-    assert_eq!((response.status, response.error_code), (OperationStatus::Failed, Some(HandlerErrorCode::InternalFailure)));
+    assert_eq!(
+        (response.status, response.error_code),
+        (OperationStatus::Failed, Some(HandlerErrorCode::InternalFailure))
+    );
     assert!(response.message.unwrap_or_default().contains("READ must finish in one invocation"));
 
     // A panicking handler is an InternalFailure, not a crash.
     let (response, _) = answer(&test_payload("UPDATE", "t", json!({"Name": "x"}), None)).await;
-    assert_eq!((response.status, response.error_code), (OperationStatus::Failed, Some(HandlerErrorCode::InternalFailure)));
+    assert_eq!(
+        (response.status, response.error_code),
+        (OperationStatus::Failed, Some(HandlerErrorCode::InternalFailure))
+    );
     assert_eq!(response.message.as_deref(), Some("the UPDATE handler panicked"));
 
     // DELETE answers no model.
@@ -186,7 +220,10 @@ async fn the_progress_event_json_follows_the_handler_contract() {
 
     // LIST: models and the next page, write-only properties removed.
     let (_, json) = answer(&handler_request("LIST", "t", json!({"Name": "x"}), None)).await;
-    assert_eq!(json, json!({"status": "SUCCESS", "callbackDelaySeconds": 0, "resourceModels": [{"Name": "a"}], "nextToken": "page-2"}));
+    assert_eq!(
+        json,
+        json!({"status": "SUCCESS", "callbackDelaySeconds": 0, "resourceModels": [{"Name": "a"}], "nextToken": "page-2"})
+    );
     let mut second = handler_request("LIST", "t", json!({"Name": "x"}), None);
     second["nextToken"] = json!("page-2");
     let (_, json) = answer(&second).await;
@@ -205,13 +242,24 @@ async fn a_deadline_is_handed_to_the_handler() {
             model.size = Some(remaining.as_secs() as u32);
             ProgressEvent::success(model)
         }
-        async fn read(&self, _: &mut Context<Thing>) -> ProgressEvent<Thing> { unreachable!() }
-        async fn update(&self, _: &mut Context<Thing>) -> ProgressEvent<Thing> { unreachable!() }
-        async fn delete(&self, _: &mut Context<Thing>) -> ProgressEvent<Thing> { unreachable!() }
-        async fn list(&self, _: &mut Context<Thing>) -> Result<Listed<Thing>, ProgressEvent<Thing>> { unreachable!() }
+        async fn read(&self, _: &mut Context<Thing>) -> ProgressEvent<Thing> {
+            unreachable!()
+        }
+        async fn update(&self, _: &mut Context<Thing>) -> ProgressEvent<Thing> {
+            unreachable!()
+        }
+        async fn delete(&self, _: &mut Context<Thing>) -> ProgressEvent<Thing> {
+            unreachable!()
+        }
+        async fn list(&self, _: &mut Context<Thing>) -> Result<Listed<Thing>, ProgressEvent<Thing>> {
+            unreachable!()
+        }
     }
     let payload = handler_request("CREATE", "t", json!({"Name": "x"}), None).to_string();
-    let response = Runtime::new(Remaining).without_store().handle(payload.as_bytes(), Some(Duration::from_secs(900))).await;
+    let response = Runtime::new(Remaining)
+        .without_store()
+        .handle(payload.as_bytes(), Some(Duration::from_secs(900)))
+        .await;
     let size = response.resource_model.unwrap()["Size"].as_u64().unwrap();
     assert!((890..=900).contains(&size), "{size}");
 }
@@ -219,15 +267,32 @@ async fn a_deadline_is_handed_to_the_handler() {
 /// JSON values built from the payload's own field names, so that many reach deep into parsing.
 fn payload_values() -> impl Strategy<Value = Value> {
     let keys = prop::sample::select(vec![
-        "action", "bearerToken", "region", "requestData", "resourceProperties", "callerCredentials",
-        "providerCredentials", "accessKeyId", "secretAccessKey", "sessionToken", "credentials", "request",
-        "clientRequestToken", "desiredResourceState", "callbackContext", "nextToken", "stackTags", "calls", "Name",
+        "action",
+        "bearerToken",
+        "region",
+        "requestData",
+        "resourceProperties",
+        "callerCredentials",
+        "providerCredentials",
+        "accessKeyId",
+        "secretAccessKey",
+        "sessionToken",
+        "credentials",
+        "request",
+        "clientRequestToken",
+        "desiredResourceState",
+        "callbackContext",
+        "nextToken",
+        "stackTags",
+        "calls",
+        "Name",
     ]);
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
-        prop::sample::select(vec!["CREATE", "READ", "LIST", "DELETE", "UPDATE", "x", ""]).prop_map(Value::from),
+        prop::sample::select(vec!["CREATE", "READ", "LIST", "DELETE", "UPDATE", "x", ""])
+            .prop_map(Value::from),
         ".{0,8}".prop_map(Value::String),
     ];
     leaf.prop_recursive(5, 64, 6, move |inner| {
