@@ -54,6 +54,8 @@ fn files_in(dir: &Path) -> String {
 async fn the_secret_provider_passes_the_contract_sequence_and_logs_no_credential() {
     let logs = settle_emulator::LogCapture::default();
     let _guard = tracing::subscriber::set_default(logs.subscriber(tracing::Level::DEBUG));
+    // Tests on other threads, with no subscriber, may have cached "never" for shared callsites.
+    tracing::callsite::rebuild_interest_cache();
     let proxy = settle_emulator::proxy_in_front_of_moto(settle_proxy::Config::default());
     let memos = tempfile::tempdir().unwrap();
     let rt = runtime(memos.path(), &proxy.endpoint());
