@@ -90,8 +90,8 @@ fn model_error(field: &str, error: &serde_json::Error) -> Response {
     )
 }
 
-fn read_model<M: DeserializeOwned>(field: &str, value: Option<&Value>) -> Result<Option<M>, Response> {
-    value.map(|v| serde_json::from_value(v.clone()).map_err(|e| model_error(field, &e))).transpose()
+fn read_model<M: DeserializeOwned>(value: Option<&Value>) -> Result<Option<M>, serde_json::Error> {
+    value.map(|v| serde_json::from_value(v.clone())).transpose()
 }
 
 impl<P: Provider> Runtime<P> {
@@ -194,13 +194,13 @@ impl<P: Provider> Runtime<P> {
 
     async fn run(&self, invocation: Invocation, remaining: Option<Duration>) -> Response {
         let action = invocation.action;
-        let desired = match read_model(desired_field(&invocation), invocation.desired.as_ref()) {
+        let desired = match read_model(invocation.desired.as_ref()) {
             Ok(model) => model,
-            Err(response) => return response,
+            Err(e) => return model_error(desired_field(&invocation), &e),
         };
-        let previous = match read_model("previous resource state", invocation.previous.as_ref()) {
+        let previous = match read_model(invocation.previous.as_ref()) {
             Ok(model) => model,
-            Err(response) => return response,
+            Err(e) => return model_error("the previous resource state", &e),
         };
         let Some(caller) = invocation.caller_credentials.as_ref() else {
             return Response::failed(
