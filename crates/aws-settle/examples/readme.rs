@@ -52,7 +52,7 @@ async fn create_table_handler(
                 .billing_mode(BillingMode::PayPerRequest).send()     // the fluent builder owns what it sends
         })
         .record(|out| out.table_description().and_then(|t| t.table_arn()).map(str::to_string))
-        .callback_in(1)                                            // first invocation: "call me back in 1 s"
+        .callback_in(Duration::from_secs(1))                        // first invocation: "call me back in 1 s"
         .stabilize(table_active, |req| ddb.describe_table().table_name(&req.name).send())
         .done(|model, arn| ProgressEvent::success(TableModel { arn, ..model }))
         .await;
