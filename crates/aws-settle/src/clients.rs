@@ -15,6 +15,10 @@ macro_rules! for_each_client {
             (iam, "iam", aws_sdk_iam),
             (dynamodb, "dynamodb", aws_sdk_dynamodb),
             (ec2, "ec2", aws_sdk_ec2),
+            (sqs, "sqs", aws_sdk_sqs),
+            (sns, "sns", aws_sdk_sns),
+            (kms, "kms", aws_sdk_kms),
+            (logs, "logs", aws_sdk_cloudwatchlogs),
         }
     };
 }
