@@ -169,7 +169,13 @@ fn the_readmes_config_schema_is_a_working_config() {
     );
     assert_eq!(config.effective("ssm", "GetParameter").lag.unwrap().to_string(), "exp:1s");
     assert_eq!(config.effective("sqs", "SendMessage").latency.unwrap().to_string(), "20ms..80ms");
-    assert!(!config.effective("s3", "PutObject").enabled);
+    assert!(!config.effective("dynamodb", "PutItem").enabled);
+    let s3 = config.effective("s3", "PutObject");
+    assert_eq!(
+        (s3.prefix_reads.unwrap().to_string(), s3.prefix_writes.unwrap().to_string()),
+        ("5500/s:5500".to_string(), "3500/s:3500".to_string())
+    );
+    assert_eq!(config.effective("ssm", "GetParameter").operation_throttle.unwrap().to_string(), "40/s:40");
     assert_eq!(config.effective("iam", "CreateRole").errors, 0.01);
 
     // And the binary takes it as a file.

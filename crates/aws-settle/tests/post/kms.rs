@@ -129,16 +129,21 @@ async fn every_kms_rule_turns_the_pitfall_into_a_settled_read() {
     .await;
 }
 
-/// CreateKey is not lagged by the proxy (the new key's id exists only in its answer): the
-/// settled create still reads the key back 5 times in a row before it returns.
+/// CreateKey lags by its answer (the proxy answers DescribeKey NotFoundException for the new id
+/// until released): the settled create returns only after the release, and then reads the key
+/// back 5 times in a row, no more.
 #[tokio::test]
 async fn a_created_key_is_read_back_five_times_in_a_row() {
     let env = Held::polling_fast();
     let kms = aws_settle::post::attach(Client::new(&env.config), &env.enforcer);
-    let before = env.proxy.counters().per_operation.get("kms:DescribeKey").copied().unwrap_or(0);
+    let describes = || env.proxy.counters().per_operation.get("kms:DescribeKey").copied().unwrap_or(0);
+    let (before, blocked_before) = (describes(), env.proxy.counters().served_from_snapshot);
+    let release = env.release_after_a_blocked_read();
     let made = kms.create_key().tags(tag("team")).send().settled().await.unwrap();
-    let after = env.proxy.counters().per_operation.get("kms:DescribeKey").copied().unwrap_or(0);
-    assert_eq!(after - before, 5, "five DescribeKey reads in a row, no more");
+    assert!(release.await.unwrap() >= 1, "the create was held until released");
+    let blocked = env.proxy.counters().served_from_snapshot - blocked_before;
+    assert!(blocked >= 1, "a read-back saw the key absent");
+    assert_eq!(describes() - before, blocked + 5, "the absent reads, then five DescribeKey reads in a row");
     let key = made.key_metadata.unwrap().key_id;
     let tags = kms.list_resource_tags().key_id(&key).send().await.unwrap();
     assert_eq!(tags.tags().len(), 1);

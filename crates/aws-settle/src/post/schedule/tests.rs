@@ -192,7 +192,10 @@ fn the_estimate_puts_the_mass_inside_the_observed_intervals() {
     }
     l.estimate();
     let (lo, hi) = interval(&l.observations[0]);
+    // The 5-bin smoothing kernel spreads a little mass to the two bins either side, no further.
     let inside: f64 = l.mass[lo..=hi].iter().sum();
-    assert!(inside > 0.99, "{inside}");
+    assert!(inside > 0.95, "{inside}");
+    let near: f64 = l.mass[lo - 2..=hi + 2].iter().sum();
+    assert!(near > 0.999, "{near}");
     assert!(grid()[lo - 1] <= 1.0 && grid()[hi] >= 2.0);
 }
