@@ -43,3 +43,11 @@ fn boto3_sees_the_sqs_kms_logs_and_sns_pitfalls_and_throttling() {
     assert_eq!(counters.tagging_view_rewrites, 2, "the view while 4, then 1, tag writes were held");
     assert_eq!(counters.conflicts, 1, "QueueDeletedRecently");
 }
+
+#[test]
+fn boto3_sees_lambda_states_and_propagation_errors() {
+    let proxy = proxy_in_front_of_moto(Config::held());
+    run("boto3_lambda.py", &[proxy.endpoint(), proxy.control_token().unwrap().to_string()]);
+    let counters = proxy.counters();
+    assert_eq!((counters.propagation_refusals, counters.blocked), (2, 1), "{counters:?}");
+}
