@@ -14,6 +14,7 @@ macro_rules! for_each_client {
             (s3, "s3", aws_sdk_s3),
             (iam, "iam", aws_sdk_iam),
             (dynamodb, "dynamodb", aws_sdk_dynamodb),
+            (lambda, "lambda", aws_sdk_lambda),
         }
     };
 }

@@ -40,4 +40,5 @@ pub mod chain;
 pub mod errors;
 pub mod observe;
 pub mod post;
+pub mod propagate;
 pub mod wait;

@@ -37,7 +37,7 @@
 //! re-exported from there.
 
 mod backoff;
-mod classify;
+pub(crate) mod classify;
 mod event;
 mod interceptor;
 pub mod meter;
