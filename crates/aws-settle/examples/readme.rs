@@ -52,7 +52,7 @@ async fn create_table_handler(
                 .billing_mode(BillingMode::PayPerRequest).send()     // the fluent builder owns what it sends
         })
         .record(|out| out.table_description().and_then(|t| t.table_arn()).map(str::to_string))
-        .callback_in(1)                                            // first invocation: "call me back in 1 s"
+        .callback_in(Duration::from_secs(1))                        // first invocation: "call me back in 1 s"
         .stabilize(table_active, |req| ddb.describe_table().table_name(&req.name).send())
         .done(|model, arn| ProgressEvent::success(TableModel { arn, ..model }))
         .await;
@@ -90,6 +90,21 @@ async fn cached(sdk_config: aws_types::SdkConfig) -> aws_sdk_ssm::Client {
     assert_eq!(cache.builds(), 2, "a plain and an attached client: two entries");
     drop(settled);
     ssm
+}
+
+/// The README's rate governor snippet (feature `fleet`).
+#[cfg(feature = "fleet")]
+#[rustfmt::skip]
+#[allow(dead_code)]
+fn governed(sdk_config: aws_types::SdkConfig, valkey_url: &str) -> Result<aws_sdk_ssm::Client, Box<dyn Error>> {
+    // README: govern
+    use aws_settle::govern::{FleetOptions, Governor, Limits, govern};
+    // SSM allows 40 GetParameter/s per account and region; 20/s for the other operations here.
+    let limits = Limits::new(20.0).with_operation("ssm", "GetParameter", 40.0).with_account("prod");
+    let governor = Governor::fleet(valkey_url, limits, FleetOptions::default())?; // or Governor::local(limits)
+    let ssm = govern(aws_sdk_ssm::Client::new(&sdk_config), &governor);
+    // README: end
+    Ok(ssm)
 }
 
 #[tokio::main]

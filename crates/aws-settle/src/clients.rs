@@ -14,6 +14,11 @@ macro_rules! for_each_client {
             (s3, "s3", aws_sdk_s3),
             (iam, "iam", aws_sdk_iam),
             (dynamodb, "dynamodb", aws_sdk_dynamodb),
+            (ec2, "ec2", aws_sdk_ec2),
+            (sqs, "sqs", aws_sdk_sqs),
+            (sns, "sns", aws_sdk_sns),
+            (kms, "kms", aws_sdk_kms),
+            (logs, "logs", aws_sdk_cloudwatchlogs),
             (lambda, "lambda", aws_sdk_lambda),
         }
     };

@@ -13,6 +13,7 @@
 //! | [`chain`] | CloudFormation-style call chains: initiate → translate → call → stabilize → done, `ProgressEvent`/`HandlerErrorCode`, retries, and a JSON memo so a resumed handler never repeats a finished call |
 //! | [`observe`] | events with wildcard patterns, tracing, metrics and a "why is my job slow?" report for every call, attempt, throttle and retry backoff |
 //! | [`errors`] | one vocabulary of errors: bounded, secret-free summaries of failed calls |
+//! | [`govern`] | a rate governor per account/region/service/operation: GCRA pacing, adaptive rates, a retry budget, shared by a fleet on Valkey/Redis (features `governor`, `fleet`) |
 //! | [`cache`] | a bounded (LRU/LFU), concurrency-safe cache of SDK clients keyed by `ClientCacheKey`; one build per key |
 //!
 //! Service support is behind one cargo feature per AWS service (`ssm`,
@@ -38,6 +39,8 @@ mod clients;
 pub mod cache;
 pub mod chain;
 pub mod errors;
+#[cfg(feature = "governor")]
+pub mod govern;
 pub mod observe;
 pub mod post;
 pub mod propagate;

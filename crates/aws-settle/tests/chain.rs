@@ -89,7 +89,7 @@ async fn create_handler(
         .translate(|m| CreateReq { name: m.table_name.clone() })
         .call(|req| create_table(ddb, req.name).send())
         .record(|out| out.table_description().and_then(|t| t.table_arn()).map(str::to_string))
-        .callback_in(1)
+        .callback_in(Duration::from_secs(1))
         .stabilize(active, |req| ddb.describe_table().table_name(&req.name).send())
         .done(|model, arn| ProgressEvent::success(TableModel { arn, ..model }))
         .await
@@ -222,4 +222,67 @@ async fn a_failed_call_is_reported_by_code_and_message_without_the_raw_response(
     for secret in [ITEM_SECRET, SECRET_KEY, SESSION_TOKEN, "x-amz-security-token", "Signature="] {
         assert!(!json.contains(secret), "the event leaks {secret}: {json}");
     }
+}
+
+/// The DynamoDB memo store through settle-proxy in front of moto: versions, a stale save refused, racing writers of whom exactly one wins,
+/// the TTL attribute, and an oversized memo refused before any call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dynamodb_memo_store_lets_exactly_one_of_racing_writers_win() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use aws_settle::chain::store::{DynamoDbStore, ITEM_LIMIT};
+    use aws_settle::chain::{MemoStore, MemoStoreError, Versioned};
+
+    let proxy = settle_emulator::proxy_in_front_of_moto(settle_proxy::Config::default());
+    let ddb = Client::new(&settle_emulator::sdk_config(&proxy.endpoint()));
+    let table = settle_emulator::unique_name("settle-memos");
+    create_table(&ddb, table.clone()).send().await.unwrap();
+    let store = Arc::new(DynamoDbStore::new(ddb.clone(), &table));
+    let memo = |who: &str| {
+        let mut memo = Memo::new();
+        memo.set("who", who);
+        memo
+    };
+
+    assert_eq!(store.load("tok").await.unwrap(), None);
+    assert_eq!(store.save("tok", &memo("a"), 0).await.unwrap(), 1);
+    let stale = store.save("tok", &memo("again"), 0).await.unwrap_err();
+    assert!(matches!(&stale, MemoStoreError::Conflict { expected: 0, .. }), "{stale}");
+    assert_eq!(store.save("tok", &memo("b"), 1).await.unwrap(), 2);
+    assert_eq!(store.load("tok").await.unwrap(), Some(Versioned { memo: memo("b"), version: 2 }));
+
+    let writers: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move { (i, store.save("tok", &memo(&format!("w{i}")), 2).await) })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for writer in writers {
+        match writer.await.unwrap() {
+            (i, Ok(version)) => winners.push((i, version)),
+            (_, Err(e)) => assert!(e.is_conflict(), "{e}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let stored = store.load("tok").await.unwrap().unwrap();
+    assert_eq!(stored, Versioned { memo: memo(&format!("w{}", winners[0].0)), version: 3 });
+
+    let item =
+        ddb.get_item().table_name(&table).key("pk", AttributeValue::S("tok".into())).send().await.unwrap();
+    let expires: u64 = item.item().unwrap()["expiresAt"].as_n().unwrap().parse().unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    assert!(expires > now + 6 * 86_400, "a TTL of 7 days: {expires} vs {now}");
+
+    let puts = proxy.counters().per_operation.get("dynamodb:PutItem").copied();
+    let mut big = Memo::new();
+    big.set("blob", "x".repeat(ITEM_LIMIT));
+    let err = store.save("big", &big, 0).await.unwrap_err();
+    assert!(matches!(err, MemoStoreError::TooLarge { limit: ITEM_LIMIT, .. }), "{err}");
+    assert_eq!(
+        proxy.counters().per_operation.get("dynamodb:PutItem").copied(),
+        puts,
+        "refused before a call"
+    );
+    store.delete("tok").await.unwrap();
+    assert_eq!(store.load("tok").await.unwrap(), None);
 }

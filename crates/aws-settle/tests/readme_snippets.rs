@@ -31,7 +31,7 @@ fn in_example(block: &[&str]) -> bool {
 
 #[test]
 fn the_readme_snippets_of_chains_observability_and_the_cache_are_the_compiled_example() {
-    for heading in ["## Call chains", "## Observability", "## Client cache"] {
+    for heading in ["## Call chains", "## Observability", "## Client cache", "## Fleet rate governor"] {
         let blocks = rust_blocks(heading);
         assert!(!blocks.is_empty(), "{heading} has a Rust snippet");
         for block in blocks {

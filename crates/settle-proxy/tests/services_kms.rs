@@ -15,12 +15,30 @@ async fn held_key() -> (ProxyHandle, aws_sdk_kms::Client, String) {
     let kms = aws_sdk_kms::Client::new(&config);
     let created = kms.create_key().description("settle").send().await.unwrap();
     let id = created.key_metadata().map(|m| m.key_id().to_string()).unwrap();
+    assert_eq!(proxy.release_operation("CreateKey"), 1);
     (proxy, kms, id)
 }
 
 async fn state(kms: &aws_sdk_kms::Client, key: &str) -> Option<KeyState> {
     let described = kms.describe_key().key_id(key).send().await.unwrap();
     described.key_metadata().and_then(|m| m.key_state()).cloned()
+}
+
+#[tokio::test]
+async fn a_new_key_is_not_found_by_id_or_arn_until_released() {
+    let (proxy, config) = held();
+    let kms = aws_sdk_kms::Client::new(&config);
+    let created = kms.create_key().description("settle").send().await.unwrap().key_metadata.unwrap();
+    for reference in [created.key_id(), created.arn().unwrap()] {
+        let err = kms.describe_key().key_id(reference).send().await.unwrap_err();
+        assert!(err.as_service_error().is_some_and(|e| e.is_not_found_exception()), "{err:?}");
+        assert!(err.message().is_some_and(|m| m.contains(created.key_id())), "{err:?}");
+    }
+    let err = kms.get_key_policy().key_id(created.key_id()).send().await.unwrap_err();
+    assert_eq!(err.code(), Some("NotFoundException"));
+    assert_eq!(proxy.release_resource(&format!("kms-key:{}", created.key_id())), 1);
+    assert_eq!(state(&kms, created.key_id()).await, Some(KeyState::Enabled));
+    assert_eq!(proxy.counters().served_from_snapshot, 3);
 }
 
 #[tokio::test]

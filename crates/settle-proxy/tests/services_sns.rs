@@ -62,8 +62,17 @@ async fn topic_attributes_subscriptions_and_tags_read_old_until_released() {
     let subscribe = sns.subscribe().topic_arn(&arn).protocol("email").endpoint("ops@example.com");
     let subscription = subscribe.send().await.unwrap().subscription_arn.unwrap();
     assert_eq!(subscriptions(sns.clone(), arn.clone()).await, 0, "not listed while held");
-    assert_eq!(proxy.release_operation("Subscribe"), 1);
+    let attributes = |sns: Client, subscription: String| async move {
+        sns.get_subscription_attributes().subscription_arn(subscription).send().await
+    };
+    let err = attributes(sns.clone(), subscription.clone()).await.unwrap_err();
+    assert_eq!(err.code(), Some("NotFound"), "the new subscription's ARN is unknown while held: {err:?}");
+    assert!(err.as_service_error().is_some_and(|e| e.is_not_found_exception()));
+    // The topic's list and the subscription itself: two keys of one write.
+    assert_eq!(proxy.release_operation("Subscribe"), 2);
     assert_eq!(subscriptions(sns.clone(), arn.clone()).await, 1);
+    let found = attributes(sns.clone(), subscription.clone()).await.unwrap();
+    assert_eq!(found.attributes().and_then(|a| a.get("TopicArn")), Some(&arn));
     sns.unsubscribe().subscription_arn(&subscription).send().await.unwrap();
     assert_eq!(subscriptions(sns.clone(), arn.clone()).await, 1, "still listed while held");
     assert_eq!(proxy.release_resource(&format!("sns-topic:{name}")), 1);

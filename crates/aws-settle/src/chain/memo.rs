@@ -24,6 +24,14 @@ pub struct CallRecord {
     /// Calls made so far, over every invocation.
     #[serde(default)]
     pub attempts: u32,
+    /// Milliseconds spent stabilizing in earlier invocations that stopped at their deadline
+    /// (taken off the waiter's max wait; left out of the JSON while 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub waited_ms: u64,
+}
+
+fn is_zero(ms: &u64) -> bool {
+    *ms == 0
 }
 
 impl CallRecord {

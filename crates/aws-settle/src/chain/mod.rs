@@ -26,7 +26,7 @@
 //!             .send()
 //!     })
 //!     .record(|out| out.table_description().and_then(|t| t.table_arn()).map(str::to_string))
-//!     .callback_in(5)                                       // first invocation: call, then "call me back in 5 s"
+//!     .callback_in(Duration::from_secs(5))                 // first invocation: call, then "call me back in 5 s"
 //!     .stabilize(ready, |name| ddb.describe_table().table_name(name).send())
 //!     .done(|model, arn| ProgressEvent::success(Table { arn, ..model }))  // arn: Option<String>
 //!     .await
@@ -51,17 +51,23 @@
 //!   there), stabilization by the waiter's. Dropping the future stops everything.
 
 mod codes;
+mod deadline;
+#[cfg(test)]
+mod durable_tests;
 mod event;
 mod memo;
 mod redact;
 mod status;
 mod step;
+pub mod store;
 #[cfg(test)]
 mod tests;
 
 pub use codes::{ERROR_CODES, ErrorAction, classify, classify_error, default_action};
+pub use deadline::Deadline;
 pub use event::ProgressEvent;
 pub use memo::{CallRecord, Memo};
 pub use redact::{REDACTED, SECRET_FIELDS, redact, redact_secrets};
 pub use status::{HandlerErrorCode, OperationStatus};
 pub use step::{Chain, Initiated, Step, StepResult, Translated, default_call_delays};
+pub use store::{Checkpoint, FileStore, InMemoryStore, MemoStore, MemoStoreError, Versioned};

@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::future::{BoxFuture, Either, select};
 use rand::SeedableRng;
@@ -13,10 +14,12 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::codes::{ErrorAction, classify, classify_error, default_action};
+use super::deadline::{Deadline, delay_seconds};
 use super::event::ProgressEvent;
 use super::memo::Memo;
 use super::redact::{redact, redact_secrets};
 use super::status::HandlerErrorCode;
+use super::store::{Checkpoint, MemoStoreError};
 use crate::errors::ErrorSummary;
 use crate::wait::{Clock, Delays, PollError, TokioClock, WaitError, Waiter};
 
@@ -32,17 +35,41 @@ pub fn default_call_delays() -> Delays {
 #[derive(Debug)]
 pub struct Chain<'a> {
     memo: &'a mut Memo,
+    bounds: Bounds,
+}
+
+/// Where a step saves its memo and when it must stop.
+#[derive(Debug, Clone, Default)]
+struct Bounds {
+    checkpoint: Option<Checkpoint>,
+    deadline: Option<Deadline>,
 }
 
 impl<'a> Chain<'a> {
     /// A chain that records into (and resumes from) `memo`.
     pub fn new(memo: &'a mut Memo) -> Self {
-        Self { memo }
+        Self { memo, bounds: Bounds::default() }
+    }
+
+    /// Saves the memo through `checkpoint` before each call (the request is then fixed), after
+    /// it, and after stabilization, so a handler killed between steps resumes from the store.
+    /// A save that finds another writer's version fails the step with
+    /// [`HandlerErrorCode::ResourceConflict`].
+    pub fn checkpoint(mut self, checkpoint: &Checkpoint) -> Self {
+        self.bounds.checkpoint = Some(checkpoint.clone());
+        self
+    }
+
+    /// Stops a step at `deadline` minus its margin (see [`Deadline`]): the memo is saved and the
+    /// step returns IN_PROGRESS with the deadline's callback delay.
+    pub fn deadline(mut self, deadline: &Deadline) -> Self {
+        self.bounds.deadline = Some(deadline.clone());
+        self
     }
 
     /// Names the call (its key in the memo: unique within a handler) and gives the resource model.
     pub fn initiate<M>(self, name: impl Into<String>, model: M) -> Initiated<'a, M> {
-        Initiated { memo: self.memo, name: name.into(), model }
+        Initiated { memo: self.memo, bounds: self.bounds, name: name.into(), model }
     }
 }
 
@@ -50,6 +77,7 @@ impl<'a> Chain<'a> {
 #[derive(Debug)]
 pub struct Initiated<'a, M> {
     memo: &'a mut Memo,
+    bounds: Bounds,
     name: String,
     model: M,
 }
@@ -61,7 +89,7 @@ impl<'a, M> Initiated<'a, M> {
     /// [redacts](Step::redact) (then this translation is used again: keep it deterministic).
     pub fn translate<Req>(self, translate: impl FnOnce(&M) -> Req) -> Translated<'a, M, Req> {
         let request = translate(&self.model);
-        Translated { memo: self.memo, name: self.name, model: self.model, request }
+        Translated { memo: self.memo, bounds: self.bounds, name: self.name, model: self.model, request }
     }
 }
 
@@ -69,6 +97,7 @@ impl<'a, M> Initiated<'a, M> {
 #[derive(Debug)]
 pub struct Translated<'a, M, Req> {
     memo: &'a mut Memo,
+    bounds: Bounds,
     name: String,
     model: M,
     request: Req,
@@ -77,7 +106,9 @@ pub struct Translated<'a, M, Req> {
 type CallFn<'a, Req, Out, E> = Box<dyn FnMut(Req) -> BoxFuture<'a, Result<Out, E>> + Send + Sync + 'a>;
 type RecordFn<'a, Out, Resp> = Box<dyn Fn(&Out) -> Option<Resp> + Send + Sync + 'a>;
 type ErrorFn<'a, M, E> = Box<dyn Fn(&E, &M) -> ErrorAction + Send + Sync + 'a>;
-type StabilizeFn<'a, Req> = Box<dyn FnOnce(Req) -> BoxFuture<'a, Result<u32, WaitError>> + Send + Sync + 'a>;
+/// Stabilizes a request within a max wait.
+type StabilizeFn<'a, Req> =
+    Box<dyn FnOnce(Req, Duration) -> BoxFuture<'a, Result<u32, WaitError>> + Send + Sync + 'a>;
 
 impl<'a, M, Req> Translated<'a, M, Req> {
     /// Makes the call from a clone of the request, e.g.
@@ -95,6 +126,7 @@ impl<'a, M, Req> Translated<'a, M, Req> {
     {
         Step {
             memo: self.memo,
+            bounds: self.bounds,
             name: self.name,
             model: Some(self.model),
             request: self.request,
@@ -109,6 +141,7 @@ impl<'a, M, Req> Translated<'a, M, Req> {
             redact_secrets: false,
             callback: None,
             stabilizer: None,
+            stabilize_max: Duration::ZERO,
         }
     }
 }
@@ -133,6 +166,7 @@ impl<'a, M, Req> Translated<'a, M, Req> {
 /// Every failure message names the step; failure events carry the memo.
 pub struct Step<'a, M, Req, Out, E, Resp = ()> {
     memo: &'a mut Memo,
+    bounds: Bounds,
     name: String,
     /// `Some` until the step ends.
     model: Option<M>,
@@ -146,8 +180,10 @@ pub struct Step<'a, M, Req, Out, E, Resp = ()> {
     seed: Option<u64>,
     redact_fields: Vec<String>,
     redact_secrets: bool,
-    callback: Option<u32>,
+    callback: Option<Duration>,
     stabilizer: Option<StabilizeFn<'a, Req>>,
+    /// The stabilization waiter's max wait, over every invocation.
+    stabilize_max: Duration,
 }
 
 impl<M, Req, Out, E, Resp> fmt::Debug for Step<'_, M, Req, Out, E, Resp> {
@@ -181,6 +217,7 @@ where
     {
         Step {
             memo: self.memo,
+            bounds: self.bounds,
             name: self.name,
             model: self.model,
             request: self.request,
@@ -195,6 +232,7 @@ where
             redact_secrets: self.redact_secrets,
             callback: self.callback,
             stabilizer: self.stabilizer,
+            stabilize_max: self.stabilize_max,
         }
     }
 
@@ -232,9 +270,10 @@ where
     }
 
     /// After a call made in this invocation, return an in-progress event asking to be invoked
-    /// again in `seconds` (with the memo) instead of stabilizing now.
-    pub fn callback_in(mut self, seconds: u32) -> Self {
-        self.callback = Some(seconds);
+    /// again after `delay` (with the memo) instead of stabilizing now. The event's
+    /// `callbackDelaySeconds` is the delay in whole seconds, rounded up.
+    pub fn callback_in(mut self, delay: Duration) -> Self {
+        self.callback = Some(delay);
         self
     }
 
@@ -251,7 +290,10 @@ where
         F: Fn(&Req) -> Fut + Send + Sync + 'a,
         Fut: Future<Output = Result<SO, SE>> + Send + 'a,
     {
-        self.stabilizer = Some(Box::new(move |req: Req| {
+        self.stabilize_max = waiter.delays().max_wait_time();
+        self.stabilizer = Some(Box::new(move |req: Req, max_wait: Duration| {
+            let delays = waiter.delays().clone().max_wait(max_wait);
+            let waiter = waiter.with_delays(delays);
             Box::pin(async move {
                 let poll = || {
                     let read = poll(&req);
@@ -360,13 +402,17 @@ where
                 }
             }
         } else {
+            if self.bounds.deadline.as_ref().is_some_and(Deadline::is_up) {
+                return Err(self.stop("before the call").await);
+            }
             let response = self.make_call(&request).await?;
             if self.stabilizer.is_none() {
                 self.memo.record_mut(&name).stabilized = true;
             }
-            if let Some(seconds) = self.callback {
+            self.save().await?;
+            if let Some(delay) = self.callback {
                 let model = self.take_model();
-                return Err(ProgressEvent::progress(model, self.memo.clone(), seconds));
+                return Err(ProgressEvent::progress(model, self.memo.clone(), delay_seconds(delay)));
             }
             response
         };
@@ -374,10 +420,27 @@ where
         if let Some(stabilizer) = self.stabilizer.take()
             && !self.memo.is_stabilized(&name)
         {
-            match stabilizer(request).await {
+            // The waiter's max wait spans invocations: what earlier ones waited is taken off,
+            // and this one waits at most until the deadline.
+            let waited = Duration::from_millis(self.memo.call(&name).map_or(0, |r| r.waited_ms));
+            let budget = self.stabilize_max.saturating_sub(waited);
+            let usable = self.bounds.deadline.as_ref().map(Deadline::usable);
+            let by_deadline = usable.is_some_and(|usable| usable < budget);
+            let max_wait = usable.map_or(budget, |usable| usable.min(budget));
+            if by_deadline && max_wait.is_zero() {
+                return Err(self.stop("before stabilization").await);
+            }
+            match stabilizer(request, max_wait).await {
+                Err(WaitError::Timeout { elapsed, .. }) if by_deadline => {
+                    let waited_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+                    let record = self.memo.record_mut(&name);
+                    record.waited_ms = record.waited_ms.saturating_add(waited_ms);
+                    return Err(self.stop("stabilization").await);
+                }
                 Ok(attempts) => {
                     tracing::debug!(step = %name, attempts, "chain step stabilized");
                     self.memo.record_mut(&name).stabilized = true;
+                    self.save().await?;
                 }
                 Err(e) => {
                     let (code, what) = match &e {
@@ -409,6 +472,7 @@ where
             }
         };
         self.memo.record_mut(&name).request = request_json;
+        self.save().await?;
 
         let mut rng = match self.seed {
             Some(seed) => rand::rngs::StdRng::seed_from_u64(seed),
@@ -422,8 +486,22 @@ where
             attempt += 1;
             self.memo.record_mut(&name).attempts += 1;
             let call = (self.call)(request.clone());
+            let stop = self.bounds.deadline.as_ref().map(Deadline::stop);
+            let stop = async move {
+                match stop {
+                    Some(stop) => stop.await,
+                    None => std::future::pending().await,
+                }
+            };
+            let call = async move {
+                tokio::select! {
+                    result = call => Some(result),
+                    () = stop => None,
+                }
+            };
             let result = match select(pin!(call), self.clock.deadline(deadline)).await {
-                Either::Left((result, _)) => result,
+                Either::Left((Some(result), _)) => result,
+                Either::Left((None, _)) => return Err(self.stop("the call").await),
                 Either::Right(_) => {
                     return Err(self.fail(
                         HandlerErrorCode::NetworkFailure,
@@ -466,6 +544,7 @@ where
                     let record = self.memo.record_mut(&name);
                     record.called = true;
                     record.response = None;
+                    self.save().await?;
                     return Ok(None);
                 }
                 ErrorAction::Fail(code) => {
@@ -474,6 +553,11 @@ where
                     );
                 }
                 ErrorAction::Retry => match self.delays.next_delay(attempt, elapsed, &mut rng) {
+                    Some(delay) if self.bounds.deadline.as_ref().is_some_and(|d| d.usable() < delay) => {
+                        return Err(self
+                            .stop(&format!("instead of retrying the call after {described}"))
+                            .await);
+                    }
                     Some(delay) => {
                         tracing::debug!(step = %name, attempt, delay_ms = delay.as_millis() as u64,
                             error = %described, "chain call retried");
@@ -489,6 +573,32 @@ where
                 },
             }
         }
+    }
+
+    /// Saves the memo through the checkpoint, if any.
+    async fn save(&self) -> Result<(), ProgressEvent<M>> {
+        let Some(checkpoint) = &self.bounds.checkpoint else { return Ok(()) };
+        checkpoint.save(self.memo).await.map_err(|e| match e {
+            MemoStoreError::Conflict { .. } => self.fail(
+                HandlerErrorCode::ResourceConflict,
+                format!("another invocation saved the memo first: {e}"),
+            ),
+            e => {
+                self.fail(HandlerErrorCode::HandlerInternalFailure, format!("the memo cannot be saved: {e}"))
+            }
+        })
+    }
+
+    /// The deadline is near: saves the memo and asks to be called back.
+    async fn stop(&mut self, during: &str) -> ProgressEvent<M> {
+        if let Err(failed) = self.save().await {
+            return failed;
+        }
+        let delay = self.bounds.deadline.as_ref().map_or(Duration::ZERO, Deadline::callback);
+        tracing::debug!(step = %self.name, during, "chain step stopped at the invocation's deadline");
+        let message = format!("chain step {}: stopped {during} at the invocation's deadline", self.name);
+        ProgressEvent::progress(self.take_model(), self.memo.clone(), delay_seconds(delay))
+            .with_message(message)
     }
 
     fn take_model(&mut self) -> M {

@@ -89,11 +89,19 @@ fn a_memo_round_trips_through_json() {
             response: Some(json!({"arn": "a"})),
             stabilized: true,
             attempts: 2,
+            waited_ms: 0,
         },
     );
     memo.calls.insert(
         "tag".to_string(),
-        CallRecord { request: json!("t"), called: false, response: None, stabilized: false, attempts: 1 },
+        CallRecord {
+            request: json!("t"),
+            called: false,
+            response: None,
+            stabilized: false,
+            attempts: 1,
+            waited_ms: 0,
+        },
     );
     memo.set("generatedName", "t-123");
     let json = memo.to_json();
@@ -451,7 +459,7 @@ async fn a_callback_returns_in_progress_and_the_next_invocation_stabilizes_with_
         .initiate("create", model())
         .translate(translate)
         .call(|r| service.call(r))
-        .callback_in(5)
+        .callback_in(Duration::from_secs(5))
         .stabilize(active_waiter(&clock), |r: &Req| status.poll(r))
         .done(|m, _| ProgressEvent::success(m))
         .await;
@@ -465,7 +473,7 @@ async fn a_callback_returns_in_progress_and_the_next_invocation_stabilizes_with_
         .initiate("create", model())
         .translate(translate)
         .call(|r| service.call(r))
-        .callback_in(5)
+        .callback_in(Duration::from_secs(5))
         .stabilize(active_waiter(&clock), |r: &Req| status.poll(r))
         .done(|m, _| ProgressEvent::success(m))
         .await;
@@ -557,7 +565,14 @@ async fn a_corrupt_memo_fails_with_handler_internal_failure_naming_the_step() {
     let mut memo = Memo::new();
     memo.calls.insert(
         "create".to_string(),
-        CallRecord { request: json!(42), called: true, response: None, stabilized: false, attempts: 1 },
+        CallRecord {
+            request: json!(42),
+            called: true,
+            response: None,
+            stabilized: false,
+            attempts: 1,
+            waited_ms: 0,
+        },
     );
     let event = Chain::new(&mut memo)
         .initiate("create", model())

@@ -34,7 +34,7 @@ fn json_field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// The text of the first `Code` element of an XML error body (query: `<ErrorResponse><Error>
-/// <Code>`, S3: `<Error><Code>`), read with an XML parser: comments, CDATA, namespaces prefixes and
+/// <Code>`, EC2: `<Response><Errors><Error><Code>`, S3: `<Error><Code>`), read with an XML parser: comments, CDATA, namespaces prefixes and
 /// attributes are what XML says they are. `None` when the prefix holds no complete `Code`
 /// element, or it holds an entity reference (no code is spelled with one).
 fn xml_code(text: &str) -> Option<String> {
@@ -86,6 +86,10 @@ mod tests {
         let s3 =
             b"<?xml version=\"1.0\"?><Error><Code>SlowDown</Code><Message>Please reduce</Message></Error>";
         assert_eq!(error_code(503, None, Some(s3)).as_deref(), Some("SlowDown"));
+        let ec2 = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>RequestLimitExceeded</Code>\
+                    <Message>Request limit exceeded.</Message></Error></Errors><RequestID>r-1</RequestID></Response>";
+        assert_eq!(error_code(503, None, Some(ec2)).as_deref(), Some("RequestLimitExceeded"));
+        assert!(crate::errors::is_throttling(Some("RequestLimitExceeded"), Some(503)));
         let rest_json = br#"{"code":"ThrottledException","message":"x"}"#;
         assert_eq!(error_code(400, None, Some(rest_json)).as_deref(), Some("ThrottledException"));
     }

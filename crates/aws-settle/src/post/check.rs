@@ -8,10 +8,13 @@ use std::time::Duration;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::options::SettleOptions;
+use super::schedule::{LearnedSchedule, Pacing, ScheduleKey};
 use crate::errors::{THROTTLING_CODES, TRANSIENT_CODES};
 use crate::wait::{Delays, PollError, WaitError, Waiter};
 
-type RunFn = Box<dyn FnOnce(Delays) -> Pin<Box<dyn Future<Output = Result<(), WaitError>> + Send>> + Send>;
+/// Runs the wait with these delays; `Ok` is how long it took.
+type RunFn =
+    Box<dyn FnOnce(Delays) -> Pin<Box<dyn Future<Output = Result<Duration, WaitError>> + Send>> + Send>;
 
 /// The default bound of a check, like the 2-minute propagation timeouts of AWS's own tools.
 pub(crate) const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(120);
@@ -29,6 +32,12 @@ pub struct Check {
     pub(crate) options: SettleOptions,
     /// The counters of the enforcer that recorded it.
     pub(crate) counter: Option<super::enforcer::Counter>,
+    /// What its learned schedule is kept per (set by the recorder), and the learner of the
+    /// enforcer that recorded it.
+    pub(crate) key: Option<ScheduleKey>,
+    pub(crate) learner: Option<LearnedSchedule>,
+    /// When the write was recorded: time-to-visible counts from here.
+    recorded_at: tokio::time::Instant,
     run: RunFn,
 }
 
@@ -75,7 +84,7 @@ impl Check {
         let retried = THROTTLING_CODES.iter().chain(TRANSIENT_CODES);
         let waiter = retried.fold(waiter.named(name), |w, code| w.retry_on_error_code(*code));
         let run: RunFn = Box::new(move |delays| {
-            Box::pin(async move { waiter.with_delays(delays).wait(&mut read).await.map(|_| ()) })
+            Box::pin(async move { waiter.with_delays(delays).wait(&mut read).await.map(|s| s.elapsed) })
         });
         Check {
             operation,
@@ -84,6 +93,9 @@ impl Check {
             max_wait: DEFAULT_MAX_WAIT,
             options: SettleOptions::default(),
             counter: None,
+            key: None,
+            learner: None,
+            recorded_at: tokio::time::Instant::now(),
             run,
         }
     }
@@ -110,17 +122,32 @@ impl Check {
         &self.expected
     }
 
-    /// Runs the check with the call's options over the enforcer's over the rule's.
+    /// Runs the check with the call's options over the enforcer's over the rule's, paced by the
+    /// enforcer's learned schedule unless the options say fixed.
     pub(crate) async fn run(self, call: &SettleOptions) -> Result<(), CheckFailed> {
         let options = call.or(&self.options);
-        let delays = options.delays(self.max_wait);
-        let Check { operation, resource, expected, run, counter, .. } = self;
+        let fixed = options.delays(self.max_wait);
+        let Check { operation, resource, expected, run, counter, key, learner, recorded_at, .. } = self;
+        let learned = match (options.pacing(), learner, key) {
+            (Pacing::Learned, Some(learner), Some(key)) => {
+                Some(learner.start(key, recorded_at.elapsed(), fixed.clone()))
+            }
+            _ => None,
+        };
+        let delays = learned.as_ref().map_or(fixed, |wait| wait.delays());
         // Marked as a read-back, so telemetry reports it apart from the user's own calls.
         let result = crate::observe::read_back((run)(delays)).await;
+        if let Some(wait) = learned {
+            match &result {
+                Ok(elapsed) => wait.finish(Some(*elapsed)),
+                Err(WaitError::Timeout { .. }) => wait.finish(None),
+                Err(_) => {}
+            }
+        }
         if let Some(counter) = counter {
             counter.count(result.is_ok());
         }
-        result.map_err(|source| CheckFailed { operation, resource, expected, source })
+        result.map(|_| ()).map_err(|source| CheckFailed { operation, resource, expected, source })
     }
 }
 

@@ -10,6 +10,7 @@ use super::check::{Check, CheckFailed, NotRecorded, ReadBackError, SettleError, 
 use super::options::SettleOptions;
 use super::recorder::Recorder;
 use super::rule::Rule;
+use super::schedule::{LearnedSchedule, ScheduleKey};
 
 /// At most this many writes wait in the enforcer outside any settle step; older ones are
 /// dropped (and counted in [`Stats::dropped`]).
@@ -112,6 +113,7 @@ struct Inner {
     rules: UserRules,
     stats: Counter,
     pending: Mutex<Pending>,
+    learned: LearnedSchedule,
 }
 
 impl std::fmt::Debug for Inner {
@@ -155,6 +157,13 @@ impl EnforcerBuilder {
     /// Read-back options of every check this enforcer records (a call's own override them).
     pub fn with_options(mut self, options: SettleOptions) -> Self {
         self.inner.options = options;
+        self
+    }
+
+    /// Paces read-backs with this learner (e.g. one with another read cost, or shared with
+    /// other enforcers) instead of a fresh one with the defaults.
+    pub fn with_learned_schedule(mut self, learned: LearnedSchedule) -> Self {
+        self.inner.learned = learned;
         self
     }
 
@@ -226,6 +235,11 @@ impl Enforcer {
     ) -> Recorder<C> {
         let table = super::rule::Table::user(service, reads);
         Recorder { reader, table: Arc::new(table), enforcer: self.clone() }
+    }
+
+    /// The learner that paces this enforcer's read-backs.
+    pub fn learned_schedule(&self) -> &LearnedSchedule {
+        &self.inner.learned
     }
 
     /// A snapshot of the counters.
@@ -317,7 +331,15 @@ impl Enforcer {
         let _ = COLLECTOR.try_with(|c| lock(&c.0).seen += 1);
     }
 
-    /// Called by the recorder for each check a write produced.
+    /// Called by the recorder for each check a write produced, with what its learned schedule
+    /// is kept per.
+    pub(crate) fn record_keyed(&self, mut check: Check, key: ScheduleKey) {
+        check.key = Some(key);
+        check.learner = Some(self.inner.learned.clone());
+        self.record(check);
+    }
+
+    /// Records a check (paced by the fixed schedule unless it has a key).
     pub(crate) fn record(&self, mut check: Check) {
         check.options = self.inner.options.clone();
         check.counter = Some(self.inner.stats.clone());
@@ -443,6 +465,7 @@ fn describe_call<T>() -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::LearnedSchedule;
     use super::*;
     use crate::wait::{Delays, ErrorResponse, Waiter};
 
@@ -522,6 +545,35 @@ mod tests {
             .unwrap();
         let stats = enforcer.stats();
         assert_eq!((stats.checks_passed, stats.pending), (1, 1), "{stats:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_first_read_back_waits_for_the_learned_time_in_virtual_time() {
+        let learned = LearnedSchedule::new().with_min_observations(5);
+        let key = ScheduleKey::new("svc", "PutThing", None);
+        for _ in 0..30 {
+            let observation = super::super::Observation {
+                invisible_at: Some(Duration::from_millis(900)),
+                visible_by: Some(Duration::from_millis(1_000)),
+            };
+            learned.observe(&key, observation);
+        }
+        let enforcer = Enforcer::builder().with_learned_schedule(learned.clone()).build();
+        let start = tokio::time::Instant::now();
+        let reads = Arc::new(Mutex::new(Vec::new()));
+        let seen = reads.clone();
+        let waiter = Waiter::<bool>::default().success_when(|visible| *visible);
+        let check = Check::new("PutThing", "thing-1", "visible after 1 s", waiter, move || {
+            let at = start.elapsed();
+            lock(&seen).push(at);
+            async move { Ok::<bool, ErrorResponse>(at >= Duration::from_secs(1)) }
+        });
+        enforcer.record_keyed(check, key.clone());
+        enforcer.settle_pending().await.unwrap();
+        let reads = lock(&reads).clone();
+        assert!(reads[0] >= Duration::from_millis(450), "the first read waited for the plan: {reads:?}");
+        assert!(reads.len() <= 3, "{reads:?}");
+        assert_eq!(learned.observations(&key), 31, "the read-back taught it");
     }
 
     #[test]

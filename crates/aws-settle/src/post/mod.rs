@@ -34,7 +34,9 @@
 //! - Settling fails closed: a call no enforcer recorded (its client is not attached) and a write
 //!   no rule checks are errors ([`NotRecorded`], [`UncheckedWrite`]), unless lenient
 //!   ([`SettleOptions::with_lenient`]: one `tracing` warning and a count each). Reads pass.
-//! - Settling never retries the write itself; it only reads.
+//! - Settling never retries the write itself; it only reads. Reads are paced by a
+//!   [`LearnedSchedule`] per service, operation and region (learned from the enforcer's own
+//!   read-backs; the fixed schedule until it has enough), or fixed ([`Pacing::Fixed`]).
 //! - Every check has a bounded wait (the rule's default or [`SettleOptions::with_max_wait`], per
 //!   enforcer or per call); the error names the operation, the resource, what was expected and
 //!   what was last seen (bounded, secrets redacted).
@@ -47,6 +49,7 @@ mod enforcer;
 mod options;
 mod recorder;
 mod rule;
+mod schedule;
 mod services;
 
 pub use check::{Check, CheckFailed, NotRecorded, ReadBackError, SettleError, UncheckedWrite};
@@ -54,4 +57,5 @@ pub use enforcer::{Enforcer, EnforcerBuilder, SettleExt, Stats};
 pub use options::{DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, SettleOptions};
 pub use recorder::Recorder;
 pub use rule::{Attach, Coverage, Rule, attach};
+pub use schedule::{LearnedSchedule, LearnedWait, Observation, Pacing, ScheduleKey, Summary};
 pub use services::coverage;

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::schedule::Pacing;
 use crate::wait::Delays;
 
 /// The first delay between read-backs by default: most changes become visible within a second
@@ -15,8 +16,10 @@ pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(4);
 /// ([`SettleExt::settled_with`], [`Enforcer::scope_with`]). What a call sets overrides the
 /// enforcer, which overrides each rule's own defaults.
 ///
-/// Defaults: the rule's max wait (2 minutes; 3 for IAM), delays growing from 200 ms to 4 s
-/// (Smithy's jittered exponential backoff), not lenient.
+/// Defaults: the rule's max wait (2 minutes; 3 for IAM), reads paced by the enforcer's
+/// [`LearnedSchedule`](super::LearnedSchedule) once it has learned the operation, and before that
+/// (or with [`Pacing::Fixed`]) delays growing from 200 ms to 4 s (Smithy's jittered exponential
+/// backoff); not lenient.
 ///
 /// [`EnforcerBuilder::with_options`]: super::EnforcerBuilder::with_options
 /// [`SettleExt::settled_with`]: super::SettleExt::settled_with
@@ -37,6 +40,7 @@ pub struct SettleOptions {
     max_wait: Option<Duration>,
     delays: Option<(Duration, Duration)>,
     lenient: Option<bool>,
+    pacing: Option<Pacing>,
 }
 
 impl SettleOptions {
@@ -67,6 +71,17 @@ impl SettleOptions {
         self
     }
 
+    /// How reads are paced: learned (the default) or fixed.
+    pub fn with_pacing(mut self, pacing: Pacing) -> Self {
+        self.pacing = Some(pacing);
+        self
+    }
+
+    /// The pacing ([`Pacing::Learned`] unless set).
+    pub fn pacing(&self) -> Pacing {
+        self.pacing.unwrap_or_default()
+    }
+
     /// The max wait, if set.
     pub fn max_wait(&self) -> Option<Duration> {
         self.max_wait
@@ -88,6 +103,7 @@ impl SettleOptions {
             max_wait: self.max_wait.or(fallback.max_wait),
             delays: self.delays.or(fallback.delays),
             lenient: self.lenient.or(fallback.lenient),
+            pacing: self.pacing.or(fallback.pacing),
         }
     }
 

@@ -160,8 +160,10 @@ impl<C: Send + Sync + 'static> Intercept for Recorder<C> {
             }
             return Ok(());
         }
+        let region = cfg.load::<aws_types::region::Region>().map(|r| r.to_string());
         for check in checks {
-            self.enforcer.record(check);
+            let key = super::ScheduleKey::new(self.table.service, check.operation, region.clone());
+            self.enforcer.record_keyed(check, key);
         }
         Ok(())
     }

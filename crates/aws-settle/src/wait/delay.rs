@@ -1,9 +1,27 @@
 //! How long to sleep between attempts: Smithy waiter delays (the default) or botocore's fixed
 //! delay × max attempts, always bounded by a max wait time.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
+
+/// A schedule of your own (or a learned one, [`LearnedSchedule`]): where the next read goes,
+/// given what the wait has seen so far. Plug it in with [`Delays::custom`]; the max wait and
+/// attempt cap of the `Delays` still bound it.
+///
+/// [`LearnedSchedule`]: crate::post::LearnedSchedule
+pub trait Schedule: fmt::Debug + Send + Sync {
+    /// The sleep before the first attempt (none by default: the first attempt is at once).
+    fn first_delay(&self) -> Option<Duration> {
+        None
+    }
+
+    /// The sleep after attempt `attempt` (1-based), which ended `elapsed` after the wait began
+    /// (the first delay included) without a decision, or `None` to stop.
+    fn next_delay(&self, attempt: u32, elapsed: Duration) -> Option<Duration>;
+}
 
 /// The delay policy of a waiter, always bounded by a max wait time.
 ///
@@ -33,10 +51,23 @@ pub struct Delays {
     max_attempts: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 enum Kind {
     Smithy { min: Duration, max: Duration },
     Fixed { delay: Duration },
+    Custom(Arc<dyn Schedule>),
+}
+
+/// Custom schedules are equal when they are the same one.
+impl PartialEq for Kind {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Kind::Smithy { min, max }, Kind::Smithy { min: m, max: x }) => (min, max) == (m, x),
+            (Kind::Fixed { delay }, Kind::Fixed { delay: d }) => delay == d,
+            (Kind::Custom(a), Kind::Custom(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
 }
 
 /// The default max wait of [`Delays::smithy`]: 300 s.
@@ -64,6 +95,20 @@ impl Delays {
             kind: Kind::Fixed { delay },
             max_wait: delay.saturating_mul(max_attempts).saturating_add(DEFAULT_MAX_WAIT),
             max_attempts: Some(max_attempts),
+        }
+    }
+
+    /// Sleeps as `schedule` says, max wait 300 s unless set with [`max_wait`](Self::max_wait); a
+    /// sleep that would reach the max wait ends the wait instead.
+    pub fn custom(schedule: Arc<dyn Schedule>) -> Self {
+        Self { kind: Kind::Custom(schedule), max_wait: DEFAULT_MAX_WAIT, max_attempts: None }
+    }
+
+    /// The sleep before the first attempt: only a custom schedule asks for one.
+    pub fn first_delay(&self) -> Option<Duration> {
+        match &self.kind {
+            Kind::Custom(schedule) => schedule.first_delay().filter(|d| *d < self.max_wait),
+            _ => None,
         }
     }
 
@@ -99,6 +144,7 @@ impl Delays {
         match self.kind {
             // A sleep up to the deadline would leave the next call no time at all.
             Kind::Fixed { delay } => (delay < remaining).then_some(delay),
+            Kind::Custom(ref schedule) => schedule.next_delay(attempt, elapsed).filter(|d| *d < remaining),
             Kind::Smithy { min, max } => {
                 if remaining <= min {
                     return None;

@@ -62,7 +62,7 @@ pub use acceptor::{
 };
 pub use capture::CaptureBody;
 pub use clock::{Clock, Sleep, TokioClock, VirtualClock};
-pub use delay::{DEFAULT_MAX_WAIT, Delays};
+pub use delay::{DEFAULT_MAX_WAIT, Delays, Schedule};
 pub use error::WaitError;
 pub use jmespath::{
     JsonPath, JsonPathError, JsonPathErrorKind, MAX_AST_DEPTH, MAX_EVALUATION_UNITS, MAX_EXPRESSION_BYTES,

@@ -436,6 +436,9 @@ impl<O> Waiter<O> {
         let mut attempt: u32 = 0;
         let mut previous: Option<String> = None;
         let mut streak: u32 = 0;
+        if let Some(first) = self.delays.first_delay() {
+            self.clock.sleep(first).await;
+        }
         loop {
             attempt += 1;
             if let Some(capture) = &self.capture {

@@ -116,6 +116,12 @@ async fn writes_from_a_task_spawned_inside_a_scope_are_settled_by_the_scope() {
     assert_eq!((stats.checks_passed, stats.pending), (1, 0), "{stats:?}");
 }
 
+/// A bucket write no rule checks.
+fn cors() -> aws_sdk_s3::types::CorsConfiguration {
+    let rule = aws_sdk_s3::types::CorsRule::builder().allowed_methods("GET").allowed_origins("*").build();
+    aws_sdk_s3::types::CorsConfiguration::builder().cors_rules(rule.unwrap()).build().unwrap()
+}
+
 #[tokio::test]
 async fn an_unchecked_write_from_a_spawned_task_fails_the_scope() {
     let env = Held::new();
@@ -125,10 +131,7 @@ async fn an_unchecked_write_from_a_spawned_task_fails_the_scope() {
         .enforcer
         .scope(async {
             let (s3, b) = (attached.clone(), bucket.clone());
-            let versioning = aws_sdk_s3::types::VersioningConfiguration::builder()
-                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
-                .build();
-            let write = s3.put_bucket_versioning().bucket(&b).versioning_configuration(versioning);
+            let write = s3.put_bucket_cors().bucket(&b).cors_configuration(cors());
             tokio::spawn(async move { write.send().await.map(|_| ()) }).await??;
             Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
         })
@@ -145,16 +148,13 @@ async fn lenient_mode_passes_with_one_warning_and_a_count_per_enforcer_and_per_c
     let env = Held::with_enforcer(lenient);
     let bucket = crate::bucket_with_object("settle-fc").await;
     let attached = attach(s3(&env.config), &env.enforcer);
-    let versioning = aws_sdk_s3::types::VersioningConfiguration::builder()
-        .status(aws_sdk_s3::types::BucketVersioningStatus::Suspended)
-        .build();
-    let put = attached.put_bucket_versioning().bucket(&bucket).versioning_configuration(versioning);
+    let put = attached.put_bucket_cors().bucket(&bucket).cors_configuration(cors());
     put.send().settled().await.unwrap();
     let stats = env.enforcer.stats();
-    assert_eq!((stats.lenient_passes, stats.unchecked.get("s3:PutBucketVersioning")), (1, Some(&1)));
+    assert_eq!((stats.lenient_passes, stats.unchecked.get("s3:PutBucketCors")), (1, Some(&1)));
     let warnings = captured.text().lines().map(str::to_string).collect::<Vec<_>>();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("WARN") && warnings[0].contains("s3:PutBucketVersioning"), "{warnings:?}");
+    assert!(warnings[0].contains("WARN") && warnings[0].contains("s3:PutBucketCors"), "{warnings:?}");
 
     // Per call: lenient on an unattached client, and strict again on a lenient enforcer.
     let plain = aws_sdk_ssm::Client::new(&env.config);
@@ -164,10 +164,7 @@ async fn lenient_mode_passes_with_one_warning_and_a_count_per_enforcer_and_per_c
     let warnings = captured.text().lines().map(str::to_string).collect::<Vec<_>>();
     assert_eq!(warnings.len(), 2, "{warnings:?}");
     assert!(warnings[1].contains("ssm PutParameter"), "{warnings:?}");
-    let versioning = aws_sdk_s3::types::VersioningConfiguration::builder()
-        .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
-        .build();
-    let put = attached.put_bucket_versioning().bucket(&bucket).versioning_configuration(versioning);
+    let put = attached.put_bucket_cors().bucket(&bucket).cors_configuration(cors());
     let strict = put.send().settled_with(SettleOptions::new().with_lenient(false)).await.unwrap_err();
     assert!(strict.read_back().is_some_and(|e| e.unchecked.len() == 1), "{strict}");
     env.proxy.release_all();

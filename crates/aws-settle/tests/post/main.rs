@@ -7,22 +7,29 @@
 //! after the release and is readable afterwards. No assertion depends on time.
 
 mod batch;
+mod bench_suite;
 mod coverage;
 mod defects;
 mod dynamodb;
+mod ec2;
 mod failclosed;
 mod iam;
+mod kms;
+mod logs;
 mod plumbing;
 mod propagate;
 mod readme;
 mod rules;
 mod s3;
 mod scenario;
+mod schedule;
 mod secretsmanager;
+mod sns;
+mod sqs;
 mod ssm;
 mod tagging;
 
-use aws_settle::post::{Enforcer, attach};
+use aws_settle::post::{Enforcer, SettleOptions, attach};
 
 /// A settle-proxy with lag in front of moto, and clients through it. Stopped when dropped.
 pub struct Lagged {
@@ -77,6 +84,14 @@ impl Default for Held {
 impl Held {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// As [`Held::new`], with read-backs 5 to 20 ms apart: a rule that needs several matching
+    /// reads in a row (SQS attributes 6, KMS 5) costs that many polls, not seconds of backoff.
+    pub fn polling_fast() -> Self {
+        let fast = SettleOptions::new()
+            .with_delays(std::time::Duration::from_millis(5), std::time::Duration::from_millis(20));
+        Self::with_enforcer(Enforcer::builder().with_options(fast).build())
     }
 
     pub fn with_enforcer(enforcer: Enforcer) -> Self {

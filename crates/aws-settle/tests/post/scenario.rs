@@ -54,10 +54,24 @@ pub async fn run<C>(new: fn(&aws_types::SdkConfig) -> C, name: fn() -> String, s
 where
     C: Attach + Clone + Send + Sync + 'static,
 {
-    let env = Held::new();
+    run_in(Held::new(), new, name, scenarios).await
+}
+
+/// As [`run`], in `env` (e.g. one whose enforcer polls faster, for rules that need several
+/// matching reads in a row).
+pub async fn run_in<C>(
+    env: Held,
+    new: fn(&aws_types::SdkConfig) -> C,
+    name: fn() -> String,
+    scenarios: Vec<Scenario<C>>,
+) where
+    C: Attach + Clone + Send + Sync + 'static,
+{
     let plain = new(&env.config);
     let settled = aws_settle::post::attach(plain.clone(), &env.enforcer);
-    let direct = aws_settle::post::attach(new(&settle_emulator::moto_sdk_config()), &Enforcer::new());
+    // Setups settle with the scenario enforcer's options (fast polls stay fast).
+    let setup_enforcer = Enforcer::builder().with_options(env.enforcer.options().clone()).build();
+    let direct = aws_settle::post::attach(new(&settle_emulator::moto_sdk_config()), &setup_enforcer);
     let mut failures = Vec::new();
     for s in &scenarios {
         let (naive_name, settled_name) = (name(), name());

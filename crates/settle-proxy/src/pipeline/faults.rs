@@ -7,6 +7,7 @@ use rand::Rng;
 
 use super::{Outcome, Request};
 use crate::protocol::{self, InjectedError, Protocol};
+use crate::throttle::Throttle;
 use crate::visibility::Hold;
 
 /// What the fault stages decided.
@@ -17,6 +18,21 @@ pub(crate) enum Decision {
     Answer(Outcome),
     /// Go on, with this lag for the write (if it is one).
     Go(Hold),
+}
+
+/// The per-prefix bucket of an S3 object request, if the configuration has one for its kind:
+/// `s3-prefix:<reads|writes>:<bucket>/<prefix>`, where the prefix is the key up to its last `/`.
+fn prefix_bucket(request: &Request<'_>, eff: &crate::config::Effective) -> Option<(String, Throttle)> {
+    let location = request.parsed.s3.as_ref()?;
+    let bucket = location.bucket.as_deref()?;
+    let (kind, spec) = match request.parts.method {
+        http::Method::GET | http::Method::HEAD => ("reads", eff.prefix_reads?),
+        _ => ("writes", eff.prefix_writes?),
+    };
+    // Bucket-level requests (no key) are not limited per prefix.
+    let key = location.key.as_deref().filter(|k| !k.is_empty())?;
+    let prefix = key.rfind('/').map_or("", |i| &key[..=i]);
+    Some((format!("s3-prefix:{kind}:{bucket}/{prefix}"), spec))
 }
 
 /// Counts the request, then throttles, injects an error, or sleeps the drawn latency.
@@ -41,6 +57,11 @@ pub(crate) async fn decide(request: &Request<'_>) -> Decision {
             && !throttled
         {
             throttled |= !state.take_token(&op_key, spec, now);
+        }
+        if let Some((prefix_key, spec)) = prefix_bucket(request, &eff)
+            && !throttled
+        {
+            throttled |= !state.take_token(&prefix_key, spec, now);
         }
         if throttled {
             state.count_throttled(&op_key);

@@ -10,14 +10,20 @@
 //! 4. [`read`]: **snapshot read**: reads of a lagging resource answered from its pre-write
 //!    state, with a status rewrite where the service shows one;
 //! 5. [`views`]: the Resource Groups Tagging API view, patched to the old tags;
-//! 6. [`write`]: **lag write**: snapshot reads issued, the write forwarded, its windows opened;
+//!    [`items`]: DynamoDB item reads answered from, or rewritten to, the items' pre-write state,
+//!    and item writes that hold it;
+//! 6. [`write`]: **lag write**: a retried idempotent write answered as the first time
+//!    ([`idempotent`]), else snapshot reads issued, the write forwarded, its windows opened;
 //! 7. **forward**: everything else goes upstream untouched.
 //!
 //! Each stage either answers the request or passes it on. Per-service knowledge (which
 //! writes, which reads, conflicts, status rewrites) lives in [`crate::rules`].
 
+pub(crate) mod absent;
 pub(crate) mod faults;
 pub(crate) mod guards;
+pub(crate) mod idempotent;
+pub(crate) mod items;
 pub(crate) mod propagation;
 pub(crate) mod read;
 pub(crate) mod views;
@@ -82,7 +88,21 @@ pub(crate) async fn process(request: Request<'_>) -> Outcome {
         Ok(outcome) => return outcome,
         Err(request) => request,
     };
-    write::lagged(request, hold).await
+    let request = match items::dynamodb(request, hold).await {
+        Ok(outcome) => return outcome,
+        Err(request) => request,
+    };
+    let shared = request.shared;
+    let parsed = request.parsed;
+    let (token, replayed) = idempotent::replay(&shared.lock().tokens, parsed);
+    if let Some(outcome) = replayed {
+        return outcome;
+    }
+    let outcome = write::lagged(request, hold).await;
+    if let Some(token) = token {
+        idempotent::remember(&mut shared.lock().tokens, token, parsed, &outcome);
+    }
+    outcome
 }
 
 /// Sends a request upstream and wraps the answer (a 502 if upstream cannot be reached).

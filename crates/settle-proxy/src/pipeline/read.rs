@@ -28,6 +28,8 @@ pub(crate) async fn from_snapshot(request: Request<'_>) -> Result<Outcome, Reque
     let shared = request.shared;
     let mut outcome = match snapshot {
         Some(response) => Outcome::local(response, "lag"),
+        // A write refused while its resource's create lags (EC2 CreateTags), else lagged itself.
+        None if rules::write_rule(parsed).is_some() => return Err(request),
         None => request.forward().await,
     };
     if let Some(status) = status {

@@ -1,11 +1,13 @@
 //! Stage 7: **lag write**: before a write a rule knows is forwarded, the reads it will change
 //! are snapshotted upstream (those not already frozen by an earlier write still lagging);
 //! once it succeeds, its windows open on every key it names, with the drawn lag or held
-//! until released, and the service's after-write hook sets or clears conflict marks.
+//! until released, and the service's after-write hook sets or clears conflict marks. A create
+//! that learns its ids from its answer ([`rules::Answer`]) opens them on those ids, with the
+//! answers AWS gives while they propagate made up by [`absent`].
 
 use std::time::Instant;
 
-use super::{Outcome, Request, read::show_status};
+use super::{Outcome, Request, absent, read::show_status};
 use crate::protocol::StoredResponse;
 use crate::rules::{self, Key, propagation, tagging};
 use crate::visibility::{Hold, StatusWindow, TagWindow};
@@ -23,7 +25,11 @@ pub(crate) async fn lagged(request: Request<'_>, hold: Hold) -> Outcome {
     let mut keys = rules::keys(write.key, write.class, parsed);
     keys.truncate(MAX_KEYS);
     let mark = service_rules.hooks.mark.and_then(|mark| mark(parsed));
-    if hold.is_zero() || keys.is_empty() {
+    let answer = match write.key {
+        rules::KeyFrom::Answer(answer) => Some(answer),
+        _ => None,
+    };
+    if hold.is_zero() || (keys.is_empty() && answer.is_none()) {
         let outcome = request.forward().await;
         if let Some(mark) = mark
             && outcome.response.status.is_success()
@@ -59,12 +65,19 @@ pub(crate) async fn lagged(request: Request<'_>, hold: Hold) -> Outcome {
     if let Some(status) = write.status {
         show_status(shared, &info.service, &mut outcome, status.status);
     }
+    let created = answer.map(|a| rules::answer_keys(a, &outcome.response.body)).unwrap_or_default();
     // The principals the write makes new to other services are opened (held, released) as its keys.
     let principals: Vec<Key> =
         propagation::produced(parsed).into_iter().filter(|p| !keys.contains(p)).collect();
-    let opened_keys: Vec<Key> = keys.iter().chain(&principals).cloned().collect();
     let mut state = shared.lock();
-    let opened = state.book.open(Instant::now(), hold, &info.service, &info.operation, &opened_keys, taken);
+    let now = Instant::now();
+    if let Some(answer) = answer {
+        taken.extend(absent::answers(parsed, answer, &created));
+        absent::then(&mut state.book, now, hold, &info.service, answer, &created);
+        keys.extend(created);
+    }
+    let opened_keys: Vec<Key> = keys.iter().chain(&principals).cloned().collect();
+    let opened = state.book.open(now, hold, &info.service, &info.operation, &opened_keys, taken);
     for key in propagation::produced(parsed) {
         let window = opened.window(&key);
         state.book.propagation.insert(key.id(), window);

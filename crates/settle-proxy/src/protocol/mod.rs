@@ -2,7 +2,7 @@
 //! request is about, and how each protocol family spells its errors.
 //!
 //! Supported families: awsJson 1.0/1.1 (`X-Amz-Target` + JSON body), query (`Action`
-//! in the form body or URL: IAM, STS, SQS, SNS…), restXml (S3: method, bucket, key,
+//! in the form body or URL: IAM, STS, SQS, SNS…), EC2's own query (errors spelled apart), restXml (S3: method, bucket, key,
 //! sub-resource) and restJson (operation named by method and first path segment).
 //! The service comes from the SigV4 credential scope (`Authorization` header or
 //! `X-Amz-Credential` query parameter), else from the `X-Amz-Target` prefix.
@@ -24,6 +24,9 @@ pub enum Protocol {
     AwsJson,
     /// The query protocol: form-encoded `Action=...` (IAM, STS, SQS, SNS, ...).
     Query,
+    /// EC2's own query protocol: form-encoded like [`Protocol::Query`], but its errors are
+    /// `<Response><Errors><Error>…</Errors><RequestID>` and its throttling is `RequestLimitExceeded`.
+    Ec2,
     /// restXml (S3).
     RestXml,
     /// restJson (Lambda, API Gateway, ...).
@@ -233,7 +236,8 @@ impl StoredResponse {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InjectedError {
     /// Rate limiting: `ThrottlingException`, `ProvisionedThroughputExceededException` (DynamoDB),
-    /// `RequestThrottled` (SQS), `SlowDown`, `Throttling`, `TooManyRequestsException`.
+    /// `RequestThrottled` (SQS), `RequestLimitExceeded` (EC2), `SlowDown`, `Throttling`,
+    /// `TooManyRequestsException`.
     Throttle,
     /// A transient HTTP 500.
     Internal,
@@ -256,6 +260,11 @@ pub fn render_injected(info: &RequestInfo, error: InjectedError) -> StoredRespon
             (400, "RequestThrottled", "Request is throttled.")
         }
         (Protocol::AwsJson, InjectedError::Throttle) => (400, "ThrottlingException", "Rate exceeded"),
+        (Protocol::Ec2, InjectedError::Throttle) => (503, "RequestLimitExceeded", "Request limit exceeded."),
+        (Protocol::Ec2, InjectedError::Internal) => (500, "InternalError", "An internal error has occurred."),
+        (Protocol::Ec2, InjectedError::Unavailable) => {
+            (503, "Unavailable", "The server is overloaded and can't handle the request.")
+        }
         (Protocol::Query, InjectedError::Throttle) => (400, "Throttling", "Rate exceeded"),
         (Protocol::RestXml, InjectedError::Throttle) => (503, "SlowDown", "Please reduce your request rate."),
         (_, InjectedError::Throttle) => (429, "TooManyRequestsException", "Too Many Requests"),
@@ -279,6 +288,7 @@ pub fn render_error(info: &RequestInfo, status: StatusCode, code: &str, message:
     let mut response = match info.protocol {
         Protocol::AwsJson => awsjson::render_error(&info.service, status, code, message),
         Protocol::Query => query::render_error(status, code, message),
+        Protocol::Ec2 => query::render_ec2_error(status, code, message),
         Protocol::RestXml => restxml::render_error(code, message),
         Protocol::RestJson | Protocol::Unknown => restjson::render_error(code, message),
     };

@@ -1,4 +1,5 @@
-//! The query protocol: `Action=Operation&Version=...` form-encoded (IAM, STS, SQS, SNS...).
+//! The query protocol: `Action=Operation&Version=...` form-encoded (IAM, STS, SQS, SNS...),
+//! and EC2's variant of it, which spells its errors differently.
 
 use http::{StatusCode, Uri};
 
@@ -14,7 +15,7 @@ pub(super) fn parse(parsed: &mut ParsedRequest, uri: &Uri, body: &[u8]) {
     params.extend(parse_form(body));
     if let Some((_, action)) = params.iter().find(|(k, _)| k == "Action") {
         parsed.info.operation = action.clone();
-        parsed.info.protocol = Protocol::Query;
+        parsed.info.protocol = if parsed.info.service == "ec2" { Protocol::Ec2 } else { Protocol::Query };
     }
     parsed.params = params;
 }
@@ -28,4 +29,15 @@ pub(super) fn render_error(status: StatusCode, code: &str, message: &str) -> Sto
         xml_escape(message)
     );
     StoredResponse::new(status, "text/xml", body)
+}
+
+/// EC2's error shape: no `ErrorResponse` and no `Type`, the request id spelled `RequestID`.
+pub(super) fn render_ec2_error(status: StatusCode, code: &str, message: &str) -> StoredResponse {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{}</Code>\
+         <Message>{}</Message></Error></Errors><RequestID>settle-proxy-injected</RequestID></Response>",
+        xml_escape(code),
+        xml_escape(message)
+    );
+    StoredResponse::new(status, "text/xml;charset=UTF-8", body)
 }

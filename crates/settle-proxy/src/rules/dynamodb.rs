@@ -1,5 +1,8 @@
 //! DynamoDB: tables read back as CREATING / UPDATING / DELETING during the lag
-//! (moto is ACTIVE at once), item operations on a CREATING table fail, and tags lag.
+//! (moto is ACTIVE at once), item operations on a CREATING table fail, and tags lag; item reads
+//! lag behind item writes ([`items`]).
+
+pub(crate) mod items;
 
 use http::{HeaderValue, StatusCode};
 
@@ -131,11 +134,14 @@ fn show_table_status(response: &mut StoredResponse, status: &str) -> bool {
         return false;
     }
     let Some(body) = rewrite_status(&response.body, status) else { return false };
-    if response.headers.contains_key("x-amz-crc32") {
-        response.headers.insert("x-amz-crc32", HeaderValue::from(crc32fast::hash(&body)));
-    }
-    response.body = bytes::Bytes::from(body);
+    set_body(response, body);
     true
+}
+
+/// Replaces a JSON answer's body and recomputes its `x-amz-crc32` (the SDK checks it).
+pub(crate) fn set_body(response: &mut StoredResponse, body: Vec<u8>) {
+    response.headers.insert("x-amz-crc32", HeaderValue::from(crc32fast::hash(&body)));
+    response.body = bytes::Bytes::from(body);
 }
 
 /// Sets `Table.TableStatus` / `TableDescription.TableStatus` in a JSON body; `None` if absent.

@@ -4,10 +4,12 @@
 //! Keys are keyed by their id: a key ARN `arn:aws:kms:r:a:key/ID` names `ID`, and an alias
 //! (`alias/name` or its ARN) names `name`, so a write and a read that use different spellings
 //! of one alias meet; a key written by its id and read by an alias do not (no lookup is made).
-//! CreateKey is not lagged: the new key's id exists only in the response, after the write.
+//! A new key's id exists only in CreateKey's answer: its reads answer NotFoundException during
+//! the lag, made up by the proxy ([`Answer`]).
 
 use super::{
-    Hooks, KeyFrom as K, Read, ServiceRules, TagView, Template as T, Write, WriteKind as W, arn_names,
+    Absent, Answer, AnswerIds, Hooks, KeyFrom as K, Read, ServiceRules, TagView, Template as T, Write,
+    WriteKind as W, arn_names,
 };
 
 const KEY: &str = "kms-key";
@@ -30,9 +32,23 @@ const TAG: Write =
 const ALIAS: Write =
     Write { op: "CreateAlias", key: K::Tail("AliasName", "/"), kind: W::Create, ..KEY_UPDATE };
 
+/// A new key: NotFoundException to its reads until its id propagates.
+const NEW_KEY: Answer = Answer {
+    request: None,
+    class: KEY,
+    ids: AnswerIds::Json(&["KeyMetadata", "KeyId"]),
+    absent: &[
+        Absent { op: "DescribeKey", status: 400, code: NOT_FOUND, message: "Key '{0}' does not exist" },
+        Absent { op: "GetKeyPolicy", status: 400, code: NOT_FOUND, message: "Key '{0}' does not exist" },
+    ],
+    then: None,
+};
+const NOT_FOUND: &str = "NotFoundException";
+
 pub(super) static RULES: ServiceRules = ServiceRules {
     service: "kms",
     writes: &[
+        Write { op: "CreateKey", key: K::Answer(&NEW_KEY), kind: W::Create, reads: &[], ..KEY_UPDATE },
         KEY_UPDATE,
         Write { op: "DisableKey", ..KEY_UPDATE },
         Write { op: "UpdateKeyDescription", ..KEY_UPDATE },

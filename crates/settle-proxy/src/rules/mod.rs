@@ -5,7 +5,8 @@
 //! A resource key is `class:name`, e.g. `ssm-parameter:/app/db`. A snapshot is kept per
 //! key and *read id* (the read operation, plus a variant such as `WithDecryption`).
 
-mod dynamodb;
+pub(crate) mod dynamodb;
+mod ec2;
 mod iam;
 mod kms;
 mod lambda;
@@ -51,7 +52,7 @@ pub(crate) enum KeyFrom {
     Parameter(&'static str),
     /// A list-of-strings field of the JSON body (one key per element).
     JsonList(&'static str),
-    /// A JSON field, only when another field has a given value.
+    /// A JSON field (or query parameter), only when another has a given value.
     JsonIf(&'static str, &'static str, &'static str),
     /// A Secrets Manager secret name or ARN (the ARN's random suffix is dropped).
     SecretId(&'static str),
@@ -79,6 +80,58 @@ pub(crate) enum KeyFrom {
     S3Bucket,
     /// The S3 object (`bucket/key`).
     S3Object,
+    /// Query parameters `prefix.1`, `prefix.2`, … (EC2's lists: `InstanceId.1`, `ResourceId.1`).
+    QueryList(&'static str),
+    /// Resources named by the write's *answer* (a create that learns its id only then), and
+    /// those the request names under [`Answer::request`]: see [`Answer`].
+    Answer(&'static Answer),
+}
+
+/// A create whose resource ids only its answer holds (EC2 RunInstances, KMS CreateKey, SNS
+/// Subscribe). No pre-write snapshot can be read of an id not yet known, so during the lag the
+/// proxy answers the [`Absent`] reads itself, as AWS does while the new id has not propagated.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    /// Keys the request names as well (snapshotted before the write like any other).
+    pub request: Option<KeyFrom>,
+    /// The class of the answer's keys.
+    pub class: &'static str,
+    /// Where the answer holds the new id(s).
+    pub ids: AnswerIds,
+    /// The operations answered with an error while the create lags.
+    pub absent: &'static [Absent],
+    /// A status shown after the absence, for as long again: see [`Then`].
+    pub then: Option<Then>,
+}
+
+/// Where an answer holds the ids it created.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum AnswerIds {
+    /// The text of every XML element of this local name (EC2 `instanceId`, SNS `SubscriptionArn`).
+    Xml(&'static str),
+    /// A string at this path of the JSON answer (`KeyMetadata`, `KeyId`).
+    Json(&'static [&'static str]),
+}
+
+/// An operation refused while a create lags: AWS's status, code and message (`{0}` is the id).
+#[derive(Debug)]
+pub(crate) struct Absent {
+    pub op: &'static str,
+    pub status: u16,
+    pub code: &'static str,
+    pub message: &'static str,
+}
+
+/// The second phase of an [`Answer`] create: once reads find the resource, they show `status`
+/// (EC2 `pending`, rewritten by the service's `show_status` hook) until this phase ends too.
+/// A timed lag shows it for as long again; a held one until released on its own (its write is
+/// recorded under `op`, e.g. `RunInstances:pending`, so `release_operation("RunInstances")` ends
+/// the absence only, and releasing the resource or all ends both).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Then {
+    pub op: &'static str,
+    pub status: &'static str,
+    pub read: &'static str,
 }
 
 /// A resource named by a request.
@@ -220,6 +273,7 @@ pub(crate) const ALL: &[&ServiceRules] = &[
     &kms::RULES,
     &logs::RULES,
     &sns::RULES,
+    &ec2::RULES,
     &lambda::RULES,
 ];
 
@@ -230,6 +284,9 @@ pub(crate) fn for_service(service: &str) -> Option<&'static ServiceRules> {
 
 /// Most labels of one LabelParameterVersion call that get a snapshot of their own (AWS's limit).
 const MAX_LABELS: usize = 10;
+
+/// Most elements of an EC2 list parameter (`InstanceId.N`) read as keys.
+const MAX_LIST: usize = 10;
 
 /// The default account moto uses, for ARNs the proxy has to make up.
 pub(crate) const DEFAULT_ACCOUNT: &str = "123456789012";
@@ -257,8 +314,8 @@ pub(crate) fn keys(from: KeyFrom, class: &'static str, req: &ParsedRequest) -> V
             })
             .unwrap_or_default(),
         KeyFrom::JsonIf(field, cond, value) => {
-            if req.json_str(cond) == Some(value) {
-                req.json_str(field).map(simple).unwrap_or_default()
+            if req.json_str(cond).or_else(|| req.param(cond)) == Some(value) {
+                req.json_str(field).or_else(|| req.param(field)).map(simple).unwrap_or_default()
             } else {
                 Vec::new()
             }
@@ -325,6 +382,11 @@ pub(crate) fn keys(from: KeyFrom, class: &'static str, req: &ParsedRequest) -> V
             },
             _ => Vec::new(),
         },
+        KeyFrom::QueryList(prefix) => (1..=MAX_LIST)
+            .map_while(|i| req.param(&format!("{prefix}.{i}")))
+            .map(|id| Key { class, name: id.to_string(), reference: vec![id.to_string()] })
+            .collect(),
+        KeyFrom::Answer(answer) => answer.request.map(|from| keys(from, class, req)).unwrap_or_default(),
         KeyFrom::S3Object => match &req.s3 {
             Some(loc) => match (&loc.bucket, &loc.key) {
                 (Some(bucket), Some(key)) => one(format!("{bucket}/{key}"), vec![loc.raw_path.clone()]),
@@ -332,6 +394,47 @@ pub(crate) fn keys(from: KeyFrom, class: &'static str, req: &ParsedRequest) -> V
             },
             None => Vec::new(),
         },
+    }
+}
+
+/// The keys a successful write's answer names under an [`Answer`] rule (at most [`MAX_LIST`]).
+pub(crate) fn answer_keys(answer: &Answer, body: &[u8]) -> Vec<Key> {
+    let mut ids = match answer.ids {
+        AnswerIds::Xml(element) => xml_texts(body, element),
+        AnswerIds::Json(path) => serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| path.iter().try_fold(v, |v, field| v.get(field).cloned()))
+            .and_then(|v| v.as_str().map(str::to_string))
+            .into_iter()
+            .collect(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(id.clone()));
+    ids.truncate(MAX_LIST);
+    ids.into_iter().map(|id| Key { class: answer.class, name: id.clone(), reference: vec![id] }).collect()
+}
+
+/// The trimmed text of every element named `name` (any namespace prefix); none if the XML is bad.
+fn xml_texts(body: &[u8], name: &str) -> Vec<String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(body);
+    let (mut out, mut current): (Vec<String>, Option<String>) = (Vec::new(), None);
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(Event::Start(e)) if e.local_name().as_ref() == name.as_bytes() => {
+                current = Some(String::new())
+            }
+            Ok(Event::Text(t)) if current.is_some() => {
+                let Ok(text) = t.decode() else { return Vec::new() };
+                current.as_mut().into_iter().for_each(|c| c.push_str(text.trim()));
+            }
+            Ok(Event::End(_)) => out.extend(current.take().filter(|c| !c.is_empty())),
+            Ok(Event::Eof) => return out,
+            Err(_) => return Vec::new(),
+            _ => {}
+        }
+        buf.clear();
     }
 }
 
@@ -348,6 +451,11 @@ pub(crate) fn arn_names(key: &Key, arn: &str, service: &str, sep: &str) -> bool 
         && arn.starts_with("arn:")
         && arn.contains(sep)
         && tail_name(arn, sep) == key.name
+}
+
+/// The idempotency key (operation and client token) of a request AWS answers once per token.
+pub(crate) fn idempotency_key(req: &ParsedRequest) -> Option<String> {
+    ec2::client_token(req)
 }
 
 /// The write rule for a request, if any.

@@ -1,4 +1,4 @@
-//! S3: buckets, objects, bucket/object tagging and bucket policies.
+//! S3: buckets, objects, bucket/object tagging, bucket policies and versioning.
 
 use super::{Hooks, Key, KeyFrom as K, Read, ServiceRules, TagView, Template as T, Write, WriteKind as W};
 
@@ -118,8 +118,24 @@ pub(super) static RULES: ServiceRules = ServiceRules {
             status: None,
             tagging: false,
         },
+        Write {
+            op: "PutBucketVersioning",
+            class: BUCKET,
+            key: K::S3Bucket,
+            kind: W::Update,
+            reads: &["GetBucketVersioning"],
+            status: None,
+            tagging: false,
+        },
     ],
     reads: &[
+        Read {
+            op: "GetBucketVersioning",
+            class: BUCKET,
+            key: K::S3Bucket,
+            template: T::S3("GET", "versioning"),
+            variant: None,
+        },
         Read {
             op: "GetBucketPolicy",
             class: BUCKET,

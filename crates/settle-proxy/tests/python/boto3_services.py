@@ -1,4 +1,4 @@
-"""boto3 against settle-proxy: the SQS, KMS, CloudWatch Logs and SNS pitfalls, and their throttling codes.
+"""boto3 against settle-proxy: the SQS, KMS, CloudWatch Logs, SNS and EC2 pitfalls, and their throttling codes.
 
 Usage: python boto3_services.py HELD_ENDPOINT TOKEN THROTTLED_ENDPOINT. The first proxy runs with
 `--lag hold` (writes invisible until this script releases them, so nothing depends on timing); the second
@@ -16,7 +16,7 @@ endpoint, token, throttled_endpoint = sys.argv[1], sys.argv[2], sys.argv[3]
 kw = dict(region_name="us-east-1", aws_access_key_id="AKIDBOTO3", aws_secret_access_key="boto3-secret")
 client = lambda service, url=endpoint, attempts=1: boto3.client(
     service, endpoint_url=url, config=Config(retries={"mode": "standard", "total_max_attempts": attempts}), **kw)
-sqs, kms, logs, sns = client("sqs"), client("kms"), client("logs"), client("sns")
+sqs, kms, logs, sns, ec2 = client("sqs"), client("kms"), client("logs"), client("sns"), client("ec2")
 suffix = uuid.uuid4().hex[:10]
 release = lambda query="": release_on(endpoint, token, query)
 
@@ -34,8 +34,10 @@ assert refused == "AWS.SimpleQueueService.QueueDeletedRecently", refused
 release()
 url = sqs.create_queue(QueueName=queue)["QueueUrl"]  # the name is free once released
 
-# KMS: the old key state while a DisableKey is held.
+# KMS: a new key is NotFound, then the old key state while a DisableKey is held.
 key = kms.create_key()["KeyMetadata"]["KeyId"]
+assert code(lambda: kms.describe_key(KeyId=key), kms.exceptions.NotFoundException) == "NotFoundException"
+assert release("operation=CreateKey") == 1
 kms.disable_key(KeyId=key)
 assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Enabled"
 assert release("operation=DisableKey") == 1
@@ -53,6 +55,18 @@ topic = sns.create_topic(Name=f"settle-boto3-{suffix}")["TopicArn"]
 assert code(lambda: sns.get_topic_attributes(TopicArn=topic), sns.exceptions.NotFoundException) == "NotFound"
 release()
 assert code(lambda: sns.get_topic_attributes(TopicArn=topic)) is None
+
+# EC2: a new instance is InvalidInstanceID.NotFound (to CreateTags too), then pending, then running;
+# botocore parses EC2's own <Response><Errors> shape.
+instance = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+state = lambda: ec2.describe_instances(InstanceIds=[instance])["Reservations"][0]["Instances"][0]["State"]["Name"]
+assert code(state) == "InvalidInstanceID.NotFound"
+tag = lambda: ec2.create_tags(Resources=[instance], Tags=[{"Key": "team", "Value": "blue"}])
+assert code(tag) == "InvalidInstanceID.NotFound"
+assert release("operation=RunInstances") == 1
+assert state() == "pending", state()
+release()
+assert state() == "running", state()
 
 # The Resource Groups Tagging API view lags behind each service's tag writes. The queue and the topic
 # share a name on purpose: a lagging queue must not hide the topic.
@@ -72,11 +86,12 @@ assert len(view()) == 4, view()
 # Throttling: botocore's standard retry classifies each code as throttling and retries it
 # (3 attempts; the proxy's counters, checked by the Rust test, show it).
 calls = {"sqs": ("list_queues", "RequestThrottled"), "kms": ("list_keys", "ThrottlingException"),
-         "logs": ("describe_log_groups", "ThrottlingException"), "sns": ("list_topics", "Throttling")}
+         "logs": ("describe_log_groups", "ThrottlingException"), "sns": ("list_topics", "Throttling"),
+         "ec2": ("describe_vpcs", "RequestLimitExceeded")}
 for service, (operation, expected) in calls.items():
     throttled = client(service, throttled_endpoint, attempts=3)
     call = getattr(throttled, operation)
     code(call)  # the service's one token
     got = code(call)
     assert got == expected, f"{service}: {got}"
-print("boto3: SQS, KMS, Logs and SNS pitfalls reproduced")
+print("boto3: SQS, KMS, Logs, SNS and EC2 pitfalls reproduced")

@@ -1,4 +1,7 @@
-//! DynamoDB: tables (ACTIVE, with their indexes and throughput) and tags.
+//! DynamoDB: tables (ACTIVE, with their indexes and throughput), tags, and items ([`items`]:
+//! settled for eventually consistent readers).
+
+mod items;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::create_table::{CreateTableInput, CreateTableOutput};
@@ -66,6 +69,23 @@ pub(crate) fn table() -> Table<Client> {
             ),
             rule("TagResource", "ListTagsOfResource: every tag added, with its value", tag_resource),
             rule("UntagResource", "ListTagsOfResource: no removed key", untag_resource),
+            rule("PutItem", "GetItem (eventually consistent, 2 in a row): the item written", items::put_item),
+            rule(
+                "UpdateItem",
+                "GetItem (eventually consistent, 2 in a row): the ALL_NEW item returned, else what a consistent read showed after the write",
+                items::update_item,
+            ),
+            rule("DeleteItem", "GetItem (eventually consistent, 2 in a row): no item", items::delete_item),
+            rule(
+                "BatchWriteItem",
+                "GetItem (eventually consistent, 2 in a row): each item put, no item for each delete; UnprocessedItems fail",
+                items::batch_write_item,
+            ),
+            rule(
+                "TransactWriteItems",
+                "GetItem (eventually consistent, 2 in a row): each Put's item, each Update's new item, no item for each Delete",
+                items::transact_write_items,
+            ),
         ],
         #[cfg(feature = "tagging")]
         view: view::rules(),

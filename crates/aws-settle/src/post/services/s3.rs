@@ -1,5 +1,5 @@
 //! S3: buckets, objects (put, copy, multipart; read-after-write across clients), object and
-//! bucket tagging, bucket policy.
+//! bucket tagging, bucket policy, bucket versioning.
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::operation::complete_multipart_upload::{
@@ -14,11 +14,13 @@ use aws_sdk_s3::operation::delete_object::{DeleteObjectInput, DeleteObjectOutput
 use aws_sdk_s3::operation::delete_object_tagging::{DeleteObjectTaggingInput, DeleteObjectTaggingOutput};
 use aws_sdk_s3::operation::get_bucket_policy::GetBucketPolicyOutput;
 use aws_sdk_s3::operation::get_bucket_tagging::GetBucketTaggingOutput;
+use aws_sdk_s3::operation::get_bucket_versioning::GetBucketVersioningOutput;
 use aws_sdk_s3::operation::get_object_tagging::GetObjectTaggingOutput;
 use aws_sdk_s3::operation::head_bucket::HeadBucketOutput;
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use aws_sdk_s3::operation::put_bucket_policy::{PutBucketPolicyInput, PutBucketPolicyOutput};
 use aws_sdk_s3::operation::put_bucket_tagging::{PutBucketTaggingInput, PutBucketTaggingOutput};
+use aws_sdk_s3::operation::put_bucket_versioning::{PutBucketVersioningInput, PutBucketVersioningOutput};
 use aws_sdk_s3::operation::put_object::{PutObjectInput, PutObjectOutput};
 use aws_sdk_s3::operation::put_object_tagging::{PutObjectTaggingInput, PutObjectTaggingOutput};
 use aws_sdk_s3::types::Tag;
@@ -122,6 +124,7 @@ pub(crate) fn table() -> Table<Client> {
             ),
             rule("PutObjectTagging", "GetObjectTagging: exactly the tag set written", put_object_tagging),
             rule("DeleteObjectTagging", "GetObjectTagging: no tags", delete_object_tagging),
+            rule("PutBucketVersioning", "GetBucketVersioning: the status written", put_bucket_versioning),
         ],
         #[cfg(feature = "tagging")]
         view: view::rules(),
@@ -282,6 +285,26 @@ fn delete_bucket_policy(
         "GetBucketPolicy answers NoSuchBucketPolicy",
         waiter::<GetBucketPolicyOutput>().success_on_error_code("NoSuchBucketPolicy").retry_when(|_| true),
         move || client.get_bucket_policy().bucket(&b).send(),
+    )]
+}
+
+fn put_bucket_versioning(
+    s3: &Client,
+    input: &PutBucketVersioningInput,
+    _: &PutBucketVersioningOutput,
+) -> Vec<Check> {
+    let (Some(bucket), Some(status)) =
+        (input.bucket(), input.versioning_configuration().and_then(|c| c.status()))
+    else {
+        return Vec::new();
+    };
+    let (client, b, wanted) = (s3.clone(), bucket.to_string(), status.clone());
+    vec![Check::new(
+        "PutBucketVersioning",
+        bucket,
+        format!("GetBucketVersioning shows Status {}", status.as_str()),
+        waiter::<GetBucketVersioningOutput>().success_when(move |o| o.status() == Some(&wanted)),
+        move || client.get_bucket_versioning().bucket(&b).send(),
     )]
 }
 

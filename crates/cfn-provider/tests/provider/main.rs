@@ -1,0 +1,77 @@
+//! The resource-provider runtime: payloads (both shapes, malformed and hostile ones), the
+//! ProgressEvent JSON, the handler contract, and the `Settle::SecretsManager::Secret` example
+//! end to end through settle-proxy in front of moto, including crash-resume of a SIGKILLed
+//! handler process.
+
+#[path = "../../examples/secret_provider/secret.rs"]
+#[allow(dead_code)]
+mod example;
+
+mod crash;
+mod payloads;
+mod secret;
+
+use serde_json::{Value, json};
+
+/// Real-looking credentials: tests prove none of them reaches a response or a log line.
+pub const ACCESS_KEY_ID: &str = "ASIAQCFNTESTKEY7EXMP";
+pub const SECRET_ACCESS_KEY: &str = "cfn-SECRET-wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+pub const SESSION_TOKEN: &str = "cfn-SESSION-FwoGZXIvYXdzEJr//////////wEaDH7ExampleToken";
+
+pub fn credentials() -> Value {
+    json!({"accessKeyId": ACCESS_KEY_ID, "secretAccessKey": SECRET_ACCESS_KEY, "sessionToken": SESSION_TOKEN})
+}
+
+/// CloudFormation's handler request.
+pub fn handler_request(action: &str, token: &str, properties: Value, context: Option<Value>) -> Value {
+    let mut request = json!({
+        "action": action,
+        "awsAccountId": "123456789012",
+        "bearerToken": token,
+        "region": "us-east-1",
+        "resourceType": "Settle::SecretsManager::Secret",
+        "resourceTypeVersion": "00000001",
+        "stackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1",
+        "requestData": {
+            "resourceProperties": properties,
+            "logicalResourceId": "MySecret",
+            "stackTags": {"team": "settle"},
+            "systemTags": {"aws:cloudformation:stack-name": "s"},
+            "callerCredentials": credentials(),
+            "providerCredentials": credentials(),
+        },
+    });
+    if let Some(context) = context {
+        request["callbackContext"] = context;
+    }
+    request
+}
+
+/// The CloudFormation CLI's local test payload.
+pub fn test_payload(action: &str, token: &str, desired: Value, previous: Option<Value>) -> Value {
+    json!({
+        "credentials": credentials(),
+        "action": action,
+        "region": "us-east-1",
+        "request": {
+            "clientRequestToken": token,
+            "desiredResourceState": desired,
+            "previousResourceState": previous,
+            "logicalResourceIdentifier": "MySecret",
+        },
+        "callbackContext": null,
+    })
+}
+
+/// Fails if `text` holds any part of the credentials.
+pub fn assert_no_credentials(what: &str, text: &str) {
+    assert_no_secrets(what, text);
+    assert!(!text.contains(ACCESS_KEY_ID), "{what} holds the access key id: {text}");
+}
+
+/// Fails if `text` holds the secret key or the session token.
+pub fn assert_no_secrets(what: &str, text: &str) {
+    for secret in [SECRET_ACCESS_KEY, SESSION_TOKEN, "wJalrXUtnFEMI", "FwoGZXIvYXdzEJr"] {
+        assert!(!text.contains(secret), "{what} holds a credential ({secret}): {text}");
+    }
+}

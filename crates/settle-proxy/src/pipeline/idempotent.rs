@@ -1,0 +1,43 @@
+//! Part of stage 7 (**lag write**): writes AWS answers once per client token (EC2 RunInstances
+//! `ClientToken`): a retry with the same token and parameters gets the first answer back, with
+//! other parameters `IdempotentParameterMismatch`. moto launches again on every retry, so a
+//! dropped answer would otherwise cost a second instance.
+
+use std::collections::HashMap;
+
+use super::{Outcome, refuse};
+use crate::protocol::{ParsedRequest, StoredResponse};
+use crate::rules;
+
+/// Most tokens remembered (AWS keeps them for at least 24 hours; the proxy forgets all at once
+/// when full, which a test bed never reaches).
+const MAX_TOKENS: usize = 10_000;
+
+/// The answers already given, per idempotency key, with the parameters they were given for.
+#[derive(Debug, Default)]
+pub(crate) struct Tokens(HashMap<String, (Vec<(String, String)>, StoredResponse)>);
+
+/// The idempotency key of `parsed` and the first answer to it, if there was one.
+pub(crate) fn replay(tokens: &Tokens, parsed: &ParsedRequest) -> (Option<String>, Option<Outcome>) {
+    let Some(key) = rules::idempotency_key(parsed) else { return (None, None) };
+    let Some((params, response)) = tokens.0.get(&key) else { return (Some(key), None) };
+    let outcome = if *params == parsed.params {
+        Outcome::local(response.clone(), "idempotent")
+    } else {
+        let message = "The client token you have provided is associated with a resource that has \
+                       different parameters.";
+        refuse(&parsed.info, "IdempotentParameterMismatch", message, "idempotent")
+    };
+    (Some(key), Some(outcome))
+}
+
+/// Remembers a successful answer to `key`.
+pub(crate) fn remember(tokens: &mut Tokens, key: String, parsed: &ParsedRequest, outcome: &Outcome) {
+    if !outcome.response.status.is_success() {
+        return;
+    }
+    if tokens.0.len() >= MAX_TOKENS {
+        tokens.0.clear();
+    }
+    tokens.0.insert(key, (parsed.params.clone(), outcome.response.clone()));
+}
