@@ -19,6 +19,7 @@ macro_rules! for_each_client {
             (sns, "sns", aws_sdk_sns),
             (kms, "kms", aws_sdk_kms),
             (logs, "logs", aws_sdk_cloudwatchlogs),
+            (lambda, "lambda", aws_sdk_lambda),
         }
     };
 }

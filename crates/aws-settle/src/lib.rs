@@ -43,4 +43,5 @@ pub mod errors;
 pub mod govern;
 pub mod observe;
 pub mod post;
+pub mod propagate;
 pub mod wait;

@@ -44,6 +44,9 @@ pub struct Counters {
     pub conflicts: u64,
     /// Operations refused because their resource is not ready (item ops on a CREATING table).
     pub blocked: u64,
+    /// Consumer calls refused because a principal they name is still propagating (IAM).
+    #[serde(default)]
+    pub propagation_refusals: u64,
     /// Snapshot reads the proxy issued upstream.
     pub snapshot_reads: u64,
     /// Snapshot reads that failed upstream: their write was not lagged for that read.

@@ -131,6 +131,8 @@ pub(crate) struct Book {
     pub(crate) status: HashMap<String, StatusWindow>,
     pub(crate) tag_view: Vec<TagWindow>,
     pub(crate) conflicts: HashMap<String, Conflict>,
+    /// Principals (IAM roles, instance profiles) other services do not see yet, by key.
+    pub(crate) propagation: HashMap<String, Window>,
     writes: VecDeque<WriteVisibility>,
     /// `(write id, key id)` pairs still held.
     held: HashSet<(u64, String)>,
@@ -148,6 +150,7 @@ impl Default for Book {
             status: HashMap::new(),
             tag_view: Vec::new(),
             conflicts: HashMap::new(),
+            propagation: HashMap::new(),
             writes: VecDeque::new(),
             held: HashSet::new(),
             next_write: 0,
@@ -168,6 +171,7 @@ impl Book {
         self.snapshots.retain(|_, s| s.window.open(now));
         self.status.retain(|_, s| s.window.open(now));
         self.tag_view.retain(|t| t.window.open(now));
+        self.propagation.retain(|_, w| w.open(now));
         self.conflicts.retain(|_, c| c.window.as_ref().is_none_or(|w| w.open(now)));
         if self.conflicts.len() > MAX_CONFLICTS {
             self.conflicts.retain(|_, c| c.window.is_some());
@@ -193,6 +197,11 @@ impl Book {
     /// The status window of `key`, while open.
     pub(crate) fn status_of(&self, key: &str, now: Instant) -> Option<&StatusWindow> {
         self.status.get(key).filter(|w| w.window.open(now))
+    }
+
+    /// Whether the principal `key` is still new to other services (its window is open).
+    pub(crate) fn propagating(&self, key: &str, now: Instant) -> bool {
+        self.propagation.get(key).is_some_and(|w| w.open(now))
     }
 
     /// The conflict refusing a create of `key`, while it stands.
@@ -318,6 +327,7 @@ impl Book {
         self.snapshots.values_mut().for_each(|s| settle(&mut s.window));
         self.status.values_mut().for_each(|s| settle(&mut s.window));
         self.tag_view.iter_mut().for_each(|t| settle(&mut t.window));
+        self.propagation.values_mut().for_each(|w| settle(w));
         self.conflicts.values_mut().filter_map(|c| c.window.as_mut()).for_each(settle);
         let keys: HashSet<&String> = chosen.iter().map(|(_, k)| k).collect();
         let closes: HashMap<String, Option<Instant>> =

@@ -49,6 +49,14 @@ fn boto3_sees_the_sqs_kms_logs_sns_and_ec2_pitfalls_and_throttling() {
 }
 
 #[test]
+fn boto3_sees_lambda_states_and_propagation_errors() {
+    let proxy = proxy_in_front_of_moto(Config::held());
+    run("boto3_lambda.py", &[proxy.endpoint(), proxy.control_token().unwrap().to_string()]);
+    let counters = proxy.counters();
+    assert_eq!((counters.propagation_refusals, counters.blocked), (2, 1), "{counters:?}");
+}
+
+#[test]
 fn boto3_sees_dynamodb_items_lag_for_eventually_consistent_reads_only() {
     let proxy = proxy_in_front_of_moto(Config::held());
     run("boto3_dynamodb.py", &[proxy.endpoint(), proxy.control_token().unwrap().to_string()]);

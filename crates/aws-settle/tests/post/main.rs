@@ -17,6 +17,7 @@ mod iam;
 mod kms;
 mod logs;
 mod plumbing;
+mod propagate;
 mod readme;
 mod rules;
 mod s3;
@@ -159,7 +160,12 @@ pub async fn bucket_with_object(prefix: &str) -> String {
 
 /// Captures `tracing` events at WARN and above on this thread while the guard lives.
 pub fn capture_warnings() -> (settle_emulator::LogCapture, tracing::subscriber::DefaultGuard) {
+    capture_warnings_at(tracing::Level::WARN)
+}
+
+/// Captures `tracing` events at `level` and above on this thread while the guard lives.
+pub fn capture_warnings_at(level: tracing::Level) -> (settle_emulator::LogCapture, tracing::subscriber::DefaultGuard) {
     let captured = settle_emulator::LogCapture::default();
-    let guard = tracing::subscriber::set_default(captured.subscriber(tracing::Level::WARN));
+    let guard = tracing::subscriber::set_default(captured.subscriber(level));
     (captured, guard)
 }

@@ -30,7 +30,7 @@ pub(crate) fn refuse_if_not_ready(request: &Request<'_>) -> Option<Outcome> {
     let blocked = state.book.status_of(&ready.key, now).is_some_and(|w| w.blocks.contains(&operation));
     if blocked {
         state.counters.blocked += 1;
-        return Some(refuse(&parsed.info, ready.code, ready.message, "blocked"));
+        return Some(refuse(&parsed.info, ready.code, &ready.message, "blocked"));
     }
     None
 }

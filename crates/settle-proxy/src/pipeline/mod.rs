@@ -4,14 +4,17 @@
 //!    and the write's lag drawn, all decided under one lock;
 //! 2. [`guards`]: requests refused while a resource is not ready (a create during a name-reuse
 //!    conflict, an item operation on a CREATING table);
-//! 3. [`read`]: **snapshot read**: reads of a lagging resource answered from its pre-write
+//! 3. [`propagation`]: consumer calls naming an IAM principal still new to other services
+//!    (a role Lambda cannot assume yet, an instance profile EC2 does not know) refused with the
+//!    consumer's own error;
+//! 4. [`read`]: **snapshot read**: reads of a lagging resource answered from its pre-write
 //!    state, with a status rewrite where the service shows one;
-//! 4. [`views`]: the Resource Groups Tagging API view, patched to the old tags;
+//! 5. [`views`]: the Resource Groups Tagging API view, patched to the old tags;
 //!    [`items`]: DynamoDB item reads answered from, or rewritten to, the items' pre-write state,
 //!    and item writes that hold it;
-//! 5. [`write`]: **lag write**: a retried idempotent write answered as the first time
+//! 6. [`write`]: **lag write**: a retried idempotent write answered as the first time
 //!    ([`idempotent`]), else snapshot reads issued, the write forwarded, its windows opened;
-//! 6. **forward**: everything else goes upstream untouched.
+//! 7. **forward**: everything else goes upstream untouched.
 //!
 //! Each stage either answers the request or passes it on. Per-service knowledge (which
 //! writes, which reads, conflicts, status rewrites) lives in [`crate::rules`].
@@ -21,6 +24,7 @@ pub(crate) mod faults;
 pub(crate) mod guards;
 pub(crate) mod idempotent;
 pub(crate) mod items;
+pub(crate) mod propagation;
 pub(crate) mod read;
 pub(crate) mod views;
 pub(crate) mod write;
@@ -71,6 +75,9 @@ pub(crate) async fn process(request: Request<'_>) -> Outcome {
         faults::Decision::Go(hold) => hold,
     };
     if let Some(outcome) = guards::refuse_if_not_ready(&request) {
+        return outcome;
+    }
+    if let Some(outcome) = propagation::refuse_if_propagating(&request) {
         return outcome;
     }
     let request = match read::from_snapshot(request).await {

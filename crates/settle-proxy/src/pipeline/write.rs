@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use super::{Outcome, Request, absent, read::show_status};
 use crate::protocol::StoredResponse;
-use crate::rules::{self, Key, tagging};
+use crate::rules::{self, Key, propagation, tagging};
 use crate::visibility::{Hold, StatusWindow, TagWindow};
 
 /// Most keys of one write that are lagged (AWS caps its name lists at 10, e.g. DeleteParameters):
@@ -66,6 +66,9 @@ pub(crate) async fn lagged(request: Request<'_>, hold: Hold) -> Outcome {
         show_status(shared, &info.service, &mut outcome, status.status);
     }
     let created = answer.map(|a| rules::answer_keys(a, &outcome.response.body)).unwrap_or_default();
+    // The principals the write makes new to other services are opened (held, released) as its keys.
+    let principals: Vec<Key> =
+        propagation::produced(parsed).into_iter().filter(|p| !keys.contains(p)).collect();
     let mut state = shared.lock();
     let now = Instant::now();
     if let Some(answer) = answer {
@@ -73,7 +76,12 @@ pub(crate) async fn lagged(request: Request<'_>, hold: Hold) -> Outcome {
         absent::then(&mut state.book, now, hold, &info.service, answer, &created);
         keys.extend(created);
     }
-    let opened = state.book.open(now, hold, &info.service, &info.operation, &keys, taken);
+    let opened_keys: Vec<Key> = keys.iter().chain(&principals).cloned().collect();
+    let opened = state.book.open(now, hold, &info.service, &info.operation, &opened_keys, taken);
+    for key in propagation::produced(parsed) {
+        let window = opened.window(&key);
+        state.book.propagation.insert(key.id(), window);
+    }
     state.counters.writes_lagged += 1;
     for key in &keys {
         if let Some(status) = write.status {

@@ -1,9 +1,12 @@
-//! restJson (Lambda, API Gateway, ...): without a service model the operation is
-//! named by the method and the first non-version path segment, e.g. `GET:functions`.
+//! restJson (Lambda, API Gateway, ...): a service with a route table in its rules (Lambda) has
+//! its operations named as AWS names them, and each path label and query parameter becomes a
+//! request parameter; without one the operation is named by the method and the first
+//! non-version path segment, e.g. `GET:functions`.
 
 use http::{Method, Uri};
 
 use super::{ParsedRequest, Protocol, StoredResponse};
+use crate::rules::Route;
 
 pub(super) fn parse(parsed: &mut ParsedRequest, method: &Method, uri: &Uri, body: &[u8]) {
     let segment = uri
@@ -14,6 +17,35 @@ pub(super) fn parse(parsed: &mut ParsedRequest, method: &Method, uri: &Uri, body
     parsed.info.protocol = Protocol::RestJson;
     parsed.info.operation = format!("{method}:{segment}");
     parsed.json = serde_json::from_slice(body).ok();
+    let routes = crate::rules::routes(&parsed.info.service);
+    if let Some((op, labels)) = routes.iter().find_map(|r| route_match(r, method, uri.path())) {
+        parsed.info.operation = op.to_string();
+        parsed.params = labels;
+        if let Some(query) = uri.query() {
+            parsed.params.extend(super::query::parse_form(query.as_bytes()));
+        }
+    }
+}
+
+/// The operation and path labels (percent-decoded) of a request, if `route` matches it.
+fn route_match(route: &Route, method: &Method, path: &str) -> Option<(&'static str, Vec<(String, String)>)> {
+    if route.method != method.as_str() {
+        return None;
+    }
+    let mut sent = path.trim_end_matches('/').split('/');
+    let mut labels = Vec::new();
+    for part in route.path.split('/') {
+        let segment = sent.next()?;
+        match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            Some(label) if !segment.is_empty() => {
+                labels.push((label.to_string(), super::percent_decode(segment, false)))
+            }
+            Some(_) => return None,
+            None if part == segment => {}
+            None => return None,
+        }
+    }
+    sent.next().is_none().then_some((route.op, labels))
 }
 
 pub(super) fn render_error(code: &str, message: &str) -> StoredResponse {
@@ -24,4 +56,29 @@ pub(super) fn render_error(code: &str, message: &str) -> StoredResponse {
         response.headers.insert("x-amzn-errortype", v);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::route_match;
+    use crate::rules::routes;
+    use http::Method;
+
+    fn name(method: Method, path: &str) -> Option<(&'static str, Vec<(String, String)>)> {
+        routes("lambda").iter().find_map(|r| route_match(r, &method, path))
+    }
+
+    #[test]
+    fn lambda_routes_name_operations_and_decode_their_labels() {
+        assert_eq!(name(Method::POST, "/2015-03-31/functions").map(|n| n.0), Some("CreateFunction"));
+        assert_eq!(name(Method::GET, "/2015-03-31/functions/").map(|n| n.0), Some("ListFunctions"));
+        let arn = "arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af1";
+        let (op, labels) = name(Method::GET, &format!("/2015-03-31/functions/{arn}/configuration")).unwrap();
+        assert_eq!(op, "GetFunctionConfiguration");
+        assert_eq!(labels, [("FunctionName".into(), "arn:aws:lambda:us-east-1:123456789012:function:f1".into())]);
+        assert_eq!(name(Method::PUT, "/2015-03-31/functions/f1/code").map(|n| n.0), Some("UpdateFunctionCode"));
+        assert_eq!(name(Method::GET, "/2015-03-31/functions/f1/code"), None, "no such route");
+        assert_eq!(name(Method::GET, "/2015-03-31/functions/f1/configuration/x"), None, "longer path");
+        assert_eq!(name(Method::GET, "/2015-03-31/functions//configuration"), None, "empty label");
+    }
 }

@@ -123,7 +123,7 @@ fn needs_active_table(req: &ParsedRequest) -> Option<Ready> {
     Some(Ready {
         key: format!("{TABLE}:{table}"),
         code: "ResourceNotFoundException",
-        message: "Requested resource not found",
+        message: "Requested resource not found".into(),
     })
 }
 

@@ -1,4 +1,8 @@
-//! IAM: roles (and their tags, inline and attached policies), managed policies, users.
+//! IAM: roles (and their tags, inline and attached policies), managed policies, users, instance
+//! profiles (and the roles in them).
+//!
+//! Roles are not in the Resource Groups Tagging API view: moto 5.2.5 does not list IAM there, so
+//! there is no view of role tags to make lag.
 
 use super::{Hooks, KeyFrom as K, Read, ServiceRules, Template as T, Write, WriteKind as W};
 
@@ -7,6 +11,18 @@ const ROLE_POLICY: &str = "iam-role-policy";
 const ROLE_ATTACHED: &str = "iam-role-attached";
 const POLICY: &str = "iam-policy";
 const USER: &str = "iam-user";
+const PROFILE: &str = "iam-instance-profile";
+const PROFILE_NAME: K = K::Query("InstanceProfileName");
+/// An instance profile change GetInstanceProfile shows (its roles).
+const PROFILE_WRITE: Write = Write {
+    op: "AddRoleToInstanceProfile",
+    class: PROFILE,
+    key: PROFILE_NAME,
+    kind: W::Update,
+    reads: &["GetInstanceProfile"],
+    status: None,
+    tagging: false,
+};
 const ROLE_NAME: K = K::Query("RoleName");
 const INLINE: K = K::QueryPair("RoleName", "PolicyName");
 const ROLE_READS: &[&str] = &["GetRole", "ListRoleTags"];
@@ -167,6 +183,10 @@ pub(super) static RULES: ServiceRules = ServiceRules {
             status: None,
             tagging: false,
         },
+        Write { op: "CreateInstanceProfile", kind: W::Create, ..PROFILE_WRITE },
+        PROFILE_WRITE,
+        Write { op: "RemoveRoleFromInstanceProfile", ..PROFILE_WRITE },
+        Write { op: "DeleteInstanceProfile", kind: W::Delete, ..PROFILE_WRITE },
     ],
     reads: &[
         Read {
@@ -209,6 +229,13 @@ pub(super) static RULES: ServiceRules = ServiceRules {
             class: USER,
             key: K::Query("UserName"),
             template: T::Query("Action=GetUser&Version=2010-05-08&UserName={0}"),
+            variant: None,
+        },
+        Read {
+            op: "GetInstanceProfile",
+            class: PROFILE,
+            key: PROFILE_NAME,
+            template: T::Query("Action=GetInstanceProfile&Version=2010-05-08&InstanceProfileName={0}"),
             variant: None,
         },
     ],

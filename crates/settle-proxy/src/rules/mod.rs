@@ -9,6 +9,8 @@ pub(crate) mod dynamodb;
 mod ec2;
 mod iam;
 mod kms;
+mod lambda;
+pub(crate) mod propagation;
 mod logs;
 mod s3;
 mod secretsmanager;
@@ -16,6 +18,8 @@ mod sns;
 mod sqs;
 mod ssm;
 pub(crate) mod tagging;
+
+use std::borrow::Cow;
 
 use serde::Serialize;
 
@@ -154,6 +158,25 @@ pub(crate) enum Template {
     Query(&'static str),
     /// S3: method and sub-resource query on the resource's raw path.
     S3(&'static str, &'static str),
+    /// restJson: method and path; `{0}`, `{1}` are percent-encoded.
+    RestJson(&'static str, &'static str),
+}
+
+/// A restJson route: the operation a method and path name (`{Label}` matches one path segment,
+/// whose percent-decoded value becomes the request parameter `Label`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub op: &'static str,
+}
+
+/// The restJson routes of a service that has a route table.
+pub(crate) fn routes(service: &str) -> &'static [Route] {
+    match service {
+        "lambda" => lambda::ROUTES,
+        _ => &[],
+    }
 }
 
 /// A read the proxy can snapshot and answer from the snapshot.
@@ -172,7 +195,7 @@ pub(crate) struct Read {
 pub(crate) struct StatusLag {
     /// The status shown, e.g. `CREATING`.
     pub status: &'static str,
-    /// The read whose answer is rewritten.
+    /// The read whose answer is rewritten (several are separated by `|`).
     pub read: &'static str,
     /// Rewrite the pre-write snapshot (delete) rather than the live answer (create/update).
     pub from_snapshot: bool,
@@ -220,7 +243,7 @@ pub(crate) struct Ready {
     /// The resource key whose status window blocks the operation.
     pub key: String,
     pub code: &'static str,
-    pub message: &'static str,
+    pub message: Cow<'static, str>,
 }
 
 /// A service's behaviour that is not a table: plain functions the pipeline calls.
@@ -251,6 +274,7 @@ pub(crate) const ALL: &[&ServiceRules] = &[
     &logs::RULES,
     &sns::RULES,
     &ec2::RULES,
+    &lambda::RULES,
 ];
 
 /// The rules of a service.
@@ -562,6 +586,14 @@ pub(crate) fn snapshot_reads(
                         target: None,
                         content_type: Some("application/x-www-form-urlencoded; charset=utf-8"),
                         body: fill(tpl, &percent_encode),
+                    },
+                    Template::RestJson(method, path) => SnapshotRead {
+                        read_id,
+                        method: method.parse().unwrap_or(http::Method::GET),
+                        path: fill(path, &percent_encode),
+                        target: None,
+                        content_type: None,
+                        body: String::new(),
                     },
                     Template::S3(method, query) => {
                         let base = reference.first().cloned().unwrap_or_else(|| "/".into());

@@ -125,6 +125,6 @@ fn created_queue(req: &ParsedRequest) -> Option<Ready> {
     Some(Ready {
         key: key.id(),
         code: "AWS.SimpleQueueService.NonExistentQueue",
-        message: "The specified queue does not exist.",
+        message: "The specified queue does not exist.".into(),
     })
 }

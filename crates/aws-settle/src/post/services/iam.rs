@@ -1,21 +1,28 @@
 //! IAM: roles (and their description, session duration, trust policy), users, managed policies
-//! and their versions, inline policies, attachments and role tags.
+//! and their versions, inline policies, attachments, role tags, and instance profiles (and the
+//! role in each).
 //!
 //! IAM is the slowest to propagate of the covered services: its checks wait up to 3 minutes.
 
 use std::time::Duration;
 
 use aws_sdk_iam::Client;
+use aws_sdk_iam::operation::add_role_to_instance_profile::{
+    AddRoleToInstanceProfileInput, AddRoleToInstanceProfileOutput,
+};
 use aws_sdk_iam::operation::attach_role_policy::{AttachRolePolicyInput, AttachRolePolicyOutput};
+use aws_sdk_iam::operation::create_instance_profile::{CreateInstanceProfileInput, CreateInstanceProfileOutput};
 use aws_sdk_iam::operation::create_policy::{CreatePolicyInput, CreatePolicyOutput};
 use aws_sdk_iam::operation::create_policy_version::{CreatePolicyVersionInput, CreatePolicyVersionOutput};
 use aws_sdk_iam::operation::create_role::{CreateRoleInput, CreateRoleOutput};
 use aws_sdk_iam::operation::create_user::{CreateUserInput, CreateUserOutput};
+use aws_sdk_iam::operation::delete_instance_profile::{DeleteInstanceProfileInput, DeleteInstanceProfileOutput};
 use aws_sdk_iam::operation::delete_policy::{DeletePolicyInput, DeletePolicyOutput};
 use aws_sdk_iam::operation::delete_role::{DeleteRoleInput, DeleteRoleOutput};
 use aws_sdk_iam::operation::delete_role_policy::{DeleteRolePolicyInput, DeleteRolePolicyOutput};
 use aws_sdk_iam::operation::delete_user::{DeleteUserInput, DeleteUserOutput};
 use aws_sdk_iam::operation::detach_role_policy::{DetachRolePolicyInput, DetachRolePolicyOutput};
+use aws_sdk_iam::operation::get_instance_profile::GetInstanceProfileOutput;
 use aws_sdk_iam::operation::get_policy::GetPolicyOutput;
 use aws_sdk_iam::operation::get_policy_version::GetPolicyVersionOutput;
 use aws_sdk_iam::operation::get_role::GetRoleOutput;
@@ -24,6 +31,9 @@ use aws_sdk_iam::operation::get_user::GetUserOutput;
 use aws_sdk_iam::operation::list_attached_role_policies::ListAttachedRolePoliciesOutput;
 use aws_sdk_iam::operation::list_role_tags::ListRoleTagsOutput;
 use aws_sdk_iam::operation::put_role_policy::{PutRolePolicyInput, PutRolePolicyOutput};
+use aws_sdk_iam::operation::remove_role_from_instance_profile::{
+    RemoveRoleFromInstanceProfileInput, RemoveRoleFromInstanceProfileOutput,
+};
 use aws_sdk_iam::operation::set_default_policy_version::{
     SetDefaultPolicyVersionInput, SetDefaultPolicyVersionOutput,
 };
@@ -153,6 +163,14 @@ pub(crate) fn table() -> Table<Client> {
                 "SetDefaultPolicyVersion",
                 "GetPolicy: DefaultVersionId is the version set",
                 set_default_version,
+            ),
+            rule("CreateInstanceProfile", "GetInstanceProfile: found", create_instance_profile),
+            rule("DeleteInstanceProfile", "GetInstanceProfile: NoSuchEntity", delete_instance_profile),
+            rule("AddRoleToInstanceProfile", "GetInstanceProfile: the role listed", add_role_to_profile),
+            rule(
+                "RemoveRoleFromInstanceProfile",
+                "GetInstanceProfile: the role not listed",
+                remove_role_from_profile,
             ),
         ],
         #[cfg(feature = "tagging")]
@@ -444,4 +462,75 @@ fn set_default_version(
         (Some(arn), Some(version)) => vec![default_version(iam, "SetDefaultPolicyVersion", arn, version)],
         _ => Vec::new(),
     }
+}
+
+/// GetInstanceProfile until it is found (with `role` listed or not, when given), or gone.
+fn instance_profile(
+    iam: &Client,
+    operation: &'static str,
+    profile: &str,
+    exists: bool,
+    role: Option<(&str, bool)>,
+) -> Check {
+    let (iam, name) = (iam.clone(), profile.to_string());
+    let (waiter, expected) = match (exists, role) {
+        (false, _) => (gone(), "GetInstanceProfile answers NoSuchEntity".to_string()),
+        (true, None) => (found::<GetInstanceProfileOutput>(), "GetInstanceProfile finds the profile".into()),
+        (true, Some((role, listed))) => {
+            let role = role.to_string();
+            let expected = if listed {
+                format!("GetInstanceProfile lists role {role}")
+            } else {
+                format!("GetInstanceProfile does not list role {role}")
+            };
+            let waiter = waiter::<GetInstanceProfileOutput>()
+                .success_when(move |o| {
+                    let roles = o.instance_profile().map(|p| p.roles()).unwrap_or_default();
+                    roles.iter().any(|r| r.role_name() == role) == listed
+                })
+                .retry_when(|_| true)
+                .retry_on_error_code(NO_SUCH_ENTITY);
+            (waiter, expected)
+        }
+    };
+    Check::new(operation, profile, expected, waiter, move || {
+        iam.get_instance_profile().instance_profile_name(&name).send()
+    })
+    .with_max_wait(IAM_TIMEOUT)
+}
+
+fn create_instance_profile(
+    iam: &Client,
+    input: &CreateInstanceProfileInput,
+    _: &CreateInstanceProfileOutput,
+) -> Vec<Check> {
+    let name = input.instance_profile_name();
+    name.map(|p| instance_profile(iam, "CreateInstanceProfile", p, true, None)).into_iter().collect()
+}
+
+fn delete_instance_profile(
+    iam: &Client,
+    input: &DeleteInstanceProfileInput,
+    _: &DeleteInstanceProfileOutput,
+) -> Vec<Check> {
+    let name = input.instance_profile_name();
+    name.map(|p| instance_profile(iam, "DeleteInstanceProfile", p, false, None)).into_iter().collect()
+}
+
+fn add_role_to_profile(
+    iam: &Client,
+    input: &AddRoleToInstanceProfileInput,
+    _: &AddRoleToInstanceProfileOutput,
+) -> Vec<Check> {
+    let (Some(profile), Some(role)) = (input.instance_profile_name(), input.role_name()) else { return Vec::new() };
+    vec![instance_profile(iam, "AddRoleToInstanceProfile", profile, true, Some((role, true)))]
+}
+
+fn remove_role_from_profile(
+    iam: &Client,
+    input: &RemoveRoleFromInstanceProfileInput,
+    _: &RemoveRoleFromInstanceProfileOutput,
+) -> Vec<Check> {
+    let (Some(profile), Some(role)) = (input.instance_profile_name(), input.role_name()) else { return Vec::new() };
+    vec![instance_profile(iam, "RemoveRoleFromInstanceProfile", profile, true, Some((role, false)))]
 }

@@ -1,0 +1,190 @@
+//! Propagation retries (`aws_settle::propagate`) through the real aws-sdk-lambda and -iam clients,
+//! settle-proxy (which refuses a consumer call naming a role still held) and moto.
+
+use std::time::Duration;
+
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{FunctionCode, Runtime};
+use aws_settle::propagate::{Propagation, Signature, attach, signatures};
+use aws_settle::wait::Delays;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::{Held, unique};
+
+/// The smallest zip archive (an empty one): moto keeps the code without running it.
+const EMPTY_ZIP: &[u8] = &[0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+fn create_function(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+    role: &str,
+) -> aws_sdk_lambda::operation::create_function::builders::CreateFunctionFluentBuilder {
+    lambda
+        .create_function()
+        .function_name(name)
+        .runtime(Runtime::Python312)
+        .handler("index.handler")
+        .role(role)
+        .code(FunctionCode::builder().zip_file(Blob::new(EMPTY_ZIP)).build())
+}
+
+/// Short delays, so the tests do not sleep for seconds between retries.
+fn quick() -> Propagation {
+    Propagation::new().with_delays(Delays::smithy(Duration::from_millis(10), Duration::from_millis(50)))
+}
+
+/// Releases every held write once the proxy has refused `refusals` more consumer calls.
+fn release_after_refusals(held: &Held, refusals: u64) -> tokio::task::JoinHandle<usize> {
+    let proxy = held.proxy.clone();
+    let before = proxy.counters().propagation_refusals;
+    tokio::spawn(async move {
+        while proxy.counters().propagation_refusals < before + refusals {
+            // Waits for a condition inside the proxy's server (another task), not for time:
+            // nothing here asserts on how long it takes.
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        proxy.release_all()
+    })
+}
+
+#[tokio::test]
+async fn an_attached_lambda_client_waits_for_a_new_role_and_says_how_long() {
+    let held = Held::new();
+    let iam = aws_sdk_iam::Client::new(&held.config);
+    let role = unique("settle-prop-role");
+    let arn = iam.create_role().role_name(&role).assume_role_policy_document(TRUST).send().await.unwrap().role.unwrap().arn;
+    let plain = aws_sdk_lambda::Client::new(&held.config);
+    let naive = create_function(&plain, &unique("settle-prop-fn"), &arn).send().await.unwrap_err();
+    assert_eq!(naive.code(), Some("InvalidParameterValueException"), "the pitfall: {naive:?}");
+
+    let propagation = quick();
+    let lambda = attach(plain, &propagation);
+    let (captured, _guard) = crate::capture_warnings_at(tracing::Level::INFO);
+    let release = release_after_refusals(&held, 2);
+    let name = unique("settle-prop-fn");
+    create_function(&lambda, &name, &arn).send().await.unwrap();
+    assert_eq!(release.await.unwrap(), 1, "the role was held until the attached call was refused twice");
+    let waits = propagation.waits();
+    assert_eq!(waits.len(), 1, "{waits:?}");
+    let waited = &waits[0];
+    assert_eq!((waited.service, waited.operation.as_str(), waited.waits_for), ("lambda", "CreateFunction", "IAM role"));
+    assert!(waited.succeeded && waited.retries >= 2 && waited.waited > Duration::ZERO, "{waited:?}");
+    let line = waited.to_string();
+    assert!(line.starts_with("waited ") && line.contains(" s for IAM role propagation before lambda:CreateFunction"), "{line}");
+    assert!(captured.text().contains("for IAM role propagation before lambda:CreateFunction"), "{}", captured.text());
+    let attempts = held.proxy.counters().per_operation.get("lambda:CreateFunction").copied();
+    assert_eq!(attempts, Some(u64::from(waited.retries) + 2), "the naive call, then each attempt of the attached one");
+}
+
+#[tokio::test]
+async fn a_malformed_role_arn_is_not_retried() {
+    let held = Held::new();
+    let propagation = quick();
+    let lambda = attach(aws_sdk_lambda::Client::new(&held.config), &propagation);
+    let err = create_function(&lambda, &unique("settle-prop-fn"), "not-a-role-arn").send().await.unwrap_err();
+    assert_eq!(err.code(), Some("ValidationException"), "{err:?}");
+    assert_eq!(held.proxy.counters().per_operation.get("lambda:CreateFunction"), Some(&1), "one attempt");
+    assert!(propagation.waits().is_empty());
+}
+
+#[tokio::test]
+async fn a_user_row_is_matched_first_and_its_budget_bounds_the_retries() {
+    let held = Held::new();
+    // moto answers a role that does not exist with the propagation wording, forever.
+    let missing = format!("arn:aws:iam::123456789012:role/{}", unique("settle-never"));
+    let row = Signature {
+        service: "lambda",
+        operation: "CreateFunction",
+        code: "InvalidParameterValueException",
+        message: "cannot be assumed by Lambda",
+        waits_for: "test role",
+        budget: Duration::from_millis(300),
+    };
+    let propagation = quick().with_signature(row);
+    assert_eq!(propagation.signatures()[0], row);
+    let lambda = attach(aws_sdk_lambda::Client::new(&held.config), &propagation);
+    let err = create_function(&lambda, &unique("settle-prop-fn"), &missing).send().await.unwrap_err();
+    assert_eq!(err.code(), Some("InvalidParameterValueException"), "the service's own error: {err:?}");
+    let waits = propagation.waits();
+    let waited = &waits[0];
+    assert!(!waited.succeeded && waited.retries >= 1 && waited.waits_for == "test role", "{waited:?}");
+    assert!(waited.waited < row.budget, "the sleeps stay within the budget: {waited:?}");
+    let attempts = held.proxy.counters().per_operation.get("lambda:CreateFunction").copied();
+    assert_eq!(attempts, Some(u64::from(waited.retries) + 1));
+}
+
+#[test]
+fn the_table_has_terraforms_retry_sites_and_bounded_budgets() {
+    let services: std::collections::BTreeSet<&str> = signatures().iter().map(|s| s.service).collect();
+    for service in [
+        "lambda", "ec2", "ecs", "eks", "firehose", "codebuild", "glue", "scheduler", "sns", "sqs", "secretsmanager",
+        "logs", "kms",
+    ] {
+        assert!(services.contains(service), "{service}");
+    }
+    assert!(signatures().iter().all(|s| !s.code.is_empty() && s.budget > Duration::ZERO && s.budget <= Duration::from_secs(900)));
+}
+
+#[path = "../../examples/propagation/stack.rs"]
+mod stack;
+
+#[tokio::test]
+async fn the_example_stack_stays_in_progress_under_hold_until_released() {
+    use aws_settle::chain::{Memo, OperationStatus};
+
+    let held = Held::new();
+    let direct = aws_sdk_sqs::Client::new(&settle_emulator::moto_sdk_config());
+    let url = direct.create_queue().queue_name(unique("settle-src")).send().await.unwrap().queue_url.unwrap();
+    let arn_name = aws_sdk_sqs::types::QueueAttributeName::QueueArn;
+    let attributes = direct.get_queue_attributes().queue_url(url).attribute_names(arn_name.clone()).send().await.unwrap();
+    let propagation = quick();
+    let clients = stack::Clients {
+        iam: aws_sdk_iam::Client::new(&held.config),
+        lambda: attach(aws_sdk_lambda::Client::new(&held.config), &propagation),
+    };
+    let model = stack::Stack {
+        role: unique("settle-stack-role"),
+        function: unique("settle-stack-fn"),
+        queue_arn: attributes.attributes.unwrap()[&arn_name].clone(),
+        role_arn: None,
+        mapping: None,
+    };
+    let mut memo = Memo::default();
+    let first = stack::handler(&clients, model, &mut memo).await;
+    assert_eq!((first.status, first.callback_delay_seconds), (OperationStatus::InProgress, 1), "{first:?}");
+    assert_eq!(held.proxy.held(), 3, "the role, the attachment and the role again (propagating), all held");
+
+    // Resumed from the memo's JSON: the IAM calls are not made again; CreateFunction waits for the role.
+    let mut memo: Memo = serde_json::from_value(serde_json::to_value(&first.memo).unwrap()).unwrap();
+    let release = release_after_refusals(&held, 1);
+    let second = stack::handler(&clients, first.model.unwrap(), &mut memo).await;
+    assert_eq!(second.status, OperationStatus::Success, "{second:?}");
+    assert!(second.model.and_then(|m| m.mapping).is_some());
+    assert_eq!(release.await.unwrap(), 3);
+    let counts = held.proxy.counters().per_operation;
+    assert_eq!((counts.get("iam:CreateRole"), counts.get("iam:AttachRolePolicy")), (Some(&1), Some(&1)));
+    let waits = propagation.waits();
+    assert!(waits.len() == 1 && waits[0].succeeded && waits[0].operation == "CreateFunction", "{waits:?}");
+}
+
+#[test]
+fn the_readme_signature_table_is_the_code_s() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let section = readme.split("### Propagation signatures\n").nth(1).expect("README.md has the section");
+    let section = section.split("\n#").next().unwrap_or(section);
+    let rows: Vec<String> = section
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| service ") && !l.starts_with("|---"))
+        .map(str::to_string)
+        .collect();
+    let code: Vec<String> = signatures()
+        .iter()
+        .map(|s| {
+            let message = if s.message.is_empty() { "(any)" } else { s.message };
+            let (service, operation, code, waits_for) = (s.service, s.operation, s.code, s.waits_for);
+            format!("| {service} | {operation} | {code} | {message} | {waits_for} | {} s |", s.budget.as_secs())
+        })
+        .collect();
+    assert_eq!(rows, code, "README.md's table should be:\n{}", code.join("\n"));
+}
