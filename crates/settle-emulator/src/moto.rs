@@ -44,6 +44,8 @@ impl MotoServer {
             .arg(&script)
             .args(["127.0.0.1", "0"])
             .arg(&log)
+            // AWS-managed IAM policies exist, as on AWS (AWSLambdaBasicExecutionRole, …).
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

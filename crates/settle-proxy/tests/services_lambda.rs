@@ -23,7 +23,11 @@ async fn role(iam: &aws_sdk_iam::Client) -> (String, String) {
     (name, created.role().map(|r| r.arn().to_string()).unwrap())
 }
 
-fn create_function(lambda: &aws_sdk_lambda::Client, name: &str, role: &str) -> aws_sdk_lambda::operation::create_function::builders::CreateFunctionFluentBuilder {
+fn create_function(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+    role: &str,
+) -> aws_sdk_lambda::operation::create_function::builders::CreateFunctionFluentBuilder {
     lambda
         .create_function()
         .function_name(name)
@@ -72,7 +76,8 @@ async fn a_new_function_is_pending_until_released() {
 #[tokio::test]
 async fn an_update_is_in_progress_until_released_and_a_second_update_meanwhile_conflicts() {
     let (proxy, lambda, name) = active_function().await;
-    let updated = lambda.update_function_configuration().function_name(&name).description("v2").send().await.unwrap();
+    let updated =
+        lambda.update_function_configuration().function_name(&name).description("v2").send().await.unwrap();
     assert_eq!(updated.last_update_status(), Some(&LastUpdateStatus::InProgress));
     assert_eq!(configuration(&lambda, &name).await.last_update_status(), Some(&LastUpdateStatus::InProgress));
 
@@ -120,7 +125,12 @@ async fn instance_profiles_and_their_roles_read_old_until_released() {
     let (role_name, _) = role(&iam).await;
     proxy.release_all();
 
-    iam.add_role_to_instance_profile().instance_profile_name(&profile).role_name(&role_name).send().await.unwrap();
+    iam.add_role_to_instance_profile()
+        .instance_profile_name(&profile)
+        .role_name(&role_name)
+        .send()
+        .await
+        .unwrap();
     let roles = |iam: aws_sdk_iam::Client, profile: String| async move {
         let got = iam.get_instance_profile().instance_profile_name(profile).send().await.unwrap();
         got.instance_profile.map(|p| p.roles.into_iter().map(|r| r.role_name).collect::<Vec<_>>()).unwrap()
@@ -129,7 +139,12 @@ async fn instance_profiles_and_their_roles_read_old_until_released() {
     assert_eq!(proxy.release_operation("AddRoleToInstanceProfile"), 1);
     assert_eq!(roles(iam.clone(), profile.clone()).await, [role_name.clone()]);
 
-    iam.remove_role_from_instance_profile().instance_profile_name(&profile).role_name(&role_name).send().await.unwrap();
+    iam.remove_role_from_instance_profile()
+        .instance_profile_name(&profile)
+        .role_name(&role_name)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(roles(iam.clone(), profile.clone()).await, [role_name], "still listed while held");
     iam.delete_instance_profile().instance_profile_name(&profile).send().await.unwrap();
     assert_eq!(roles(iam.clone(), profile.clone()).await.len(), 1, "still there while held");
@@ -169,12 +184,9 @@ async fn ec2_kms_sqs_and_sns_refuse_a_propagating_principal_in_their_own_words()
     let profile = unique_name("settle-profile");
     iam.create_instance_profile().instance_profile_name(&profile).send().await.unwrap();
     let ec2 = aws_sdk_ec2::Client::new(&config);
-    let run = ec2
-        .run_instances()
-        .image_id("ami-12c6146b")
-        .min_count(1)
-        .max_count(1)
-        .iam_instance_profile(aws_sdk_ec2::types::IamInstanceProfileSpecification::builder().name(&profile).build());
+    let run = ec2.run_instances().image_id("ami-12c6146b").min_count(1).max_count(1).iam_instance_profile(
+        aws_sdk_ec2::types::IamInstanceProfileSpecification::builder().name(&profile).build(),
+    );
     let err = run.send().await.unwrap_err();
     assert_eq!(err.code(), Some("InvalidParameterValue"), "{err:?}");
     assert_eq!(
@@ -191,7 +203,10 @@ async fn ec2_kms_sqs_and_sns_refuse_a_propagating_principal_in_their_own_words()
     assert!(err.as_service_error().is_some_and(|e| e.is_malformed_policy_document_exception()), "{err:?}");
     let sqs = aws_sdk_sqs::Client::new(&config);
     let queue = unique_name("settle-q");
-    let create = sqs.create_queue().queue_name(&queue).attributes(aws_sdk_sqs::types::QueueAttributeName::Policy, &policy);
+    let create = sqs
+        .create_queue()
+        .queue_name(&queue)
+        .attributes(aws_sdk_sqs::types::QueueAttributeName::Policy, &policy);
     let err = create.clone().send().await.unwrap_err();
     assert_eq!(err.code(), Some("InvalidAttributeValue"), "{err:?}");
     let sns = aws_sdk_sns::Client::new(&config);

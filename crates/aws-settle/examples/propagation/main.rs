@@ -16,12 +16,17 @@ use stack::{Clients, Stack, handler};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let faults = settle_proxy::Faults { lag: Some("5s".parse()?), errors: Some(0.2), ..Default::default() };
-    let proxy = settle_emulator::proxy_in_front_of_moto(settle_proxy::Config { faults, seed: Some(11), ..Default::default() });
+    let proxy = settle_emulator::proxy_in_front_of_moto(settle_proxy::Config {
+        faults,
+        seed: Some(11),
+        ..Default::default()
+    });
     // The SDK's own retry takes the injected 5xx answers (6 attempts: 20% errors, three in a row are common enough).
     let retry = RetryConfig::standard().with_max_attempts(6);
     let sdk_config = settle_emulator::sdk_config(&proxy.endpoint()).to_builder().retry_config(retry).build();
     let queue = aws_sdk_sqs::Client::new(&settle_emulator::moto_sdk_config()); // the source exists already
-    let url = queue.create_queue().queue_name(settle_emulator::unique_name("settle-src")).send().await?.queue_url;
+    let url =
+        queue.create_queue().queue_name(settle_emulator::unique_name("settle-src")).send().await?.queue_url;
     let arn = queue
         .get_queue_attributes()
         .queue_url(url.unwrap_or_default())

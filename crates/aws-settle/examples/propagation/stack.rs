@@ -43,7 +43,9 @@ pub async fn handler(clients: &Clients, model: Stack, memo: &mut Memo) -> Progre
         .translate(|m| m.role.clone())
         .call(|name| iam.create_role().role_name(name).assume_role_policy_document(TRUST).send())
         .record(|out| out.role().map(|r| r.arn().to_string()))
-        .done(|m, arn| ProgressEvent::progress(Stack { role_arn: arn.or(m.role_arn.clone()), ..m }, Memo::default(), 0))
+        .done(|m, arn| {
+            ProgressEvent::progress(Stack { role_arn: arn.or(m.role_arn.clone()), ..m }, Memo::default(), 0)
+        })
         .await;
     let policy = role
         .then(|m| {
@@ -51,7 +53,7 @@ pub async fn handler(clients: &Clients, model: Stack, memo: &mut Memo) -> Progre
                 .initiate("attach-policy", m)
                 .translate(|m| m.role.clone())
                 .call(|name| iam.attach_role_policy().role_name(name).policy_arn(QUEUE_POLICY).send())
-                .callback_in(1) // the IAM steps are made: come back in 1 s
+                .callback_in(std::time::Duration::from_secs(1)) // the IAM steps are made: come back in 1 s
                 .progress()
         })
         .await;
@@ -76,7 +78,11 @@ pub async fn handler(clients: &Clients, model: Stack, memo: &mut Memo) -> Progre
                 .initiate("create-mapping", m)
                 .translate(|m| (m.function.clone(), m.queue_arn.clone()))
                 .call(|(function, queue)| {
-                    lambda.create_event_source_mapping().function_name(function).event_source_arn(queue).send()
+                    lambda
+                        .create_event_source_mapping()
+                        .function_name(function)
+                        .event_source_arn(queue)
+                        .send()
                 })
                 .record(|out| out.uuid().map(str::to_string))
                 .done(|m, uuid| ProgressEvent::success(Stack { mapping: uuid, ..m }))

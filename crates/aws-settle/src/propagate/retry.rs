@@ -73,7 +73,11 @@ impl ClassifyRetry for Classifier {
 
     fn classify_retry_v2(&self, ctx: &InterceptorContext, previous: &RetryAction) -> RetryAction {
         let Some((code, text)) = ctx.response().and_then(error_of) else { return previous.clone() };
-        let ours = self.propagation.signatures().iter().any(|s| s.service == self.service && matches(s, &code, &text));
+        let ours = self
+            .propagation
+            .signatures()
+            .iter()
+            .any(|s| s.service == self.service && matches(s, &code, &text));
         // Throttling-kind: the standard strategy then takes its backoff from the RetryConfig the
         // interceptor put (the non-throttling one may come from the client's retry spec instead).
         if ours { RetryAction::throttling_error() } else { previous.clone() }
@@ -123,7 +127,13 @@ impl Intercept for Hook {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let base = cfg.load::<RetryConfig>().cloned().unwrap_or_else(RetryConfig::standard);
-        let state = CallState { started: Instant::now(), base, retries: 0, waited: Default::default(), waits_for: None };
+        let state = CallState {
+            started: Instant::now(),
+            base,
+            retries: 0,
+            waited: Default::default(),
+            waits_for: None,
+        };
         cfg.interceptor_state().store_put(state);
         Ok(())
     }
@@ -162,11 +172,13 @@ impl Intercept for Hook {
                     service = self.service, operation = %operation, retry = state.retries, delay_ms = delay.as_millis() as u64,
                     "{} not yet visible to {}:{operation}: retrying", row.waits_for, self.service
                 );
+                // The SDK's standard strategy sleeps min(random base × initial × 2^n, max), and its
+                // static base is test-only: an initial 2^20 times the max makes the sleep `delay`
+                // unless the base draws below 1e-6, so `waited` adds what is slept.
                 RetryConfig::standard()
                     .with_max_attempts(attempts + 1)
-                    .with_initial_backoff(delay)
+                    .with_initial_backoff(delay.saturating_mul(1 << 20))
                     .with_max_backoff(delay)
-                    .with_use_static_exponential_base(true)
             }
             // A row's error past its budget, or another operation's: no retry of ours, nor the SDK's.
             _ if service_row => state.base.clone().with_max_attempts(attempts),

@@ -164,7 +164,9 @@ pub fn capture_warnings() -> (settle_emulator::LogCapture, tracing::subscriber::
 }
 
 /// Captures `tracing` events at `level` and above on this thread while the guard lives.
-pub fn capture_warnings_at(level: tracing::Level) -> (settle_emulator::LogCapture, tracing::subscriber::DefaultGuard) {
+pub fn capture_warnings_at(
+    level: tracing::Level,
+) -> (settle_emulator::LogCapture, tracing::subscriber::DefaultGuard) {
     let captured = settle_emulator::LogCapture::default();
     let guard = tracing::subscriber::set_default(captured.subscriber(level));
     (captured, guard)

@@ -53,7 +53,16 @@ async fn an_attached_lambda_client_waits_for_a_new_role_and_says_how_long() {
     let held = Held::new();
     let iam = aws_sdk_iam::Client::new(&held.config);
     let role = unique("settle-prop-role");
-    let arn = iam.create_role().role_name(&role).assume_role_policy_document(TRUST).send().await.unwrap().role.unwrap().arn;
+    let arn = iam
+        .create_role()
+        .role_name(&role)
+        .assume_role_policy_document(TRUST)
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap()
+        .arn;
     let plain = aws_sdk_lambda::Client::new(&held.config);
     let naive = create_function(&plain, &unique("settle-prop-fn"), &arn).send().await.unwrap_err();
     assert_eq!(naive.code(), Some("InvalidParameterValueException"), "the pitfall: {naive:?}");
@@ -68,13 +77,28 @@ async fn an_attached_lambda_client_waits_for_a_new_role_and_says_how_long() {
     let waits = propagation.waits();
     assert_eq!(waits.len(), 1, "{waits:?}");
     let waited = &waits[0];
-    assert_eq!((waited.service, waited.operation.as_str(), waited.waits_for), ("lambda", "CreateFunction", "IAM role"));
+    assert_eq!(
+        (waited.service, waited.operation.as_str(), waited.waits_for),
+        ("lambda", "CreateFunction", "IAM role")
+    );
     assert!(waited.succeeded && waited.retries >= 2 && waited.waited > Duration::ZERO, "{waited:?}");
     let line = waited.to_string();
-    assert!(line.starts_with("waited ") && line.contains(" s for IAM role propagation before lambda:CreateFunction"), "{line}");
-    assert!(captured.text().contains("for IAM role propagation before lambda:CreateFunction"), "{}", captured.text());
+    assert!(
+        line.starts_with("waited ")
+            && line.contains(" s for IAM role propagation before lambda:CreateFunction"),
+        "{line}"
+    );
+    assert!(
+        captured.text().contains("for IAM role propagation before lambda:CreateFunction"),
+        "{}",
+        captured.text()
+    );
     let attempts = held.proxy.counters().per_operation.get("lambda:CreateFunction").copied();
-    assert_eq!(attempts, Some(u64::from(waited.retries) + 2), "the naive call, then each attempt of the attached one");
+    assert_eq!(
+        attempts,
+        Some(u64::from(waited.retries) + 2),
+        "the naive call, then each attempt of the attached one"
+    );
 }
 
 #[tokio::test]
@@ -99,7 +123,9 @@ async fn a_user_row_is_matched_first_and_its_budget_bounds_the_retries() {
         code: "InvalidParameterValueException",
         message: "cannot be assumed by Lambda",
         waits_for: "test role",
-        budget: Duration::from_millis(300),
+        // Long enough that the first call (moto loads IAM's managed policies on first use) leaves
+        // room for a retry even on a busy machine; the retries themselves are 10–50 ms apart.
+        budget: Duration::from_secs(3),
     };
     let propagation = quick().with_signature(row);
     assert_eq!(propagation.signatures()[0], row);
@@ -118,12 +144,27 @@ async fn a_user_row_is_matched_first_and_its_budget_bounds_the_retries() {
 fn the_table_has_terraforms_retry_sites_and_bounded_budgets() {
     let services: std::collections::BTreeSet<&str> = signatures().iter().map(|s| s.service).collect();
     for service in [
-        "lambda", "ec2", "ecs", "eks", "firehose", "codebuild", "glue", "scheduler", "sns", "sqs", "secretsmanager",
-        "logs", "kms",
+        "lambda",
+        "ec2",
+        "ecs",
+        "eks",
+        "firehose",
+        "codebuild",
+        "glue",
+        "scheduler",
+        "sns",
+        "sqs",
+        "secretsmanager",
+        "logs",
+        "kms",
     ] {
         assert!(services.contains(service), "{service}");
     }
-    assert!(signatures().iter().all(|s| !s.code.is_empty() && s.budget > Duration::ZERO && s.budget <= Duration::from_secs(900)));
+    assert!(
+        signatures()
+            .iter()
+            .all(|s| !s.code.is_empty() && s.budget > Duration::ZERO && s.budget <= Duration::from_secs(900))
+    );
 }
 
 #[path = "../../examples/propagation/stack.rs"]
@@ -137,7 +178,8 @@ async fn the_example_stack_stays_in_progress_under_hold_until_released() {
     let direct = aws_sdk_sqs::Client::new(&settle_emulator::moto_sdk_config());
     let url = direct.create_queue().queue_name(unique("settle-src")).send().await.unwrap().queue_url.unwrap();
     let arn_name = aws_sdk_sqs::types::QueueAttributeName::QueueArn;
-    let attributes = direct.get_queue_attributes().queue_url(url).attribute_names(arn_name.clone()).send().await.unwrap();
+    let attributes =
+        direct.get_queue_attributes().queue_url(url).attribute_names(arn_name.clone()).send().await.unwrap();
     let propagation = quick();
     let clients = stack::Clients {
         iam: aws_sdk_iam::Client::new(&held.config),
@@ -183,7 +225,10 @@ fn the_readme_signature_table_is_the_code_s() {
         .map(|s| {
             let message = if s.message.is_empty() { "(any)" } else { s.message };
             let (service, operation, code, waits_for) = (s.service, s.operation, s.code, s.waits_for);
-            format!("| {service} | {operation} | {code} | {message} | {waits_for} | {} s |", s.budget.as_secs())
+            format!(
+                "| {service} | {operation} | {code} | {message} | {waits_for} | {} s |",
+                s.budget.as_secs()
+            )
         })
         .collect();
     assert_eq!(rows, code, "README.md's table should be:\n{}", code.join("\n"));

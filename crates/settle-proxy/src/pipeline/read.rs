@@ -19,7 +19,11 @@ pub(crate) async fn from_snapshot(request: Request<'_>) -> Result<Outcome, Reque
         let mut state = request.shared.lock();
         let now = Instant::now();
         let snapshot = state.book.snapshot(&id, &read_id, now).cloned();
-        let status = state.book.status_of(&id, now).filter(|w| w.read.split('|').any(|r| r == read.op)).map(|w| w.status);
+        let status = state
+            .book
+            .status_of(&id, now)
+            .filter(|w| w.read.split('|').any(|r| r == read.op))
+            .map(|w| w.status);
         if snapshot.is_some() {
             state.counters.served_from_snapshot += 1;
         }

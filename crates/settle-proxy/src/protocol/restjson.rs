@@ -75,8 +75,14 @@ mod tests {
         let arn = "arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af1";
         let (op, labels) = name(Method::GET, &format!("/2015-03-31/functions/{arn}/configuration")).unwrap();
         assert_eq!(op, "GetFunctionConfiguration");
-        assert_eq!(labels, [("FunctionName".into(), "arn:aws:lambda:us-east-1:123456789012:function:f1".into())]);
-        assert_eq!(name(Method::PUT, "/2015-03-31/functions/f1/code").map(|n| n.0), Some("UpdateFunctionCode"));
+        assert_eq!(
+            labels,
+            [("FunctionName".into(), "arn:aws:lambda:us-east-1:123456789012:function:f1".into())]
+        );
+        assert_eq!(
+            name(Method::PUT, "/2015-03-31/functions/f1/code").map(|n| n.0),
+            Some("UpdateFunctionCode")
+        );
         assert_eq!(name(Method::GET, "/2015-03-31/functions/f1/code"), None, "no such route");
         assert_eq!(name(Method::GET, "/2015-03-31/functions/f1/configuration/x"), None, "longer path");
         assert_eq!(name(Method::GET, "/2015-03-31/functions//configuration"), None, "empty label");

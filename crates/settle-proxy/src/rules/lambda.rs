@@ -52,12 +52,20 @@ pub(super) const ROUTES: &[Route] = &[
     Route { method: "PUT", path: "/2015-03-31/functions/{FunctionName}/code", op: "UpdateFunctionCode" },
     Route { method: "POST", path: "/2015-03-31/functions/{FunctionName}/invocations", op: "Invoke" },
     Route { method: "POST", path: "/2015-03-31/functions/{FunctionName}/versions", op: "PublishVersion" },
-    Route { method: "GET", path: "/2015-03-31/functions/{FunctionName}/versions", op: "ListVersionsByFunction" },
+    Route {
+        method: "GET",
+        path: "/2015-03-31/functions/{FunctionName}/versions",
+        op: "ListVersionsByFunction",
+    },
     Route { method: "POST", path: "/2015-03-31/functions/{FunctionName}/aliases", op: "CreateAlias" },
     Route { method: "GET", path: "/2015-03-31/functions/{FunctionName}/aliases", op: "ListAliases" },
     Route { method: "GET", path: "/2015-03-31/functions/{FunctionName}/aliases/{Name}", op: "GetAlias" },
     Route { method: "PUT", path: "/2015-03-31/functions/{FunctionName}/aliases/{Name}", op: "UpdateAlias" },
-    Route { method: "DELETE", path: "/2015-03-31/functions/{FunctionName}/aliases/{Name}", op: "DeleteAlias" },
+    Route {
+        method: "DELETE",
+        path: "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
+        op: "DeleteAlias",
+    },
     Route { method: "POST", path: "/2015-03-31/functions/{FunctionName}/policy", op: "AddPermission" },
     Route { method: "GET", path: "/2015-03-31/functions/{FunctionName}/policy", op: "GetPolicy" },
     Route {
@@ -104,8 +112,15 @@ const UPDATE: Write = Write {
     status: Some(StatusLag { status: IN_PROGRESS, read: STATE_READS, from_snapshot: false, blocks: UPDATES }),
     tagging: false,
 };
-const TAG: Write =
-    Write { op: "TagResource", key: ARN, kind: W::Tag, reads: &["ListTags"], status: None, tagging: true, ..UPDATE };
+const TAG: Write = Write {
+    op: "TagResource",
+    key: ARN,
+    kind: W::Tag,
+    reads: &["ListTags"],
+    status: None,
+    tagging: true,
+    ..UPDATE
+};
 
 pub(super) static RULES: ServiceRules = ServiceRules {
     service: "lambda",

@@ -165,8 +165,7 @@ pub(crate) fn produced(req: &ParsedRequest) -> Vec<Key> {
 
 /// The consumer rule of a request, and the principals it names: `(key, name as sent)`.
 pub(crate) fn consumed(req: &ParsedRequest) -> Option<(&'static Consumer, Vec<(Key, String)>)> {
-    let consumer =
-        CONSUMERS.iter().find(|c| c.service == req.info.service && c.op == req.info.operation)?;
+    let consumer = CONSUMERS.iter().find(|c| c.service == req.info.service && c.op == req.info.operation)?;
     let named = match consumer.names {
         Names::RoleArn(field) => req.json_str(field).and_then(role_key).into_iter().collect(),
         Names::InstanceProfile => {
@@ -175,11 +174,7 @@ pub(crate) fn consumed(req: &ParsedRequest) -> Option<(&'static Consumer, Vec<(K
                 .param("IamInstanceProfile.Arn")
                 .and_then(|arn| Some((arn.split_once(":instance-profile/")?.1.rsplit('/').next()?, arn)))
                 .map(|(name, arn)| (name.to_string(), arn.to_string()));
-            by_name
-                .into_iter()
-                .chain(by_arn)
-                .map(|(name, sent)| (key(PROFILE, name), sent))
-                .collect()
+            by_name.into_iter().chain(by_arn).map(|(name, sent)| (key(PROFILE, name), sent)).collect()
         }
         Names::PolicyJson(field) => req.json_str(field).map(policy_roles).unwrap_or_default(),
         Names::PolicyAttribute => policy_attribute(req).map(|p| policy_roles(&p)).unwrap_or_default(),
@@ -242,7 +237,12 @@ mod tests {
     use super::*;
     use crate::protocol::{Protocol, RequestInfo};
 
-    fn request(service: &str, op: &str, json: Option<serde_json::Value>, params: &[(&str, &str)]) -> ParsedRequest {
+    fn request(
+        service: &str,
+        op: &str,
+        json: Option<serde_json::Value>,
+        params: &[(&str, &str)],
+    ) -> ParsedRequest {
         let info = RequestInfo {
             service: service.into(),
             operation: op.into(),
@@ -276,9 +276,19 @@ mod tests {
         .to_string();
         let kms = request("kms", "CreateKey", Some(serde_json::json!({ "Policy": policy })), &[]);
         assert_eq!(names(&kms), ["iam-role:app-fn"]);
-        let sqs = request("sqs", "SetQueueAttributes", Some(serde_json::json!({ "Attributes": { "Policy": policy } })), &[]);
+        let sqs = request(
+            "sqs",
+            "SetQueueAttributes",
+            Some(serde_json::json!({ "Attributes": { "Policy": policy } })),
+            &[],
+        );
         assert_eq!(names(&sqs), ["iam-role:app-fn"]);
-        let sns = request("sns", "SetTopicAttributes", None, &[("AttributeName", "Policy"), ("AttributeValue", &policy)]);
+        let sns = request(
+            "sns",
+            "SetTopicAttributes",
+            None,
+            &[("AttributeName", "Policy"), ("AttributeValue", &policy)],
+        );
         assert_eq!(names(&sns), ["iam-role:app-fn"]);
         let sns = request(
             "sns",
@@ -294,7 +304,12 @@ mod tests {
     fn producers_name_the_principal_they_change() {
         let attach = request("iam", "AttachRolePolicy", None, &[("RoleName", "r"), ("PolicyArn", "arn:p")]);
         assert_eq!(produced(&attach).iter().map(Key::id).collect::<Vec<_>>(), ["iam-role:r"]);
-        let add = request("iam", "AddRoleToInstanceProfile", None, &[("RoleName", "r"), ("InstanceProfileName", "p")]);
+        let add = request(
+            "iam",
+            "AddRoleToInstanceProfile",
+            None,
+            &[("RoleName", "r"), ("InstanceProfileName", "p")],
+        );
         assert_eq!(produced(&add).iter().map(Key::id).collect::<Vec<_>>(), ["iam-instance-profile:p"]);
         assert!(produced(&request("iam", "GetRole", None, &[("RoleName", "r")])).is_empty());
     }

@@ -1,5 +1,8 @@
 //! What the `services_*` tests share: a proxy in front of moto, held or throttled, and an SDK
 //! config pointed at it.
+//!
+//! Each `services_*` binary uses part of it.
+#![allow(dead_code)]
 
 use std::time::Duration;
 
