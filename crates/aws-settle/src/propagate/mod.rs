@@ -82,7 +82,7 @@ pub struct Waited {
     pub waits_for: &'static str,
     /// Propagation retries made.
     pub retries: u32,
-    /// The sum of the sleeps before those retries.
+    /// The call's time from its start to its end: its attempts and the sleeps between them.
     pub waited: Duration,
     /// Whether the call succeeded in the end (else its budget ran out or another error came).
     pub succeeded: bool,

@@ -95,7 +95,6 @@ struct CallState {
     /// The client's own retry config.
     base: RetryConfig,
     retries: u32,
-    waited: std::time::Duration,
     waits_for: Option<&'static str>,
 }
 
@@ -127,13 +126,7 @@ impl Intercept for Hook {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let base = cfg.load::<RetryConfig>().cloned().unwrap_or_else(RetryConfig::standard);
-        let state = CallState {
-            started: Instant::now(),
-            base,
-            retries: 0,
-            waited: Default::default(),
-            waits_for: None,
-        };
+        let state = CallState { started: Instant::now(), base, retries: 0, waits_for: None };
         cfg.interceptor_state().store_put(state);
         Ok(())
     }
@@ -165,19 +158,17 @@ impl Intercept for Hook {
         let config = match (row, delay) {
             (Some(row), Some(delay)) => {
                 state.retries += 1;
-                state.waited += delay;
                 state.waits_for = Some(row.waits_for);
                 tracing::debug!(
                     target: "aws_settle::propagate",
                     service = self.service, operation = %operation, retry = state.retries, delay_ms = delay.as_millis() as u64,
                     "{} not yet visible to {}:{operation}: retrying", row.waits_for, self.service
                 );
-                // The SDK's standard strategy sleeps min(random base × initial × 2^n, max), and its
-                // static base is test-only: an initial 2^20 times the max makes the sleep `delay`
-                // unless the base draws below 1e-6, so `waited` adds what is slept.
+                // The SDK's standard strategy sleeps a jittered share of `delay`; the next delay is
+                // drawn against the call's real elapsed time, so the budget holds either way.
                 RetryConfig::standard()
                     .with_max_attempts(attempts + 1)
-                    .with_initial_backoff(delay.saturating_mul(1 << 20))
+                    .with_initial_backoff(delay)
                     .with_max_backoff(delay)
             }
             // A row's error past its budget, or another operation's: no retry of ours, nor the SDK's.
@@ -205,7 +196,7 @@ impl Intercept for Hook {
             operation,
             waits_for,
             retries: state.retries,
-            waited: state.waited,
+            waited: state.started.elapsed(),
             succeeded,
         };
         tracing::info!(target: "aws_settle::propagate", retries = waited.retries, "{waited}");
