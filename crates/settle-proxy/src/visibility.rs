@@ -327,7 +327,7 @@ impl Book {
         self.snapshots.values_mut().for_each(|s| settle(&mut s.window));
         self.status.values_mut().for_each(|s| settle(&mut s.window));
         self.tag_view.iter_mut().for_each(|t| settle(&mut t.window));
-        self.propagation.values_mut().for_each(|w| settle(w));
+        self.propagation.values_mut().for_each(&settle);
         self.conflicts.values_mut().filter_map(|c| c.window.as_mut()).for_each(settle);
         let keys: HashSet<&String> = chosen.iter().map(|(_, k)| k).collect();
         let closes: HashMap<String, Option<Instant>> =

@@ -137,7 +137,7 @@ async fn instance_profiles_and_their_roles_read_old_until_released() {
     };
     assert!(roles(iam.clone(), profile.clone()).await.is_empty(), "no role while held");
     assert_eq!(proxy.release_operation("AddRoleToInstanceProfile"), 1);
-    assert_eq!(roles(iam.clone(), profile.clone()).await, [role_name.clone()]);
+    assert_eq!(roles(iam.clone(), profile.clone()).await, vec![role_name.clone()]);
 
     iam.remove_role_from_instance_profile()
         .instance_profile_name(&profile)
