@@ -53,9 +53,11 @@ fn files_in(dir: &Path) -> String {
 #[tokio::test]
 async fn the_secret_provider_passes_the_contract_sequence_and_logs_no_credential() {
     let logs = settle_emulator::LogCapture::default();
-    let _guard = tracing::subscriber::set_default(logs.subscriber(tracing::Level::DEBUG));
-    // Tests on other threads, with no subscriber, may have cached "never" for shared callsites.
-    tracing::callsite::rebuild_interest_cache();
+    // The process-wide subscriber (the only test of this binary that captures logs): a scoped one
+    // loses events to callsites that tests on other threads, with no subscriber, cached as "never".
+    // Every other test's log lines land here too, and none may hold a secret either.
+    tracing::subscriber::set_global_default(logs.subscriber(tracing::Level::DEBUG))
+        .expect("no other test of this binary sets a subscriber");
     let proxy = settle_emulator::proxy_in_front_of_moto(settle_proxy::Config::default());
     let memos = tempfile::tempdir().unwrap();
     let rt = runtime(memos.path(), &proxy.endpoint());
