@@ -39,37 +39,17 @@ impl MotoServer {
         let stamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
         let log = logs.join(format!("moto-{stamp}-{}.log", std::process::id()));
 
-        let mut child = Command::new(&python)
+        let mut command = Command::new(&python);
+        command
             .arg("-u")
             .arg(&script)
             .args(["127.0.0.1", "0"])
             .arg(&log)
             // AWS-managed IAM policies exist, as on AWS (AWSLambdaBasicExecutionRole, …).
-            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| TestbedError::Command { what: "starting moto", detail: e.to_string() })?;
-
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let port = match rx.recv_timeout(START_TIMEOUT) {
-            Ok(line) => line.trim().strip_prefix(READY_PREFIX).and_then(|p| p.parse().ok()),
-            Err(_) => None,
-        };
-        match port {
-            Some(port) => Ok(MotoServer { child, port, log }),
-            None => {
-                let _ = child.kill();
-                let _ = child.wait();
-                Err(TestbedError::MotoDidNotStart { log_tail: log_tail(&log, 30), log })
-            }
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true");
+        match spawn_until_ready(&mut command, "starting moto", READY_PREFIX, START_TIMEOUT)? {
+            Some((child, port)) => Ok(MotoServer { child, port, log }),
+            None => Err(TestbedError::MotoDidNotStart { log_tail: log_tail(&log, 30), log }),
         }
     }
 
@@ -106,6 +86,40 @@ impl Drop for MotoServer {
     }
 }
 
+/// Spawns a server script whose first line on standard output is `ready_prefix PORT`: the
+/// child and its port, or `None` (the child killed and reaped) when no such line came within
+/// `timeout`.
+pub(crate) fn spawn_until_ready(
+    command: &mut Command,
+    what: &'static str,
+    ready_prefix: &'static str,
+    timeout: Duration,
+) -> Result<Option<(Child, u16)>, TestbedError> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| TestbedError::Command { what, detail: e.to_string() })?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let port =
+        rx.recv_timeout(timeout).ok().and_then(|line| line.trim().strip_prefix(ready_prefix)?.parse().ok());
+    match port {
+        Some(port) => Ok(Some((child, port))),
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            Ok(None)
+        }
+    }
+}
+
 pub(crate) fn write_if_changed(path: &Path, text: &str) -> Result<(), TestbedError> {
     if fs::read_to_string(path).ok().as_deref() == Some(text) {
         return Ok(());
@@ -117,7 +131,7 @@ pub(crate) fn write_if_changed(path: &Path, text: &str) -> Result<(), TestbedErr
     fs::rename(&tmp, path).map_err(|e| TestbedError::io("renaming", path, e))
 }
 
-fn log_tail(log: &Path, lines: usize) -> String {
+pub(crate) fn log_tail(log: &Path, lines: usize) -> String {
     let text = fs::read_to_string(log).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")

@@ -3,10 +3,8 @@
 //! Users point the governor at their own server (Valkey, Redis OSS, ElastiCache) with a URL.
 
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Child, Command};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::TestbedError;
@@ -45,46 +43,22 @@ impl ValkeyServer {
         let python = crate::ensure_moto_venv()?;
         let script = crate::state_dir().join("valkey_server.py");
         crate::moto::write_if_changed(&script, SERVER_SCRIPT)?;
-        let mut child = Command::new(&python)
-            .arg("-u")
-            .arg(&script)
-            .arg(&self.binary)
-            .arg(port.to_string())
-            .arg(&self.log)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| TestbedError::Command { what: "starting valkey", detail: e.to_string() })?;
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let ready = rx.recv_timeout(START_TIMEOUT).ok();
-        match ready.as_deref().and_then(|l| l.trim().strip_prefix(READY_PREFIX)).and_then(|p| p.parse().ok())
-        {
-            Some(port) => {
+        let mut command = Command::new(&python);
+        command.arg("-u").arg(&script).arg(&self.binary).arg(port.to_string()).arg(&self.log);
+        match crate::moto::spawn_until_ready(&mut command, "starting valkey", READY_PREFIX, START_TIMEOUT)? {
+            Some((child, port)) => {
                 self.port = port;
                 self.child = Some(child);
                 Ok(())
             }
-            None => {
-                let _ = child.kill();
-                let _ = child.wait();
-                let tail = fs::read_to_string(&self.log).unwrap_or_default();
-                let tail: Vec<&str> = tail.lines().rev().take(20).collect();
-                Err(TestbedError::Command {
-                    what: "starting valkey",
-                    detail: format!(
-                        "no ready line within {START_TIMEOUT:?}; log {}:\n{}",
-                        self.log.display(),
-                        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-                    ),
-                })
-            }
+            None => Err(TestbedError::Command {
+                what: "starting valkey",
+                detail: format!(
+                    "no ready line within {START_TIMEOUT:?}; log {}:\n{}",
+                    self.log.display(),
+                    crate::moto::log_tail(&self.log, 20)
+                ),
+            }),
         }
     }
 
