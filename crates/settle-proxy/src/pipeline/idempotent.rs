@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use super::{Outcome, refuse};
 use crate::protocol::{ParsedRequest, StoredResponse};
-use crate::rules;
 
 /// Most tokens remembered (AWS keeps them for at least 24 hours; the proxy forgets all at once
 /// when full, which a test bed never reaches).
@@ -17,18 +16,17 @@ const MAX_TOKENS: usize = 10_000;
 #[derive(Debug, Default)]
 pub(crate) struct Tokens(HashMap<String, (Vec<(String, String)>, StoredResponse)>);
 
-/// The idempotency key of `parsed` and the first answer to it, if there was one.
-pub(crate) fn replay(tokens: &Tokens, parsed: &ParsedRequest) -> (Option<String>, Option<Outcome>) {
-    let Some(key) = rules::idempotency_key(parsed) else { return (None, None) };
-    let Some((params, response)) = tokens.0.get(&key) else { return (Some(key), None) };
-    let outcome = if *params == parsed.params {
+/// The first answer to `key` (the idempotency key of `parsed`, [`crate::rules::idempotency_key`]), if
+/// there was one.
+pub(crate) fn replay(tokens: &Tokens, key: &str, parsed: &ParsedRequest) -> Option<Outcome> {
+    let (params, response) = tokens.0.get(key)?;
+    Some(if *params == parsed.params {
         Outcome::local(response.clone(), "idempotent")
     } else {
         let message = "The client token you have provided is associated with a resource that has \
                        different parameters.";
         refuse(&parsed.info, "IdempotentParameterMismatch", message, "idempotent")
-    };
-    (Some(key), Some(outcome))
+    })
 }
 
 /// Remembers a successful answer to `key`.

@@ -94,8 +94,11 @@ pub(crate) async fn process(request: Request<'_>) -> Outcome {
     };
     let shared = request.shared;
     let parsed = request.parsed;
-    let (token, replayed) = idempotent::replay(&shared.lock().tokens, parsed);
-    if let Some(outcome) = replayed {
+    // Only a write with a client token looks at the remembered answers (and takes the lock).
+    let token = crate::rules::idempotency_key(parsed);
+    if let Some(key) = &token
+        && let Some(outcome) = idempotent::replay(&shared.lock().tokens, key, parsed)
+    {
         return outcome;
     }
     let outcome = write::lagged(request, hold).await;
