@@ -23,8 +23,14 @@ pub(crate) async fn lagged(request: Request<'_>, hold: Hold) -> Outcome {
     let mut keys = rules::keys(write.key, write.class, parsed);
     keys.truncate(MAX_KEYS);
     let mark = service_rules.hooks.mark.and_then(|mark| mark(parsed));
+    let answer = service_rules.hooks.answer;
     if hold.is_zero() || keys.is_empty() {
-        let outcome = request.forward().await;
+        let mut outcome = request.forward().await;
+        if let Some(answer) = answer
+            && outcome.response.status.is_success()
+        {
+            answer(parsed, &mut outcome.response);
+        }
         if let Some(mark) = mark
             && outcome.response.status.is_success()
         {
@@ -56,11 +62,17 @@ pub(crate) async fn lagged(request: Request<'_>, hold: Hold) -> Outcome {
     if !outcome.response.status.is_success() {
         return outcome;
     }
+    if let Some(answer) = answer {
+        answer(parsed, &mut outcome.response);
+    }
     if let Some(status) = write.status {
         show_status(shared, &info.service, &mut outcome, status.status);
     }
     let mut state = shared.lock();
     let opened = state.book.open(Instant::now(), hold, &info.service, &info.operation, &keys, taken);
+    if let Some(flap) = state.config.effective(&info.service, &info.operation).flap {
+        state.book.flap_after(&opened, flap);
+    }
     state.counters.writes_lagged += 1;
     for key in &keys {
         if let Some(status) = write.status {
