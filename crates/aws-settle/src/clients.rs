@@ -18,6 +18,7 @@ macro_rules! for_each_client {
             (sns, "sns", aws_sdk_sns),
             (kms, "kms", aws_sdk_kms),
             (logs, "logs", aws_sdk_cloudwatchlogs),
+            (route53, "route53", aws_sdk_route53),
         }
     };
 }
