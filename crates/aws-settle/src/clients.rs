@@ -20,6 +20,7 @@ macro_rules! for_each_client {
             (kms, "kms", aws_sdk_kms),
             (logs, "logs", aws_sdk_cloudwatchlogs),
             (lambda, "lambda", aws_sdk_lambda),
+            (route53, "route53", aws_sdk_route53),
         }
     };
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 Examples:
   settle proxy --moto --lag 500ms..3s --throttle 5/s --record requests.jsonl
   settle proxy --moto --lag hold         # writes invisible until POST /__settle/release
+  settle proxy --moto --lag 1s --flap 6@0.5  # then 6 reads that may still see the old state
   settle proxy --moto --throttle 10/s --record requests.jsonl   # then: settle report requests.jsonl
   settle proxy --upstream http://127.0.0.1:5000 --config rules.toml --listen 127.0.0.1:4599")]
 #[command(group(clap::ArgGroup::new("target").required(true).args(["upstream", "moto"])))]
@@ -37,6 +38,10 @@ pub struct Args {
     /// Added latency per request: `20ms`, `20ms..80ms`, `exp:30ms`.
     #[arg(long)]
     latency: Option<String>,
+    /// After each lag, the next READS reads still see the old state, each with chance CHANCE
+    /// (`6@0.5`), as AWS endpoints that have not all seen a change do.
+    #[arg(long, value_name = "READS@CHANCE")]
+    flap: Option<String>,
     /// Record one JSON line per request (secrets redacted) to this file.
     #[arg(long)]
     record: Option<PathBuf>,
@@ -90,6 +95,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         errors: args.errors,
         latency: args.latency.clone(),
         seed: args.seed,
+        flap: args.flap.clone(),
     };
     let config = base.with_flags(&flags)?;
     let limits = settle_proxy::Limits {

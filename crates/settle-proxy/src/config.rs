@@ -7,6 +7,7 @@
 //! throttle = "50/s"          # one bucket per service
 //! errors = 0.01              # share of requests answered 500/503
 //! latency = "20ms..80ms"
+//! flap = "6@0.5"             # after a lag, the next 6 reads each see the old state at 50%
 //!
 //! [services.ssm]
 //! lag = "exp:1s"
@@ -36,6 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::lag::{Dist, Lag};
 use crate::throttle::Throttle;
+use crate::visibility::Flap;
 
 /// The default limit on request bodies: 16 MiB.
 pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
@@ -44,7 +46,7 @@ pub const MIN_BODY: usize = 1024;
 
 /// The keys of a [`Faults`] table.
 const FAULT_KEYS: &[&str] =
-    &["lag", "throttle", "errors", "latency", "enabled", "prefix_reads", "prefix_writes"];
+    &["lag", "throttle", "errors", "latency", "flap", "enabled", "prefix_reads", "prefix_writes"];
 /// The keys of the top level besides [`FAULT_KEYS`].
 const TOP_KEYS: &[&str] = &["seed", "services", "max_body_bytes", "record_params"];
 
@@ -131,6 +133,10 @@ pub struct Faults {
     /// Added latency before forwarding.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency: Option<Dist>,
+    /// After a lag ends, reads still flap between the old and the new state for this many
+    /// reads (see [`Flap`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flap: Option<Flap>,
     /// `false` passes the scope through untouched (still recorded).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
@@ -204,6 +210,8 @@ pub struct Effective {
     pub prefix_reads: Option<Throttle>,
     /// The per-prefix bucket spec of writes (S3).
     pub prefix_writes: Option<Throttle>,
+    /// Flapping reads after the write's lag.
+    pub flap: Option<Flap>,
 }
 
 impl Config {
@@ -278,6 +286,9 @@ impl Config {
         if let Some(latency) = &flags.latency {
             self.faults.latency = Some(latency.parse()?);
         }
+        if let Some(flap) = &flags.flap {
+            self.faults.flap = Some(flap.parse()?);
+        }
         if flags.seed.is_some() {
             self.seed = flags.seed;
         }
@@ -296,6 +307,12 @@ impl Config {
         Self::with_lag(Lag::Hold)
     }
 
+    /// This configuration, with reads flapping after every lag (see [`Flap`]).
+    pub fn flapping(mut self, flap: Flap) -> Self {
+        self.faults.flap = Some(flap);
+        self
+    }
+
     /// The settings for one service and operation: operation over service over global.
     pub fn effective(&self, service: &str, operation: &str) -> Effective {
         let svc = self.services.get(service);
@@ -312,6 +329,7 @@ impl Config {
             operation_throttle: op.and_then(|o| o.throttle),
             prefix_reads: layers.iter().flatten().find_map(|l| l.prefix_reads),
             prefix_writes: layers.iter().flatten().find_map(|l| l.prefix_writes),
+            flap: layers.iter().flatten().find_map(|l| l.flap),
         }
     }
 }
@@ -329,6 +347,8 @@ pub struct Flags {
     pub latency: Option<String>,
     /// `--seed N`
     pub seed: Option<u64>,
+    /// `--flap 6@0.5`
+    pub flap: Option<String>,
 }
 
 #[cfg(test)]
@@ -344,6 +364,7 @@ mod tests {
             errors: Some(0.01),
             latency: Some("20ms..80ms".into()),
             seed: Some(9),
+            flap: Some("6@0.25".into()),
         };
         let config = Config::default().with_flags(&flags).unwrap();
         assert_eq!(
@@ -352,6 +373,10 @@ mod tests {
         );
         assert_eq!(config.faults.throttle, Some(Throttle { rate: 5.0, burst: 5.0 }));
         assert_eq!(config.seed, Some(9));
+        assert_eq!(config.faults.flap, Some(Flap { reads: 6, old: 0.25 }));
+        assert!(
+            Config::default().with_flags(&Flags { flap: Some("6@2".into()), ..Flags::default() }).is_err()
+        );
         let exp = Config::default().with_flags(&Flags { lag: Some("exp:1s".into()), ..Flags::default() });
         assert_eq!(exp.unwrap().faults.lag, Some(Dist::Exponential(Duration::from_secs(1)).into()));
         let held = Config::default().with_flags(&Flags { lag: Some("hold".into()), ..Flags::default() });
@@ -380,6 +405,8 @@ mod tests {
             lag = "250ms"
             [services.s3]
             enabled = false
+            [services.sqs]
+            flap = "6"
             "#,
         )
         .unwrap();
@@ -397,6 +424,8 @@ mod tests {
             Some(Dist::Fixed(Duration::from_secs(1)).into())
         );
         assert!(!config.effective("s3", "PutObject").enabled);
+        assert_eq!(config.effective("sqs", "SetQueueAttributes").flap, Some(Flap { reads: 6, old: 0.5 }));
+        assert_eq!(config.effective("ssm", "PutParameter").flap, None);
         // JSON round trip, as the control endpoint serves it.
         let json = serde_json::to_string(&config).unwrap();
         assert_eq!(Config::from_text(&json).unwrap(), config);
@@ -414,6 +443,13 @@ mod tests {
         assert!(err(r#"{"errors": 2}"#).contains("errors = 2: must be between 0 and 1"));
         assert!(err("[services.ssm]\nerrors = -1.0").contains("(in ssm)"));
         assert!(err("max_body_bytes = 0").contains("at least 1024"));
+        assert!(
+            err("flap = \"6@1.5\"").contains("CHANCE must be between 0 and 1"),
+            "{}",
+            err("flap = \"6@1.5\"")
+        );
+        assert!(err("flap = \"2000\"").contains("READS must be at most 1000"));
+        assert!(err("flap = \"many\"").contains("expected READS@CHANCE"));
         assert!(
             Config::from_text(
                 r#"{"lag": "hold", "services": {"ssm": {"operations": {"PutParameter": {"lag": "1s"}}}}}"#

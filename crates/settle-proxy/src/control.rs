@@ -38,6 +38,8 @@ pub struct Counters {
     pub errors_injected: u64,
     /// Reads answered from a snapshot (lag).
     pub served_from_snapshot: u64,
+    /// Reads after a lag answered from its snapshot by flapping ([`crate::visibility::Flap`]).
+    pub flapped_reads: u64,
     /// Responses whose status field was rewritten (DynamoDB CREATING/DELETING...).
     pub status_rewrites: u64,
     /// Write-after-delete conflicts answered (Secrets Manager).

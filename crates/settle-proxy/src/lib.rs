@@ -47,4 +47,4 @@ pub use lag::{Dist, Lag};
 pub use protocol::{Protocol, RequestInfo};
 pub use server::{Proxy, ProxyBuilder, ProxyError, ProxyHandle};
 pub use throttle::Throttle;
-pub use visibility::{Hold, Release};
+pub use visibility::{Flap, Hold, Release};

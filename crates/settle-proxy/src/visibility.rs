@@ -21,6 +21,8 @@ const MAX_WRITES: usize = 100_000;
 const MAX_CONFLICTS: usize = 100_000;
 /// How often requests drop expired windows (writes always do).
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
+/// How long after its window closes a snapshot may still flap, if not read that many times.
+const FLAP_KEEP: Duration = Duration::from_secs(600);
 
 /// How long one write stays invisible: a drawn lag, or until released.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +52,68 @@ pub enum Release {
     Operation(String),
 }
 
+/// Flapping visibility after a lag: for the next `reads` reads of each snapshotted read once
+/// its write is visible, each read is answered from the pre-write state with probability
+/// `old` (drawn from the proxy's seeded generator), as AWS's endpoints that have not all seen a
+/// change yet do. One read of the new state then proves nothing; `reads` consecutive ones past
+/// the flapping do.
+///
+/// Counted in reads, not time, so it is the same under `lag = "hold"` and on any machine.
+/// Text form `READS@OLD`, e.g. `6@0.5`; `READS` alone means `@0.5`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Flap {
+    /// How many reads after the lag may still see the old state (at most 1,000).
+    pub reads: u32,
+    /// The chance (0..=1) that each of them does.
+    pub old: f64,
+}
+
+/// The most flapping reads a configuration may ask for.
+pub const MAX_FLAP_READS: u32 = 1000;
+
+impl std::str::FromStr for Flap {
+    type Err = crate::config::ConfigError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = |why: &str| {
+            crate::config::ConfigError::Invalid(format!(
+                "flap `{text}`: {why} (expected READS@CHANCE, e.g. 6@0.5: the next 6 reads after the lag \
+                 each see the old state with chance 0.5)"
+            ))
+        };
+        let (reads, old) = text.trim().split_once('@').unwrap_or((text.trim(), "0.5"));
+        let reads: u32 = reads.trim().parse().map_err(|_| bad("READS is not a whole number"))?;
+        let old: f64 = old.trim().parse().map_err(|_| bad("CHANCE is not a number"))?;
+        if reads > MAX_FLAP_READS {
+            return Err(bad(&format!("READS must be at most {MAX_FLAP_READS}")));
+        }
+        if !(0.0..=1.0).contains(&old) {
+            return Err(bad("CHANCE must be between 0 and 1"));
+        }
+        Ok(Flap { reads, old })
+    }
+}
+
+impl std::fmt::Display for Flap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}", self.reads, self.old)
+    }
+}
+
+impl TryFrom<String> for Flap {
+    type Error = crate::config::ConfigError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+impl From<Flap> for String {
+    fn from(value: Flap) -> String {
+        value.to_string()
+    }
+}
+
 /// When a window closes: the latest end of its timed writes, unless one of its writes is held.
 #[derive(Debug, Clone)]
 pub(crate) struct Window {
@@ -71,6 +135,19 @@ impl Window {
 pub(crate) struct Snapshot {
     pub(crate) response: StoredResponse,
     pub(crate) window: Window,
+    /// After the window closes: reads left that may still be answered from this snapshot.
+    pub(crate) flap: Option<Flap>,
+}
+
+impl Snapshot {
+    /// Whether the book keeps it at `now`: its window is open, or it still flaps (for at most
+    /// [`FLAP_KEEP`] after the window closed, so one never read again frees its memory).
+    fn kept(&self, now: Instant) -> bool {
+        self.window.open(now)
+            || self
+                .flap
+                .is_some_and(|f| f.reads > 0 && now.saturating_duration_since(self.window.ends) < FLAP_KEEP)
+    }
 }
 
 /// A status shown instead of the live one (DynamoDB CREATING), and operations refused meanwhile.
@@ -168,7 +245,7 @@ impl Book {
     /// Drops closed windows.
     pub(crate) fn expire(&mut self, now: Instant) {
         self.swept = now;
-        self.snapshots.retain(|_, s| s.window.open(now));
+        self.snapshots.retain(|_, s| s.kept(now));
         self.status.retain(|_, s| s.window.open(now));
         self.tag_view.retain(|t| t.window.open(now));
         self.propagation.retain(|_, w| w.open(now));
@@ -192,6 +269,30 @@ impl Book {
             .get(&(key.to_string(), read_id.to_string()))
             .filter(|s| s.window.open(now))
             .map(|s| &s.response)
+    }
+
+    /// Makes the snapshots of write `opened` flap for `flap.reads` reads once their window
+    /// closes.
+    pub(crate) fn flap_after(&mut self, opened: &Opened, flap: Flap) {
+        for snapshot in self.snapshots.values_mut().filter(|s| s.window.writes.contains(&opened.id)) {
+            snapshot.flap = Some(flap);
+        }
+    }
+
+    /// The pre-write answer of `read_id` of `key` for one read after its lag, while it flaps:
+    /// each such read uses one of the flapping reads and draws whether it sees the old state.
+    pub(crate) fn flapped(
+        &mut self,
+        key: &str,
+        read_id: &str,
+        now: Instant,
+        rng: &mut impl rand::Rng,
+    ) -> Option<StoredResponse> {
+        let snapshot = self.snapshots.get_mut(&(key.to_string(), read_id.to_string()))?;
+        let flap = snapshot.flap.as_mut().filter(|f| f.reads > 0 && !snapshot.window.open(now))?;
+        flap.reads -= 1;
+        let old = rng.random_bool(flap.old);
+        old.then(|| snapshot.response.clone())
     }
 
     /// The status window of `key`, while open.
@@ -230,13 +331,18 @@ impl Book {
         let opened = Opened { id: self.next_write, ends, held };
         self.next_write += 1;
         let ids: Vec<String> = keys.iter().map(Key::id).collect();
+        // A snapshot still flapping after an earlier write shows the state before that write,
+        // not before this one: it gives way to the one this write took.
+        self.snapshots.retain(|(k, _), s| s.window.open(now) || !ids.contains(k));
         if held {
             self.held.extend(ids.iter().map(|k| (opened.id, k.clone())));
         }
         for (key, read_id, response) in taken {
-            self.snapshots
-                .entry((key.id(), read_id))
-                .or_insert(Snapshot { response, window: opened.window(&key) });
+            self.snapshots.entry((key.id(), read_id)).or_insert(Snapshot {
+                response,
+                window: opened.window(&key),
+                flap: None,
+            });
         }
         let mut extended: Vec<(u64, String)> = Vec::new();
         for ((key_id, _), snapshot) in self.snapshots.iter_mut() {
@@ -522,6 +628,55 @@ mod tests {
         book.release(&Release::All, t0);
         assert!(served(&book, "a", t0).is_some(), "the timed lag still runs");
         assert!(served(&book, "a", t0 + Duration::from_secs(2)).is_none());
+    }
+
+    #[test]
+    fn after_the_release_reads_flap_for_the_configured_reads_only_then_a_new_write_starts_afresh() {
+        use rand::SeedableRng;
+        let mut book = Book::default();
+        let t0 = Instant::now();
+        let opened = write(&mut book, t0, Hold::UntilReleased, "PutParameter", &["a"], "old");
+        book.flap_after(&opened, Flap { reads: 8, old: 0.5 });
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let key = "ssm-parameter:a";
+        assert!(book.flapped(key, "GetParameter", t0, &mut rng).is_none(), "held: not flapping yet");
+        book.release(&Release::All, t0);
+        let later = t0 + Duration::from_secs(3600);
+        book.expire(later);
+        let reads: Vec<bool> =
+            (0..12).map(|_| book.flapped(key, "GetParameter", later, &mut rng).is_some()).collect();
+        assert!(
+            reads[..8].contains(&true) && reads[..8].contains(&false),
+            "old and new alternate: {reads:?}"
+        );
+        assert_eq!(reads[8..], [false; 4], "past the flapping reads: always new");
+        let mut again = rand::rngs::StdRng::seed_from_u64(3);
+        let mut replay = Book::default();
+        let opened = write(&mut replay, t0, Hold::UntilReleased, "PutParameter", &["a"], "old");
+        replay.flap_after(&opened, Flap { reads: 8, old: 0.5 });
+        replay.release(&Release::All, t0);
+        let replayed: Vec<bool> =
+            (0..12).map(|_| replay.flapped(key, "GetParameter", later, &mut again).is_some()).collect();
+        assert_eq!(reads, replayed, "the same seed flaps the same way");
+
+        // A write on a flapping key snapshots afresh, not the state before the earlier write.
+        let opened = write(&mut replay, later, Hold::UntilReleased, "PutParameter", &["a"], "v1");
+        replay.flap_after(&opened, Flap { reads: 8, old: 1.0 });
+        assert_eq!(served(&replay, "a", later).as_deref(), Some("settle-proxy: v1\n"));
+        replay.release(&Release::All, later);
+        let old = replay.flapped(key, "GetParameter", later, &mut again).unwrap();
+        assert_eq!(old.body, "settle-proxy: v1\n");
+    }
+
+    #[test]
+    fn flap_text_forms_round_trip_and_bad_ones_say_why() {
+        assert_eq!("6@0.5".parse::<Flap>().unwrap(), Flap { reads: 6, old: 0.5 });
+        assert_eq!("6".parse::<Flap>().unwrap(), Flap { reads: 6, old: 0.5 });
+        let flap = Flap { reads: 3, old: 0.25 };
+        assert_eq!(flap.to_string().parse::<Flap>().unwrap(), flap);
+        assert!("6@-1".parse::<Flap>().unwrap_err().to_string().contains("between 0 and 1"));
+        assert!("x@0.5".parse::<Flap>().unwrap_err().to_string().contains("READS is not a whole number"));
+        assert!("1001".parse::<Flap>().unwrap_err().to_string().contains("at most 1000"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Stage 5: **snapshot read**: a read of a resource whose write is still lagging is answered
 //! from the snapshot taken before the write; a status window rewrites the answer's status
-//! (DynamoDB CREATING, through the service's hook).
+//! (DynamoDB CREATING, through the service's hook). After the lag, a flapping snapshot
+//! ([`crate::visibility::Flap`]) still answers some reads.
 
 use std::time::Instant;
 
@@ -18,7 +19,7 @@ pub(crate) async fn from_snapshot(request: Request<'_>) -> Result<Outcome, Reque
     let (snapshot, status) = {
         let mut state = request.shared.lock();
         let now = Instant::now();
-        let snapshot = state.book.snapshot(&id, &read_id, now).cloned();
+        let mut snapshot = state.book.snapshot(&id, &read_id, now).cloned();
         let status = state
             .book
             .status_of(&id, now)
@@ -26,6 +27,11 @@ pub(crate) async fn from_snapshot(request: Request<'_>) -> Result<Outcome, Reque
             .map(|w| w.status);
         if snapshot.is_some() {
             state.counters.served_from_snapshot += 1;
+        } else {
+            // After the lag: while the snapshot flaps, some reads still see the old state.
+            let state = &mut *state;
+            snapshot = state.book.flapped(&id, &read_id, now, &mut state.rng);
+            state.counters.flapped_reads += u64::from(snapshot.is_some());
         }
         (snapshot, status)
     };

@@ -29,8 +29,14 @@ pub(crate) async fn lagged(request: Request<'_>, hold: Hold) -> Outcome {
         rules::KeyFrom::Answer(answer) => Some(answer),
         _ => None,
     };
+    let rewrite = service_rules.hooks.answer;
     if hold.is_zero() || (keys.is_empty() && answer.is_none()) {
-        let outcome = request.forward().await;
+        let mut outcome = request.forward().await;
+        if let Some(rewrite) = rewrite
+            && outcome.response.status.is_success()
+        {
+            rewrite(parsed, &mut outcome.response);
+        }
         if let Some(mark) = mark
             && outcome.response.status.is_success()
         {
@@ -62,6 +68,9 @@ pub(crate) async fn lagged(request: Request<'_>, hold: Hold) -> Outcome {
     if !outcome.response.status.is_success() {
         return outcome;
     }
+    if let Some(rewrite) = rewrite {
+        rewrite(parsed, &mut outcome.response);
+    }
     if let Some(status) = write.status {
         show_status(shared, &info.service, &mut outcome, status.status);
     }
@@ -81,6 +90,9 @@ pub(crate) async fn lagged(request: Request<'_>, hold: Hold) -> Outcome {
     for key in propagation::produced(parsed) {
         let window = opened.window(&key);
         state.book.propagation.insert(key.id(), window);
+    }
+    if let Some(flap) = state.config.effective(&info.service, &info.operation).flap {
+        state.book.flap_after(&opened, flap);
     }
     state.counters.writes_lagged += 1;
     for key in &keys {

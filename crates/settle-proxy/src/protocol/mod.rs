@@ -135,6 +135,8 @@ pub fn parse(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Pa
         awsjson::parse(&mut parsed, target, body);
     } else if parsed.info.service.is_empty() {
         // Unsigned and no target: nothing to go by.
+    } else if parsed.info.service == "route53" {
+        restxml::parse_route53(&mut parsed, method, uri, headers, body);
     } else if REST_XML.contains(&parsed.info.service.as_str()) {
         // By signature, never by content type: an S3 object may well be form-encoded.
         restxml::parse(&mut parsed, method, uri, headers);
@@ -266,6 +268,10 @@ pub fn render_injected(info: &RequestInfo, error: InjectedError) -> StoredRespon
             (503, "Unavailable", "The server is overloaded and can't handle the request.")
         }
         (Protocol::Query, InjectedError::Throttle) => (400, "Throttling", "Rate exceeded"),
+        // Route 53's own throttling code (in the SDK's and botocore's throttling lists).
+        (Protocol::RestXml, InjectedError::Throttle) if service == "route53" => {
+            (400, "Throttling", "Rate exceeded")
+        }
         (Protocol::RestXml, InjectedError::Throttle) => (503, "SlowDown", "Please reduce your request rate."),
         (_, InjectedError::Throttle) => (429, "TooManyRequestsException", "Too Many Requests"),
         (Protocol::RestXml, InjectedError::Internal) => {
@@ -289,7 +295,7 @@ pub fn render_error(info: &RequestInfo, status: StatusCode, code: &str, message:
         Protocol::AwsJson => awsjson::render_error(&info.service, status, code, message),
         Protocol::Query => query::render_error(status, code, message),
         Protocol::Ec2 => query::render_ec2_error(status, code, message),
-        Protocol::RestXml => restxml::render_error(code, message),
+        Protocol::RestXml => restxml::render_error(&info.service, code, message),
         Protocol::RestJson | Protocol::Unknown => restjson::render_error(code, message),
     };
     response.status = status;

@@ -29,6 +29,28 @@ const SUB_RESOURCES: &[(&str, &str)] = &[
     ("attributes", "Attributes"),
 ];
 
+/// Route 53: the operation and its path parameters from method and path (the routes are data in
+/// `rules/route53.rs`), and for a write that makes a change, the id the proxy gives the change.
+pub(super) fn parse_route53(
+    parsed: &mut ParsedRequest,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) {
+    use crate::rules::route53;
+    parsed.info.protocol = Protocol::RestXml;
+    let Some((operation, params)) = route53::operation(method, uri.path()) else { return };
+    parsed.info.operation = operation.to_string();
+    parsed.params = params;
+    if let Some(query) = uri.query() {
+        parsed.params.extend(parse_form(query.as_bytes()));
+    }
+    if route53::makes_a_change(operation) {
+        parsed.params.push((route53::CHANGE_ID.to_string(), route53::change_id(headers, body)));
+    }
+}
+
 pub(super) fn parse(parsed: &mut ParsedRequest, method: &Method, uri: &Uri, headers: &HeaderMap) {
     let query = uri.query().map(|q| parse_form(q.as_bytes())).unwrap_or_default();
     let has = |name: &str| query.iter().any(|(k, _)| k == name);
@@ -98,7 +120,18 @@ pub(super) fn parse(parsed: &mut ParsedRequest, method: &Method, uri: &Uri, head
     parsed.s3 = Some(S3Location { bucket, key, raw_path });
 }
 
-pub(super) fn render_error(code: &str, message: &str) -> StoredResponse {
+pub(super) fn render_error(service: &str, code: &str, message: &str) -> StoredResponse {
+    if service == "route53" {
+        // Route 53's errors are wrapped (`<ErrorResponse><Error>`), unlike S3's.
+        let body = format!(
+            "<?xml version=\"1.0\"?>\n<ErrorResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">\
+             <Error><Type>Sender</Type><Code>{}</Code><Message>{}</Message></Error>\
+             <RequestId>settle-proxy-injected</RequestId></ErrorResponse>",
+            xml_escape(code),
+            xml_escape(message)
+        );
+        return StoredResponse::new(http::StatusCode::BAD_REQUEST, "text/xml", body);
+    }
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>\
          <RequestId>settle-proxy-injected</RequestId><HostId>settle-proxy</HostId></Error>",

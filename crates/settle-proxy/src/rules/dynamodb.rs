@@ -99,7 +99,11 @@ pub(super) static RULES: ServiceRules = ServiceRules {
             variant: None,
         },
     ],
-    hooks: Hooks { mark: None, needs_ready: Some(needs_active_table), show_status: Some(show_table_status) },
+    hooks: Hooks {
+        needs_ready: Some(needs_active_table),
+        show_status: Some(show_table_status),
+        ..Hooks::NONE
+    },
     tag_view: Some(TagView { type_filter: "dynamodb:table", names: table_arn }),
 };
 

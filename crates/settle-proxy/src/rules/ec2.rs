@@ -169,7 +169,7 @@ pub(super) static RULES: ServiceRules = ServiceRules {
             variant: None,
         },
     ],
-    hooks: Hooks { mark: None, needs_ready: None, show_status: Some(show_instance_state) },
+    hooks: Hooks { show_status: Some(show_instance_state), ..Hooks::NONE },
     tag_view: None,
 };
 

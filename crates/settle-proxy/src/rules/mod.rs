@@ -12,6 +12,7 @@ mod kms;
 mod lambda;
 mod logs;
 pub(crate) mod propagation;
+pub(crate) mod route53;
 mod s3;
 mod secretsmanager;
 mod sns;
@@ -255,11 +256,13 @@ pub(crate) struct Hooks {
     pub needs_ready: Option<fn(&ParsedRequest) -> Option<Ready>>,
     /// Rewrites the status shown in an answer; whether it changed it.
     pub show_status: Option<fn(&mut StoredResponse, &str) -> bool>,
+    /// Rewrites a successful write's answer (Route 53: puts in the change id the proxy made).
+    pub answer: Option<fn(&ParsedRequest, &mut StoredResponse)>,
 }
 
 impl Hooks {
     /// A service with tables only.
-    pub(crate) const NONE: Hooks = Hooks { mark: None, needs_ready: None, show_status: None };
+    pub(crate) const NONE: Hooks = Hooks { mark: None, needs_ready: None, show_status: None, answer: None };
 }
 
 /// Every service with built-in rules.
@@ -275,6 +278,7 @@ pub(crate) const ALL: &[&ServiceRules] = &[
     &sns::RULES,
     &ec2::RULES,
     &lambda::RULES,
+    &route53::RULES,
 ];
 
 /// The rules of a service.

@@ -99,7 +99,7 @@ pub(super) static RULES: ServiceRules = ServiceRules {
             variant: None,
         },
     ],
-    hooks: Hooks { mark: Some(deleted_recently), needs_ready: Some(created_queue), show_status: None },
+    hooks: Hooks { mark: Some(deleted_recently), needs_ready: Some(created_queue), ..Hooks::NONE },
     // `arn:aws:sqs:r:a:NAME`
     tag_view: Some(TagView { type_filter: "sqs", names: |key, arn| arn_names(key, arn, "sqs", ":") }),
 };
