@@ -24,7 +24,7 @@ fn boto3_sees_the_same_pitfalls() {
 }
 
 #[test]
-fn boto3_sees_the_sqs_kms_logs_sns_and_ec2_pitfalls_and_throttling() {
+fn boto3_sees_the_sqs_kms_logs_sns_ec2_and_route53_pitfalls_and_throttling() {
     let proxy = proxy_in_front_of_moto(Config::held());
     // One token, never refilled in the test's time: every call after a service's first is throttled.
     let throttle = Faults { throttle: Some("1/h:1".parse().unwrap()), ..Faults::default() };
@@ -35,15 +35,21 @@ fn boto3_sees_the_sqs_kms_logs_sns_and_ec2_pitfalls_and_throttling() {
     );
     // Each throttled call was attempted 3 times: botocore's standard retry classified it as throttling.
     let counters = throttling.counters();
-    for op in
-        ["sqs:ListQueues", "kms:ListKeys", "logs:DescribeLogGroups", "sns:ListTopics", "ec2:DescribeVpcs"]
-    {
+    for op in [
+        "sqs:ListQueues",
+        "kms:ListKeys",
+        "logs:DescribeLogGroups",
+        "sns:ListTopics",
+        "ec2:DescribeVpcs",
+        "route53:ListHostedZones",
+    ] {
         assert_eq!(counters.throttled_per_operation.get(op), Some(&3), "{op}: {counters:?}");
     }
     let counters = proxy.counters();
     // One stale read per service, KMS's new key NotFound, EC2's new instance to Describe and CreateTags.
     assert_eq!(counters.served_from_snapshot, 7);
-    assert_eq!(counters.status_rewrites, 1, "the instance read pending once");
+    // The instance read pending once; Route 53: 2 write answers and 3 GetChange reads PENDING.
+    assert_eq!(counters.status_rewrites, 6, "{counters:?}");
     assert_eq!(counters.tagging_view_rewrites, 2, "the view while 4, then 1, tag writes were held");
     assert_eq!(counters.conflicts, 1, "QueueDeletedRecently");
 }

@@ -332,3 +332,30 @@ async fn one_request_cannot_make_the_proxy_issue_more_snapshot_reads_than_aws_li
         "the name and 10 labels, each with and without decryption"
     );
 }
+
+#[tokio::test]
+async fn after_the_lag_reads_flap_for_the_configured_number_of_reads() {
+    // Each of the 3 reads after the release sees the old state (chance 1): counted in reads, not time.
+    let flap = settle_proxy::Flap { reads: 3, old: 1.0 };
+    let proxy = proxy_in_front_of_moto(Config::held().flapping(flap));
+    let ssm = aws_sdk_ssm::Client::new(&sdk_config(&proxy.endpoint()));
+    let name = unique_name("/settle/flap");
+    ssm.put_parameter().name(&name).value("v1").r#type(STRING).send().await.unwrap();
+    assert_eq!(proxy.release_all(), 1);
+    for n in 0..3 {
+        let err = ssm.get_parameter().name(&name).send().await.unwrap_err();
+        assert_eq!(err.code(), Some("ParameterNotFound"), "flapping read {n} of a create: not found");
+    }
+    let read = || async { ssm.get_parameter().name(&name).send().await.unwrap().parameter.unwrap().value };
+    assert_eq!(read().await.as_deref(), Some("v1"));
+    ssm.put_parameter().name(&name).value("v2").overwrite(true).send().await.unwrap();
+    assert_eq!(proxy.release_all(), 1);
+    let before = proxy.counters().flapped_reads;
+    for n in 0..3 {
+        assert_eq!(read().await.as_deref(), Some("v1"), "flapping read {n} sees the old value");
+    }
+    for _ in 0..3 {
+        assert_eq!(read().await.as_deref(), Some("v2"), "past the flapping every read is new");
+    }
+    assert_eq!(proxy.counters().flapped_reads - before, 3);
+}

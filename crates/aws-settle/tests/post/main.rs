@@ -19,6 +19,7 @@ mod logs;
 mod plumbing;
 mod propagate;
 mod readme;
+mod route53;
 mod rules;
 mod s3;
 mod scenario;

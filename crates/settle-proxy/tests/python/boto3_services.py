@@ -1,4 +1,4 @@
-"""boto3 against settle-proxy: the SQS, KMS, CloudWatch Logs, SNS and EC2 pitfalls, and their throttling codes.
+"""boto3 against settle-proxy: the SQS, KMS, CloudWatch Logs, SNS, EC2 and Route 53 pitfalls, and their throttling codes.
 
 Usage: python boto3_services.py HELD_ENDPOINT TOKEN THROTTLED_ENDPOINT. The first proxy runs with
 `--lag hold` (writes invisible until this script releases them, so nothing depends on timing); the second
@@ -68,6 +68,22 @@ assert state() == "pending", state()
 release()
 assert state() == "running", state()
 
+# Route 53: a change is PENDING in GetChange until released, then INSYNC (the proxy names each change).
+route53 = client("route53")
+zone = route53.create_hosted_zone(Name=f"settle-{suffix}.example.com", CallerReference=suffix)
+change = lambda info: route53.get_change(Id=info["Id"])["ChangeInfo"]["Status"]
+assert change(zone["ChangeInfo"]) == "PENDING", change(zone["ChangeInfo"])
+batch = {"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+    "Name": f"www.settle-{suffix}.example.com", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.1"}]}}]}
+records = route53.change_resource_record_sets(HostedZoneId=zone["HostedZone"]["Id"], ChangeBatch=batch)
+assert records["ChangeInfo"]["Id"] != zone["ChangeInfo"]["Id"], "each change has its own id"
+assert change(records["ChangeInfo"]) == "PENDING"
+assert release("operation=CreateHostedZone") == 1
+assert change(zone["ChangeInfo"]) == "INSYNC"
+assert change(records["ChangeInfo"]) == "PENDING"
+assert release("operation=ChangeResourceRecordSets") == 1
+assert change(records["ChangeInfo"]) == "INSYNC"
+
 # The Resource Groups Tagging API view lags behind each service's tag writes. The queue and the topic
 # share a name on purpose: a lagging queue must not hide the topic.
 tagging = client("resourcegroupstaggingapi")
@@ -87,11 +103,11 @@ assert len(view()) == 4, view()
 # (3 attempts; the proxy's counters, checked by the Rust test, show it).
 calls = {"sqs": ("list_queues", "RequestThrottled"), "kms": ("list_keys", "ThrottlingException"),
          "logs": ("describe_log_groups", "ThrottlingException"), "sns": ("list_topics", "Throttling"),
-         "ec2": ("describe_vpcs", "RequestLimitExceeded")}
+         "ec2": ("describe_vpcs", "RequestLimitExceeded"), "route53": ("list_hosted_zones", "Throttling")}
 for service, (operation, expected) in calls.items():
     throttled = client(service, throttled_endpoint, attempts=3)
     call = getattr(throttled, operation)
     code(call)  # the service's one token
     got = code(call)
     assert got == expected, f"{service}: {got}"
-print("boto3: SQS, KMS, Logs, SNS and EC2 pitfalls reproduced")
+print("boto3: SQS, KMS, Logs, SNS, EC2 and Route 53 pitfalls reproduced")
