@@ -35,6 +35,9 @@ pub struct Args {
     /// Share of requests answered with a transient 500/503 (0..1).
     #[arg(long)]
     errors: Option<f64>,
+    /// Share of requests answered with the service's own throttling error (0..1), whatever the rate.
+    #[arg(long, value_name = "SHARE")]
+    throttle_share: Option<f64>,
     /// Added latency per request: `20ms`, `20ms..80ms`, `exp:30ms`.
     #[arg(long)]
     latency: Option<String>,
@@ -93,6 +96,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         lag: args.lag.clone(),
         throttle: args.throttle.clone(),
         errors: args.errors,
+        throttle_share: args.throttle_share,
         latency: args.latency.clone(),
         seed: args.seed,
         flap: args.flap.clone(),

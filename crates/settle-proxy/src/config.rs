@@ -6,6 +6,7 @@
 //! lag = "500ms..3s"          # every built-in write rule of every service
 //! throttle = "50/s"          # one bucket per service
 //! errors = 0.01              # share of requests answered 500/503
+//! throttle_share = 0.2       # share of requests answered with the service's throttling error
 //! latency = "20ms..80ms"
 //! flap = "6@0.5"             # after a lag, the next 6 reads each see the old state at 50%
 //!
@@ -45,8 +46,17 @@ pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
 pub const MIN_BODY: usize = 1024;
 
 /// The keys of a [`Faults`] table.
-const FAULT_KEYS: &[&str] =
-    &["lag", "throttle", "errors", "latency", "flap", "enabled", "prefix_reads", "prefix_writes"];
+const FAULT_KEYS: &[&str] = &[
+    "lag",
+    "throttle",
+    "throttle_share",
+    "errors",
+    "latency",
+    "flap",
+    "enabled",
+    "prefix_reads",
+    "prefix_writes",
+];
 /// The keys of the top level besides [`FAULT_KEYS`].
 const TOP_KEYS: &[&str] = &["seed", "services", "max_body_bytes", "record_params"];
 
@@ -130,6 +140,11 @@ pub struct Faults {
     /// Probability (0..=1) of answering a transient 500 or 503 instead of forwarding.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<f64>,
+    /// Probability (0..=1) of answering the service's own throttling error (SSM
+    /// `ThrottlingException`, S3 `SlowDown`, EC2 `RequestLimitExceeded`…) instead of forwarding,
+    /// whatever the rate: "20% of requests throttled".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throttle_share: Option<f64>,
     /// Added latency before forwarding.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency: Option<Dist>,
@@ -200,6 +215,8 @@ pub struct Effective {
     pub lag: Option<Lag>,
     /// Transient error probability.
     pub errors: f64,
+    /// Throttling error probability.
+    pub throttle_share: f64,
     /// Added latency.
     pub latency: Option<Dist>,
     /// The service-level bucket spec.
@@ -237,11 +254,15 @@ impl Config {
                     .chain(svc.operations.iter().map(|(op, f)| (op.as_str(), f)))
             }));
         for (scope, faults) in scopes {
-            if let Some(errors) = faults.errors
-                && !(0.0..=1.0).contains(&errors)
-            {
-                let at = if scope.is_empty() { String::new() } else { format!(" (in {scope})") };
-                return Err(ConfigError::Invalid(format!("errors = {errors}{at}: must be between 0 and 1")));
+            for (name, share) in [("errors", faults.errors), ("throttle_share", faults.throttle_share)] {
+                if let Some(share) = share
+                    && !(0.0..=1.0).contains(&share)
+                {
+                    let at = if scope.is_empty() { String::new() } else { format!(" (in {scope})") };
+                    return Err(ConfigError::Invalid(format!(
+                        "{name} = {share}{at}: must be between 0 and 1"
+                    )));
+                }
             }
         }
         if self.max_body_bytes < MIN_BODY {
@@ -282,6 +303,14 @@ impl Config {
                 return Err(ConfigError::Invalid(format!("--errors {errors}: must be between 0 and 1")));
             }
             self.faults.errors = Some(errors);
+        }
+        if let Some(share) = flags.throttle_share {
+            if !(0.0..=1.0).contains(&share) {
+                return Err(ConfigError::Invalid(format!(
+                    "--throttle-share {share}: must be between 0 and 1"
+                )));
+            }
+            self.faults.throttle_share = Some(share);
         }
         if let Some(latency) = &flags.latency {
             self.faults.latency = Some(latency.parse()?);
@@ -325,6 +354,12 @@ impl Config {
             lag,
             latency: pick(|f| f.latency),
             errors: layers.iter().flatten().find_map(|l| l.errors).unwrap_or(0.0).clamp(0.0, 1.0),
+            throttle_share: layers
+                .iter()
+                .flatten()
+                .find_map(|l| l.throttle_share)
+                .unwrap_or(0.0)
+                .clamp(0.0, 1.0),
             service_throttle: svc.and_then(|s| s.faults.throttle).or(self.faults.throttle),
             operation_throttle: op.and_then(|o| o.throttle),
             prefix_reads: layers.iter().flatten().find_map(|l| l.prefix_reads),
@@ -343,6 +378,8 @@ pub struct Flags {
     pub throttle: Option<String>,
     /// `--errors 0.01`
     pub errors: Option<f64>,
+    /// `--throttle-share 0.2`
+    pub throttle_share: Option<f64>,
     /// `--latency 20ms..80ms`
     pub latency: Option<String>,
     /// `--seed N`
@@ -362,6 +399,7 @@ mod tests {
             lag: Some("500ms..3s".into()),
             throttle: Some("5/s".into()),
             errors: Some(0.01),
+            throttle_share: None,
             latency: Some("20ms..80ms".into()),
             seed: Some(9),
             flap: Some("6@0.25".into()),
@@ -383,6 +421,15 @@ mod tests {
         assert_eq!(held.unwrap().faults.lag, Some(Lag::Hold));
         assert_eq!(Config::from_toml("lag = \"hold\"").unwrap(), Config::held());
         assert!(Config::default().with_flags(&Flags { errors: Some(2.0), ..Flags::default() }).is_err());
+        let share = Flags { throttle_share: Some(0.2), ..Flags::default() };
+        assert_eq!(
+            Config::default().with_flags(&share).unwrap().effective("ssm", "GetParameter").throttle_share,
+            0.2
+        );
+        let share = Flags { throttle_share: Some(1.5), ..Flags::default() };
+        assert!(
+            Config::default().with_flags(&share).unwrap_err().to_string().contains("--throttle-share 1.5")
+        );
         assert!(
             Config::default()
                 .with_flags(&Flags { throttle: Some("fast".into()), ..Flags::default() })
@@ -442,6 +489,7 @@ mod tests {
         assert!(err(r#"{"services": {"s3": {"enable": false}}}"#).contains("`enable` in services.s3"));
         assert!(err(r#"{"errors": 2}"#).contains("errors = 2: must be between 0 and 1"));
         assert!(err("[services.ssm]\nerrors = -1.0").contains("(in ssm)"));
+        assert!(err("throttle_share = 1.2").contains("throttle_share = 1.2: must be between 0 and 1"));
         assert!(err("max_body_bytes = 0").contains("at least 1024"));
         assert!(
             err("flap = \"6@1.5\"").contains("CHANCE must be between 0 and 1"),

@@ -195,3 +195,38 @@ async fn s3_prefix_buckets_answer_slow_down_per_prefix() {
         .expect("reads have their own bucket (none here)");
     assert_eq!(proxy.counters().throttled_per_operation.get("s3:PutObject"), Some(&1));
 }
+
+#[tokio::test]
+async fn a_share_of_requests_gets_the_services_throttling_error_whatever_the_rate() {
+    let config = Config {
+        faults: Faults { throttle_share: Some(0.2), ..Faults::default() },
+        seed: Some(3),
+        ..Config::default()
+    };
+    let proxy = proxy_in_front_of_moto(config);
+    let sdk = sdk_config(&proxy.endpoint());
+    // Enough attempts that no call runs out of them: 0.2^5 per call.
+    let patient = RetryConfig::standard().with_max_attempts(5).with_initial_backoff(Duration::from_millis(1));
+    let ssm = aws_sdk_ssm::Client::from_conf(
+        aws_sdk_ssm::config::Builder::from(&sdk).retry_config(patient).build(),
+    );
+    for _ in 0..40 {
+        ssm.describe_parameters().send().await.expect("every call succeeds after its retries");
+    }
+    let counters = proxy.counters();
+    let throttled = counters.throttled_per_operation.get("ssm:DescribeParameters").copied().unwrap_or(0);
+    let attempts = counters.per_operation["ssm:DescribeParameters"];
+    assert_eq!(attempts, 40 + throttled, "each throttled attempt was retried once more: {counters:?}");
+    assert!(throttled > 0 && throttled < attempts / 2, "about a fifth throttled: {throttled} of {attempts}");
+
+    // Always throttled: the SDK sees SSM's own throttling code, never a 5xx.
+    let always =
+        Config { faults: Faults { throttle_share: Some(1.0), ..Faults::default() }, ..Config::default() };
+    let proxy = proxy_in_front_of_moto(always);
+    let ssm = aws_sdk_ssm::Client::from_conf(
+        aws_sdk_ssm::config::Builder::from(&sdk_config(&proxy.endpoint())).retry_config(retry()).build(),
+    );
+    let err = ssm.describe_parameters().send().await.unwrap_err();
+    assert_eq!(err.code(), Some("ThrottlingException"), "{err:?}");
+    assert_eq!(proxy.counters().throttled, 3);
+}

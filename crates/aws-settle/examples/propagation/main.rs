@@ -1,6 +1,6 @@
 //! Create role → attach policy → create Lambda function → create event source mapping, as call
-//! chains, against moto behind a settle-proxy with a 5 s propagation lag and 20% injected
-//! transient errors, with no hand-written retry:
+//! chains, against moto behind a settle-proxy with a 5 s propagation lag and 20% of requests
+//! throttled (each service's own throttling error), with no hand-written retry:
 //!
 //! `cargo run -p aws-settle --features iam,lambda,sqs --example propagation`
 //!
@@ -15,13 +15,14 @@ use stack::{Clients, Stack, handler};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let faults = settle_proxy::Faults { lag: Some("5s".parse()?), errors: Some(0.2), ..Default::default() };
+    let faults =
+        settle_proxy::Faults { lag: Some("5s".parse()?), throttle_share: Some(0.2), ..Default::default() };
     let proxy = settle_emulator::proxy_in_front_of_moto(settle_proxy::Config {
         faults,
         seed: Some(11),
         ..Default::default()
     });
-    // The SDK's own retry takes the injected 5xx answers (6 attempts: 20% errors, three in a row are common enough).
+    // The SDK's own retry takes the throttling (6 attempts: at 20%, three in a row are common enough).
     let retry = RetryConfig::standard().with_max_attempts(6);
     let sdk_config = settle_emulator::sdk_config(&proxy.endpoint()).to_builder().retry_config(retry).build();
     let queue = aws_sdk_sqs::Client::new(&settle_emulator::moto_sdk_config()); // the source exists already
@@ -69,6 +70,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     for waited in propagation.waits() {
         println!("{waited}");
     }
+    let counters = proxy.counters();
+    println!("the proxy throttled {} of {} requests", counters.throttled, counters.requests);
     proxy.shutdown();
     Ok(())
 }

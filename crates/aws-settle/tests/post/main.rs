@@ -101,6 +101,13 @@ impl Held {
         Held { proxy, config, enforcer }
     }
 
+    /// A proxy with `config` (holding, plus other faults), the default enforcer.
+    pub fn with_proxy_config(config: settle_proxy::Config) -> Self {
+        let proxy = settle_emulator::proxy_in_front_of_moto(config);
+        let config = settle_emulator::sdk_config(&proxy.endpoint());
+        Held { proxy, config, enforcer: Enforcer::new() }
+    }
+
     /// Releases every held write once the proxy has answered one more read from a pre-write
     /// state than now ([`blocked_reads`]: a read-back saw the write invisible); resolves to how
     /// many it released.

@@ -181,9 +181,28 @@ mod stack;
 
 #[tokio::test]
 async fn the_example_stack_stays_in_progress_under_hold_until_released() {
+    example_stack_under_hold(Held::new(), None).await;
+}
+
+/// The same with 20% of requests throttled (seeded): the SDK's retry absorbs the throttling, the
+/// propagation wait only the role's refusals, and each IAM write reaches moto once.
+#[tokio::test]
+async fn the_example_stack_succeeds_with_20_percent_throttling() {
+    let faults = settle_proxy::Faults { throttle_share: Some(0.2), ..settle_proxy::Config::held().faults };
+    let config = settle_proxy::Config { faults, seed: Some(5), ..settle_proxy::Config::default() };
+    let retry = aws_smithy_types::retry::RetryConfig::standard()
+        .with_max_attempts(8)
+        .with_initial_backoff(std::time::Duration::from_millis(5));
+    example_stack_under_hold(Held::with_proxy_config(config), Some(retry)).await;
+}
+
+async fn example_stack_under_hold(mut held: Held, retry: Option<aws_smithy_types::retry::RetryConfig>) {
     use aws_settle::chain::{Memo, OperationStatus};
 
-    let held = Held::new();
+    let throttling = retry.is_some();
+    if let Some(retry) = retry {
+        held.config = held.config.to_builder().retry_config(retry).build();
+    }
     let direct = aws_sdk_sqs::Client::new(&settle_emulator::moto_sdk_config());
     let url = direct.create_queue().queue_name(unique("settle-src")).send().await.unwrap().queue_url.unwrap();
     let arn_name = aws_sdk_sqs::types::QueueAttributeName::QueueArn;
@@ -213,8 +232,13 @@ async fn the_example_stack_stays_in_progress_under_hold_until_released() {
     assert_eq!(second.status, OperationStatus::Success, "{second:?}");
     assert!(second.model.and_then(|m| m.mapping).is_some());
     assert_eq!(release.await.unwrap(), 3);
-    let counts = held.proxy.counters().per_operation;
-    assert_eq!((counts.get("iam:CreateRole"), counts.get("iam:AttachRolePolicy")), (Some(&1), Some(&1)));
+    let counters = held.proxy.counters();
+    let reached = |op: &str| {
+        let throttled = counters.throttled_per_operation.get(op).copied().unwrap_or(0);
+        counters.per_operation.get(op).copied().unwrap_or(0) - throttled
+    };
+    assert_eq!((reached("iam:CreateRole"), reached("iam:AttachRolePolicy")), (1, 1), "{counters:?}");
+    assert!(!throttling || counters.throttled > 0, "the seeded proxy throttled: {counters:?}");
     let waits = propagation.waits();
     assert!(waits.len() == 1 && waits[0].succeeded && waits[0].operation == "CreateFunction", "{waits:?}");
 }

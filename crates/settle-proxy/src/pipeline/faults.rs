@@ -63,6 +63,9 @@ pub(crate) async fn decide(request: &Request<'_>) -> Decision {
         {
             throttled |= !state.take_token(&prefix_key, spec, now);
         }
+        // A share of requests throttled whatever the rate (drawn only when configured, so a
+        // seeded run without it draws the same lags as before).
+        throttled |= eff.throttle_share > 0.0 && state.rng.random_bool(eff.throttle_share);
         if throttled {
             state.count_throttled(&op_key);
             let answer = protocol::render_injected(info, InjectedError::Throttle);
