@@ -29,11 +29,14 @@
 //! - Each call that waited is recorded ([`Propagation::waits`]) and logged (`tracing`, target
 //!   `aws_settle::propagate`).
 //!
-//! Settling the producer for a named consumer (an `sts:AssumeRole` probe) is not offered: a role
-//! whose trust policy names a service (`lambda.amazonaws.com`) cannot be assumed by the caller,
-//! so no side-effect-free probe tells when *that service* sees it; retrying the consumer is the
-//! only reliable check.
+//! Settling the producer for a named consumer needs a probe without side effects: for a role
+//! that trusts the caller, [`Propagation::until_assumable`] (`sts:AssumeRole`, feature `sts`).
+//! A role whose trust policy names a service (`lambda.amazonaws.com`) cannot be assumed by the
+//! caller, so nothing tells when *that service* sees it: retrying the consumer is the only
+//! reliable check (the `probe` module's table lists each consumer).
 
+#[cfg(feature = "sts")]
+pub mod probe;
 mod retry;
 mod table;
 

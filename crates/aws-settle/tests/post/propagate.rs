@@ -266,3 +266,32 @@ fn the_readme_signature_table_is_the_code_s() {
         .collect();
     assert_eq!(rows, code, "README.md's table should be:\n{}", code.join("\n"));
 }
+
+/// A role that trusts the caller's account: STS refuses it (403 AccessDenied) while it propagates,
+/// and `until_assumable` probes until it can be assumed, recording the wait.
+#[tokio::test]
+async fn until_assumable_probes_sts_until_a_role_that_trusts_the_caller_can_be_assumed() {
+    const TRUSTS_CALLER: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
+    let held = Held::new();
+    let (iam, sts) = (aws_sdk_iam::Client::new(&held.config), aws_sdk_sts::Client::new(&held.config));
+    let role = unique("settle-probe-role");
+    let created = iam.create_role().role_name(&role).assume_role_policy_document(TRUSTS_CALLER).send().await;
+    let arn = created.unwrap().role.unwrap().arn;
+
+    // The pitfall: IAM has the role, STS does not yet.
+    let naive = sts.assume_role().role_arn(&arn).role_session_name("naive").send().await.unwrap_err();
+    assert_eq!(naive.code(), Some("AccessDenied"), "{naive:?}");
+    assert_eq!(naive.raw_response().map(|r| r.status().as_u16()), Some(403));
+
+    let propagation = quick();
+    let release = release_after_refusals(&held, 2);
+    let waited = propagation.until_assumable(&sts, &arn).await.expect("assumable once released");
+    assert_eq!(release.await.unwrap(), 1, "the role was held until then");
+    assert!(waited.succeeded && waited.retries >= 2, "{waited:?}");
+    assert_eq!(propagation.waits(), vec![waited.clone()]);
+    assert!(waited.to_string().contains("for IAM role propagation before sts:AssumeRole"), "{waited}");
+
+    // Assumable now: one probe, no retry.
+    let again = propagation.until_assumable(&sts, &arn).await.unwrap();
+    assert_eq!((again.retries, again.succeeded), (0, true));
+}

@@ -23,6 +23,11 @@ pub(crate) fn refuse_if_propagating(request: &Request<'_>) -> Option<Outcome> {
     Some(match consumer.shape {
         Shape::Protocol => refuse(&parsed.info, consumer.code, &message, "propagation"),
         Shape::Ec2 => Outcome::local(ec2_error(consumer.code, &message), "propagation"),
+        Shape::Denied => {
+            let answer =
+                crate::protocol::render_error(&parsed.info, StatusCode::FORBIDDEN, consumer.code, &message);
+            Outcome::local(answer, "propagation")
+        }
     })
 }
 

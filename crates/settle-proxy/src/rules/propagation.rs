@@ -24,7 +24,8 @@ pub(crate) struct Producer {
 /// How a consumer request names principals.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Names {
-    /// A JSON field holding a role ARN (Lambda `Role`).
+    /// A field holding a role ARN: a JSON field (Lambda `Role`) or a query parameter (STS
+    /// `RoleArn`).
     RoleArn(&'static str),
     /// EC2 `IamInstanceProfile.Name` or `IamInstanceProfile.Arn`.
     InstanceProfile,
@@ -42,6 +43,8 @@ pub(crate) enum Shape {
     Protocol,
     /// EC2's own query errors: `<Response><Errors><Error>…</Errors><RequestID>`.
     Ec2,
+    /// The request's protocol with status 403, as access errors are (STS `AccessDenied`).
+    Denied,
 }
 
 /// A consumer operation that refuses a principal still propagating.
@@ -149,6 +152,16 @@ pub(crate) const CONSUMERS: &[Consumer] = &[
         message: SQS_POLICY,
         shape: Shape::Protocol,
     },
+    // A role that trusts the caller, assumed before STS sees it (the probe behind
+    // `aws_settle::propagate::Propagation::until_assumable`).
+    Consumer {
+        service: "sts",
+        op: "AssumeRole",
+        names: Names::RoleArn("RoleArn"),
+        code: "AccessDenied",
+        message: "User: arn:aws:iam::123456789012:user/settle is not authorized to perform: sts:AssumeRole on resource: {name}",
+        shape: Shape::Denied,
+    },
 ];
 
 /// The principal keys an IAM write makes new to its consumers.
@@ -167,7 +180,9 @@ pub(crate) fn produced(req: &ParsedRequest) -> Vec<Key> {
 pub(crate) fn consumed(req: &ParsedRequest) -> Option<(&'static Consumer, Vec<(Key, String)>)> {
     let consumer = CONSUMERS.iter().find(|c| c.service == req.info.service && c.op == req.info.operation)?;
     let named = match consumer.names {
-        Names::RoleArn(field) => req.json_str(field).and_then(role_key).into_iter().collect(),
+        Names::RoleArn(field) => {
+            req.json_str(field).or_else(|| req.param(field)).and_then(role_key).into_iter().collect()
+        }
         Names::InstanceProfile => {
             let by_name = req.param("IamInstanceProfile.Name").map(|n| (n.to_string(), n.to_string()));
             let by_arn = req
