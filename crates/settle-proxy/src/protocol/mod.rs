@@ -135,11 +135,13 @@ pub fn parse(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Pa
         awsjson::parse(&mut parsed, target, body);
     } else if parsed.info.service.is_empty() {
         // Unsigned and no target: nothing to go by.
-    } else if parsed.info.service == "route53" {
-        restxml::parse_route53(&mut parsed, method, uri, headers, body);
     } else if REST_XML.contains(&parsed.info.service.as_str()) {
-        // By signature, never by content type: an S3 object may well be form-encoded.
-        restxml::parse(&mut parsed, method, uri, headers);
+        if crate::rules::wire(&parsed.info.service).routes.is_empty() {
+            // S3. By signature, never by content type: an S3 object may well be form-encoded.
+            restxml::parse(&mut parsed, method, uri, headers);
+        } else {
+            restxml::parse_routed(&mut parsed, method, uri, headers, body);
+        }
     } else if content_type.starts_with("application/x-www-form-urlencoded")
         || uri.query().is_some_and(|q| query::parse_form(q.as_bytes()).iter().any(|(k, _)| k == "Action"))
     {
@@ -249,18 +251,23 @@ pub enum InjectedError {
 
 /// Renders an injected error in the protocol's real shape.
 pub fn render_injected(info: &RequestInfo, error: InjectedError) -> StoredResponse {
-    let service = info.service.as_str();
-    let (status, code, message) = match (info.protocol, error) {
-        (Protocol::AwsJson, InjectedError::Throttle) if service == "dynamodb" => (
-            400,
-            "ProvisionedThroughputExceededException",
-            "The level of configured provisioned throughput for the table was exceeded. \
-             Consider increasing your provisioning level with the UpdateTable API.",
-        ),
-        // SQS's own (query-compatible) code, which its SDKs model and classify as throttling.
-        (Protocol::AwsJson, InjectedError::Throttle) if service == "sqs" => {
-            (400, "RequestThrottled", "Request is throttled.")
-        }
+    let wire = crate::rules::wire(&info.service);
+    let own = match error {
+        InjectedError::Throttle => wire.throttle,
+        InjectedError::Internal => wire.internal,
+        InjectedError::Unavailable => None,
+    };
+    let (status, code, message) = match own {
+        Some(shape) => (shape.status, shape.code, shape.message),
+        None => protocol_default(info.protocol, error),
+    };
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    render_error(info, status, code, message)
+}
+
+/// A protocol's injected error, for a service whose wire facts name none of its own.
+fn protocol_default(protocol: Protocol, error: InjectedError) -> (u16, &'static str, &'static str) {
+    match (protocol, error) {
         (Protocol::AwsJson, InjectedError::Throttle) => (400, "ThrottlingException", "Rate exceeded"),
         (Protocol::Ec2, InjectedError::Throttle) => (503, "RequestLimitExceeded", "Request limit exceeded."),
         (Protocol::Ec2, InjectedError::Internal) => (500, "InternalError", "An internal error has occurred."),
@@ -268,25 +275,16 @@ pub fn render_injected(info: &RequestInfo, error: InjectedError) -> StoredRespon
             (503, "Unavailable", "The server is overloaded and can't handle the request.")
         }
         (Protocol::Query, InjectedError::Throttle) => (400, "Throttling", "Rate exceeded"),
-        // Route 53's own throttling code (in the SDK's and botocore's throttling lists).
-        (Protocol::RestXml, InjectedError::Throttle) if service == "route53" => {
-            (400, "Throttling", "Rate exceeded")
-        }
         (Protocol::RestXml, InjectedError::Throttle) => (503, "SlowDown", "Please reduce your request rate."),
         (_, InjectedError::Throttle) => (429, "TooManyRequestsException", "Too Many Requests"),
         (Protocol::RestXml, InjectedError::Internal) => {
             (500, "InternalError", "We encountered an internal error. Please try again.")
         }
-        (Protocol::AwsJson, InjectedError::Internal) if service == "dynamodb" => {
-            (500, "InternalServerError", "Internal server error")
-        }
         (_, InjectedError::Internal) => (500, "InternalFailure", "The request processing has failed."),
         (_, InjectedError::Unavailable) => {
             (503, "ServiceUnavailable", "Service is unavailable. Please retry.")
         }
-    };
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    render_error(info, status, code, message)
+    }
 }
 
 /// Renders an error with the given status, code and message in the request's protocol.

@@ -6,7 +6,6 @@
 use http::{Method, Uri};
 
 use super::{ParsedRequest, Protocol, StoredResponse};
-use crate::rules::Route;
 
 pub(super) fn parse(parsed: &mut ParsedRequest, method: &Method, uri: &Uri, body: &[u8]) {
     let segment = uri
@@ -17,35 +16,13 @@ pub(super) fn parse(parsed: &mut ParsedRequest, method: &Method, uri: &Uri, body
     parsed.info.protocol = Protocol::RestJson;
     parsed.info.operation = format!("{method}:{segment}");
     parsed.json = serde_json::from_slice(body).ok();
-    let routes = crate::rules::routes(&parsed.info.service);
-    if let Some((op, labels)) = routes.iter().find_map(|r| route_match(r, method, uri.path())) {
+    if let Some((op, labels)) = crate::rules::route(&parsed.info.service, method.as_str(), uri.path()) {
         parsed.info.operation = op.to_string();
         parsed.params = labels;
         if let Some(query) = uri.query() {
             parsed.params.extend(super::query::parse_form(query.as_bytes()));
         }
     }
-}
-
-/// The operation and path labels (percent-decoded) of a request, if `route` matches it.
-fn route_match(route: &Route, method: &Method, path: &str) -> Option<(&'static str, Vec<(String, String)>)> {
-    if route.method != method.as_str() {
-        return None;
-    }
-    let mut sent = path.trim_end_matches('/').split('/');
-    let mut labels = Vec::new();
-    for part in route.path.split('/') {
-        let segment = sent.next()?;
-        match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-            Some(label) if !segment.is_empty() => {
-                labels.push((label.to_string(), super::percent_decode(segment, false)))
-            }
-            Some(_) => return None,
-            None if part == segment => {}
-            None => return None,
-        }
-    }
-    sent.next().is_none().then_some((route.op, labels))
 }
 
 pub(super) fn render_error(code: &str, message: &str) -> StoredResponse {
@@ -60,12 +37,10 @@ pub(super) fn render_error(code: &str, message: &str) -> StoredResponse {
 
 #[cfg(test)]
 mod tests {
-    use super::route_match;
-    use crate::rules::routes;
     use http::Method;
 
     fn name(method: Method, path: &str) -> Option<(&'static str, Vec<(String, String)>)> {
-        routes("lambda").iter().find_map(|r| route_match(r, &method, path))
+        crate::rules::route("lambda", method.as_str(), path)
     }
 
     #[test]

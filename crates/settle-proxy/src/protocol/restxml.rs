@@ -29,25 +29,28 @@ const SUB_RESOURCES: &[(&str, &str)] = &[
     ("attributes", "Attributes"),
 ];
 
-/// Route 53: the operation and its path parameters from method and path (the routes are data in
-/// `rules/route53.rs`), and for a write that makes a change, the id the proxy gives the change.
-pub(super) fn parse_route53(
+/// A restXml service with a route table (Route 53): the operation and its path labels from
+/// method and path, query parameters, and what the service's wire facts add.
+pub(super) fn parse_routed(
     parsed: &mut ParsedRequest,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
 ) {
-    use crate::rules::route53;
     parsed.info.protocol = Protocol::RestXml;
-    let Some((operation, params)) = route53::operation(method, uri.path()) else { return };
+    let wire = crate::rules::wire(&parsed.info.service);
+    let Some((operation, params)) = crate::rules::route(&parsed.info.service, method.as_str(), uri.path())
+    else {
+        return;
+    };
     parsed.info.operation = operation.to_string();
     parsed.params = params;
     if let Some(query) = uri.query() {
         parsed.params.extend(parse_form(query.as_bytes()));
     }
-    if route53::makes_a_change(operation) {
-        parsed.params.push((route53::CHANGE_ID.to_string(), route53::change_id(headers, body)));
+    if let Some(add) = wire.parsed {
+        add(parsed, headers, body);
     }
 }
 
@@ -121,10 +124,10 @@ pub(super) fn parse(parsed: &mut ParsedRequest, method: &Method, uri: &Uri, head
 }
 
 pub(super) fn render_error(service: &str, code: &str, message: &str) -> StoredResponse {
-    if service == "route53" {
-        // Route 53's errors are wrapped (`<ErrorResponse><Error>`), unlike S3's.
+    if let Some(namespace) = crate::rules::wire(service).error_namespace {
+        // Wrapped errors (`<ErrorResponse><Error>`), unlike S3's.
         let body = format!(
-            "<?xml version=\"1.0\"?>\n<ErrorResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">\
+            "<?xml version=\"1.0\"?>\n<ErrorResponse xmlns=\"{namespace}\">\
              <Error><Type>Sender</Type><Code>{}</Code><Message>{}</Message></Error>\
              <RequestId>settle-proxy-injected</RequestId></ErrorResponse>",
             xml_escape(code),

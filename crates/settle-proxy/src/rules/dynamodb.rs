@@ -7,8 +7,8 @@ pub(crate) mod items;
 use http::{HeaderValue, StatusCode};
 
 use super::{
-    Hooks, Key, KeyFrom as K, Read, Ready, ServiceRules, StatusLag, TagView, Template as T, Write,
-    WriteKind as W,
+    ErrorShape, Hooks, Key, KeyFrom as K, Read, Ready, ServiceRules, StatusLag, TagView, Template as T, Wire,
+    Write, WriteKind as W,
 };
 use crate::protocol::{ParsedRequest, StoredResponse};
 
@@ -105,6 +105,20 @@ pub(super) static RULES: ServiceRules = ServiceRules {
         ..Hooks::NONE
     },
     tag_view: Some(TagView { type_filter: "dynamodb:table", names: table_arn }),
+    wire: Wire {
+        throttle: Some(ErrorShape {
+            status: 400,
+            code: "ProvisionedThroughputExceededException",
+            message: "The level of configured provisioned throughput for the table was exceeded. \
+                      Consider increasing your provisioning level with the UpdateTable API.",
+        }),
+        internal: Some(ErrorShape {
+            status: 500,
+            code: "InternalServerError",
+            message: "Internal server error",
+        }),
+        ..Wire::DEFAULT
+    },
 };
 
 /// `arn:aws:dynamodb:r:a:table/NAME` names `NAME`.

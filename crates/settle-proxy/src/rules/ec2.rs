@@ -171,6 +171,7 @@ pub(super) static RULES: ServiceRules = ServiceRules {
     ],
     hooks: Hooks { show_status: Some(show_instance_state), ..Hooks::NONE },
     tag_view: None,
+    wire: super::Wire::DEFAULT,
 };
 
 /// The state codes AWS pairs with each instance state name.

@@ -241,4 +241,5 @@ pub(super) static RULES: ServiceRules = ServiceRules {
     ],
     hooks: Hooks::NONE,
     tag_view: None,
+    wire: super::Wire::DEFAULT,
 };

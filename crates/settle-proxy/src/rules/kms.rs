@@ -89,4 +89,5 @@ pub(super) static RULES: ServiceRules = ServiceRules {
     hooks: Hooks::NONE,
     // `arn:aws:kms:r:a:key/ID`
     tag_view: Some(TagView { type_filter: "kms", names: |key, arn| arn_names(key, arn, "kms", ":key/") }),
+    wire: super::Wire::DEFAULT,
 };

@@ -14,8 +14,8 @@
 use std::borrow::Cow;
 
 use super::{
-    Hooks, Key, KeyFrom as K, Read, Ready, Route, ServiceRules, StatusLag, TagView, Template as T, Write,
-    WriteKind as W,
+    Hooks, Key, KeyFrom as K, Read, Ready, Route, ServiceRules, StatusLag, TagView, Template as T, Wire,
+    Write, WriteKind as W,
 };
 use crate::protocol::{ParsedRequest, StoredResponse};
 
@@ -34,7 +34,7 @@ const STATE_READS: &str = "GetFunction|GetFunctionConfiguration";
 const UPDATES: &[&str] = &["UpdateFunctionCode", "UpdateFunctionConfiguration"];
 
 /// Lambda's REST routes: method, path template (`{Label}` is one path segment) and operation.
-pub(super) const ROUTES: &[Route] = &[
+const ROUTES: &[Route] = &[
     Route { method: "POST", path: "/2015-03-31/functions", op: "CreateFunction" },
     Route { method: "GET", path: "/2015-03-31/functions", op: "ListFunctions" },
     Route { method: "GET", path: "/2015-03-31/functions/{FunctionName}", op: "GetFunction" },
@@ -162,6 +162,7 @@ pub(super) static RULES: ServiceRules = ServiceRules {
     hooks: Hooks { needs_ready: Some(no_update_in_progress), show_status: Some(show_state), ..Hooks::NONE },
     // `arn:aws:lambda:r:a:function:NAME`
     tag_view: Some(TagView { type_filter: "lambda:function", names: function_arn }),
+    wire: Wire { routes: ROUTES, ..Wire::DEFAULT },
 };
 
 /// `arn:aws:lambda:r:a:function:NAME[:qualifier]` names `NAME`.

@@ -75,4 +75,5 @@ pub(super) static RULES: ServiceRules = ServiceRules {
         type_filter: "logs",
         names: |key, arn| arn_names(key, arn, "logs", ":log-group:"),
     }),
+    wire: super::Wire::DEFAULT,
 };

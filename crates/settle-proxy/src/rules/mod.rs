@@ -163,7 +163,7 @@ pub(crate) enum Template {
     RestJson(&'static str, &'static str),
 }
 
-/// A restJson route: the operation a method and path name (`{Label}` matches one path segment,
+/// A REST route: the operation a method and path name (`{Label}` matches one path segment,
 /// whose percent-decoded value becomes the request parameter `Label`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Route {
@@ -172,12 +172,72 @@ pub(crate) struct Route {
     pub op: &'static str,
 }
 
-/// The restJson routes of a service that has a route table.
-pub(crate) fn routes(service: &str) -> &'static [Route] {
-    match service {
-        "lambda" => lambda::ROUTES,
-        _ => &[],
+/// The operation a REST request names by its method and path under `service`'s route table,
+/// and its path labels (percent-decoded).
+pub(crate) fn route(
+    service: &str,
+    method: &str,
+    path: &str,
+) -> Option<(&'static str, Vec<(String, String)>)> {
+    wire(service).routes.iter().find_map(|r| route_match(r, method, path))
+}
+
+/// The operation and path labels of a request, if `route` matches it (a trailing `/` is ignored).
+fn route_match(route: &Route, method: &str, path: &str) -> Option<(&'static str, Vec<(String, String)>)> {
+    if route.method != method {
+        return None;
     }
+    let mut sent = path.trim_end_matches('/').split('/');
+    let mut labels = Vec::new();
+    for part in route.path.split('/') {
+        let segment = sent.next()?;
+        match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            Some(label) if !segment.is_empty() => {
+                labels.push((label.to_string(), crate::protocol::percent_decode(segment, false)))
+            }
+            Some(_) => return None,
+            None if part == segment => {}
+            None => return None,
+        }
+    }
+    sent.next().is_none().then_some((route.op, labels))
+}
+
+/// An error answer of a service's own: HTTP status, code and message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ErrorShape {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: &'static str,
+}
+
+/// How a service speaks where its protocol's defaults do not say: the per-service wire facts the
+/// protocol layer reads (it names no service itself).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Wire {
+    /// REST operations by method and path (Lambda, Route 53); empty: the protocol names them.
+    pub routes: &'static [Route],
+    /// Its own throttling error, instead of its protocol's (DynamoDB, SQS, Route 53).
+    pub throttle: Option<ErrorShape>,
+    /// Its own internal error, instead of its protocol's.
+    pub internal: Option<ErrorShape>,
+    /// restXml errors wrapped in `<ErrorResponse xmlns="…"><Error>` (Route 53), not S3's `<Error>`.
+    pub error_namespace: Option<&'static str>,
+    /// Adds what the proxy knows of a routed request to its parameters (Route 53: the id it
+    /// gives a change), from its headers and body.
+    pub parsed: Option<fn(&mut ParsedRequest, &http::HeaderMap, &[u8])>,
+}
+
+impl Wire {
+    /// A service that speaks its protocol's defaults.
+    pub(crate) const DEFAULT: Wire =
+        Wire { routes: &[], throttle: None, internal: None, error_namespace: None, parsed: None };
+}
+
+/// The wire facts of `service` (the defaults for a service without rules).
+pub(crate) fn wire(service: &str) -> &'static Wire {
+    const DEFAULT: &Wire = &Wire::DEFAULT;
+    for_service(service).map_or(DEFAULT, |rules| &rules.wire)
 }
 
 /// A read the proxy can snapshot and answer from the snapshot.
@@ -227,6 +287,8 @@ pub(crate) struct ServiceRules {
     pub hooks: Hooks,
     /// How the Resource Groups Tagging API lists the service's tagged resources, if it does.
     pub tag_view: Option<TagView>,
+    /// How it speaks beyond its protocol's defaults.
+    pub wire: Wire,
 }
 
 /// A service's resources in the Resource Groups Tagging API view (GetResources).

@@ -10,9 +10,10 @@
 
 use std::hash::{Hash, Hasher};
 
-use http::Method;
-
-use super::{Hooks, KeyFrom as K, Read, ServiceRules, StatusLag, Template as T, Write, WriteKind as W};
+use super::{
+    ErrorShape, Hooks, KeyFrom as K, Read, Route, ServiceRules, StatusLag, Template as T, Wire, Write,
+    WriteKind as W,
+};
 use crate::protocol::{ParsedRequest, StoredResponse};
 
 const CHANGE: &str = "route53-change";
@@ -49,87 +50,86 @@ pub(super) static RULES: ServiceRules = ServiceRules {
     }],
     hooks: Hooks { show_status: Some(show_change_status), answer: Some(name_the_change), ..Hooks::NONE },
     tag_view: None,
+    wire: Wire {
+        routes: ROUTES,
+        // Route 53's own throttling code (in the SDK's and botocore's throttling lists).
+        throttle: Some(ErrorShape { status: 400, code: "Throttling", message: "Rate exceeded" }),
+        error_namespace: Some("https://route53.amazonaws.com/doc/2013-04-01/"),
+        parsed: Some(name_a_change),
+        ..Wire::DEFAULT
+    },
 };
 
-/// One operation: its method, its path after the API version (`{}` is a path parameter, named
-/// in `params` in order), and its name.
-struct Route {
-    method: Method,
-    path: &'static str,
-    params: &'static [&'static str],
-    op: &'static str,
-}
-
-const fn route(
-    method: Method,
-    path: &'static str,
-    params: &'static [&'static str],
-    op: &'static str,
-) -> Route {
-    Route { method, path, params, op }
-}
-
-/// Route 53's operations by method and path (`/2013-04-01/...`), as its Smithy model binds them.
+/// Route 53's operations by method and path, as its Smithy model binds them (`{ChangeId}` is
+/// [`CHANGE_ID`]).
 const ROUTES: &[Route] = &[
-    route(Method::POST, "hostedzone", &[], "CreateHostedZone"),
-    route(Method::GET, "hostedzone", &[], "ListHostedZones"),
-    route(Method::GET, "hostedzone/{}", &["Id"], "GetHostedZone"),
-    route(Method::POST, "hostedzone/{}", &["Id"], "UpdateHostedZoneComment"),
-    route(Method::DELETE, "hostedzone/{}", &["Id"], "DeleteHostedZone"),
-    route(Method::POST, "hostedzone/{}/rrset", &["HostedZoneId"], "ChangeResourceRecordSets"),
-    route(Method::GET, "hostedzone/{}/rrset", &["HostedZoneId"], "ListResourceRecordSets"),
-    route(Method::POST, "hostedzone/{}/associatevpc", &["HostedZoneId"], "AssociateVPCWithHostedZone"),
-    route(Method::POST, "hostedzone/{}/disassociatevpc", &["HostedZoneId"], "DisassociateVPCFromHostedZone"),
-    route(Method::GET, "hostedzone/{}/dnssec", &["HostedZoneId"], "GetDNSSEC"),
-    route(Method::GET, "hostedzonecount", &[], "GetHostedZoneCount"),
-    route(Method::GET, "hostedzonesbyname", &[], "ListHostedZonesByName"),
-    route(Method::GET, "hostedzonesbyvpc", &[], "ListHostedZonesByVPC"),
-    route(Method::GET, "change/{}", &[CHANGE_ID], "GetChange"),
-    route(Method::POST, "healthcheck", &[], "CreateHealthCheck"),
-    route(Method::GET, "healthcheck", &[], "ListHealthChecks"),
-    route(Method::GET, "healthcheck/{}", &["HealthCheckId"], "GetHealthCheck"),
-    route(Method::POST, "healthcheck/{}", &["HealthCheckId"], "UpdateHealthCheck"),
-    route(Method::DELETE, "healthcheck/{}", &["HealthCheckId"], "DeleteHealthCheck"),
-    route(Method::GET, "healthcheck/{}/status", &["HealthCheckId"], "GetHealthCheckStatus"),
-    route(Method::POST, "tags/{}/{}", &["ResourceType", "ResourceId"], "ChangeTagsForResource"),
-    route(Method::GET, "tags/{}/{}", &["ResourceType", "ResourceId"], "ListTagsForResource"),
-    route(Method::POST, "tags/{}", &["ResourceType"], "ListTagsForResources"),
-    route(Method::POST, "queryloggingconfig", &[], "CreateQueryLoggingConfig"),
-    route(Method::GET, "queryloggingconfig", &[], "ListQueryLoggingConfigs"),
-    route(Method::GET, "queryloggingconfig/{}", &["Id"], "GetQueryLoggingConfig"),
-    route(Method::DELETE, "queryloggingconfig/{}", &["Id"], "DeleteQueryLoggingConfig"),
-    route(Method::POST, "delegationset", &[], "CreateReusableDelegationSet"),
-    route(Method::GET, "delegationset", &[], "ListReusableDelegationSets"),
-    route(Method::GET, "delegationset/{}", &["Id"], "GetReusableDelegationSet"),
-    route(Method::DELETE, "delegationset/{}", &["Id"], "DeleteReusableDelegationSet"),
+    Route { method: "POST", path: "/2013-04-01/hostedzone", op: "CreateHostedZone" },
+    Route { method: "GET", path: "/2013-04-01/hostedzone", op: "ListHostedZones" },
+    Route { method: "GET", path: "/2013-04-01/hostedzone/{Id}", op: "GetHostedZone" },
+    Route { method: "POST", path: "/2013-04-01/hostedzone/{Id}", op: "UpdateHostedZoneComment" },
+    Route { method: "DELETE", path: "/2013-04-01/hostedzone/{Id}", op: "DeleteHostedZone" },
+    Route {
+        method: "POST",
+        path: "/2013-04-01/hostedzone/{HostedZoneId}/rrset",
+        op: "ChangeResourceRecordSets",
+    },
+    Route {
+        method: "GET",
+        path: "/2013-04-01/hostedzone/{HostedZoneId}/rrset",
+        op: "ListResourceRecordSets",
+    },
+    Route {
+        method: "POST",
+        path: "/2013-04-01/hostedzone/{HostedZoneId}/associatevpc",
+        op: "AssociateVPCWithHostedZone",
+    },
+    Route {
+        method: "POST",
+        path: "/2013-04-01/hostedzone/{HostedZoneId}/disassociatevpc",
+        op: "DisassociateVPCFromHostedZone",
+    },
+    Route { method: "GET", path: "/2013-04-01/hostedzone/{HostedZoneId}/dnssec", op: "GetDNSSEC" },
+    Route { method: "GET", path: "/2013-04-01/hostedzonecount", op: "GetHostedZoneCount" },
+    Route { method: "GET", path: "/2013-04-01/hostedzonesbyname", op: "ListHostedZonesByName" },
+    Route { method: "GET", path: "/2013-04-01/hostedzonesbyvpc", op: "ListHostedZonesByVPC" },
+    Route { method: "GET", path: "/2013-04-01/change/{ChangeId}", op: "GetChange" },
+    Route { method: "POST", path: "/2013-04-01/healthcheck", op: "CreateHealthCheck" },
+    Route { method: "GET", path: "/2013-04-01/healthcheck", op: "ListHealthChecks" },
+    Route { method: "GET", path: "/2013-04-01/healthcheck/{HealthCheckId}", op: "GetHealthCheck" },
+    Route { method: "POST", path: "/2013-04-01/healthcheck/{HealthCheckId}", op: "UpdateHealthCheck" },
+    Route { method: "DELETE", path: "/2013-04-01/healthcheck/{HealthCheckId}", op: "DeleteHealthCheck" },
+    Route {
+        method: "GET",
+        path: "/2013-04-01/healthcheck/{HealthCheckId}/status",
+        op: "GetHealthCheckStatus",
+    },
+    Route {
+        method: "POST",
+        path: "/2013-04-01/tags/{ResourceType}/{ResourceId}",
+        op: "ChangeTagsForResource",
+    },
+    Route { method: "GET", path: "/2013-04-01/tags/{ResourceType}/{ResourceId}", op: "ListTagsForResource" },
+    Route { method: "POST", path: "/2013-04-01/tags/{ResourceType}", op: "ListTagsForResources" },
+    Route { method: "POST", path: "/2013-04-01/queryloggingconfig", op: "CreateQueryLoggingConfig" },
+    Route { method: "GET", path: "/2013-04-01/queryloggingconfig", op: "ListQueryLoggingConfigs" },
+    Route { method: "GET", path: "/2013-04-01/queryloggingconfig/{Id}", op: "GetQueryLoggingConfig" },
+    Route { method: "DELETE", path: "/2013-04-01/queryloggingconfig/{Id}", op: "DeleteQueryLoggingConfig" },
+    Route { method: "POST", path: "/2013-04-01/delegationset", op: "CreateReusableDelegationSet" },
+    Route { method: "GET", path: "/2013-04-01/delegationset", op: "ListReusableDelegationSets" },
+    Route { method: "GET", path: "/2013-04-01/delegationset/{Id}", op: "GetReusableDelegationSet" },
+    Route { method: "DELETE", path: "/2013-04-01/delegationset/{Id}", op: "DeleteReusableDelegationSet" },
 ];
 
-/// The operation a Route 53 request names by its method and path, and its path parameters
-/// (percent-decoded). The API version segment (`2013-04-01`) is not checked.
-pub(crate) fn operation(method: &Method, path: &str) -> Option<(&'static str, Vec<(String, String)>)> {
-    let mut segments = path.trim_matches('/').split('/');
-    segments.next()?; // the API version
-    let segments: Vec<&str> = segments.collect();
-    ROUTES.iter().filter(|r| r.method == *method).find_map(|r| {
-        let pattern: Vec<&str> = r.path.split('/').collect();
-        if pattern.len() != segments.len() {
-            return None;
-        }
-        let mut values = Vec::new();
-        for (want, have) in pattern.iter().zip(&segments) {
-            match *want {
-                "{}" if !have.is_empty() => values.push(crate::protocol::percent_decode(have, false)),
-                literal if literal == *have => {}
-                _ => return None,
-            }
-        }
-        Some((r.op, r.params.iter().map(|p| p.to_string()).zip(values).collect()))
-    })
+/// Adds the id the proxy gives the change a write makes to the write's parameters.
+fn name_a_change(parsed: &mut ParsedRequest, headers: &http::HeaderMap, body: &[u8]) {
+    if makes_a_change(&parsed.info.operation) {
+        parsed.params.push((CHANGE_ID.to_string(), change_id(headers, body)));
+    }
 }
 
 /// The id the proxy gives the change a write makes: the same for every attempt of one SDK call
 /// (same `amz-sdk-invocation-id`), else for the same signed request.
-pub(crate) fn change_id(headers: &http::HeaderMap, body: &[u8]) -> String {
+fn change_id(headers: &http::HeaderMap, body: &[u8]) -> String {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     match crate::protocol::header_str(headers, "amz-sdk-invocation-id") {
         Some(invocation) => invocation.hash(&mut hasher),
@@ -143,7 +143,7 @@ pub(crate) fn change_id(headers: &http::HeaderMap, body: &[u8]) -> String {
 }
 
 /// Whether `op` answers with a `ChangeInfo` (the writes whose change the proxy names).
-pub(crate) fn makes_a_change(op: &str) -> bool {
+fn makes_a_change(op: &str) -> bool {
     RULES.writes.iter().any(|w| w.op == op)
 }
 
@@ -171,10 +171,11 @@ fn show_change_status(response: &mut StoredResponse, status: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::Method;
 
     #[test]
     fn operations_come_from_method_and_path_with_their_parameters() {
-        let op = |m: Method, p: &str| operation(&m, p);
+        let op = |m: Method, p: &str| super::super::route("route53", m.as_str(), p);
         assert_eq!(
             op(Method::POST, "/2013-04-01/hostedzone/Z1/rrset/"),
             Some(("ChangeResourceRecordSets", vec![("HostedZoneId".into(), "Z1".into())]))

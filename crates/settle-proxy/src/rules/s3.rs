@@ -182,6 +182,7 @@ pub(super) static RULES: ServiceRules = ServiceRules {
     ],
     hooks: Hooks::NONE,
     tag_view: Some(TagView { type_filter: "s3", names: bucket_arn }),
+    wire: super::Wire::DEFAULT,
 };
 
 /// `arn:aws:s3:::NAME` names the bucket `NAME` (objects are not in the view).

@@ -103,6 +103,7 @@ pub(super) static RULES: ServiceRules = ServiceRules {
     ],
     hooks: Hooks { mark: Some(name_reuse), ..Hooks::NONE },
     tag_view: Some(TagView { type_filter: "secretsmanager:secret", names: secret_arn }),
+    wire: super::Wire::DEFAULT,
 };
 
 /// `arn:aws:secretsmanager:r:a:secret:NAME-AbCdEf` names `NAME`.

@@ -100,4 +100,5 @@ pub(super) static RULES: ServiceRules = ServiceRules {
     hooks: Hooks::NONE,
     // `arn:aws:sns:r:a:NAME`
     tag_view: Some(TagView { type_filter: "sns", names: |key, arn| arn_names(key, arn, "sns", ":") }),
+    wire: super::Wire::DEFAULT,
 };

@@ -6,8 +6,8 @@
 //! snapshot reads pass the bare name as `QueueUrl`, which SQS (and moto) accept.
 
 use super::{
-    Hooks, KeyFrom as K, Read, Ready, ServiceRules, StatusLag, TagView, Template as T, Write, WriteKind as W,
-    arn_names,
+    ErrorShape, Hooks, KeyFrom as K, Read, Ready, ServiceRules, StatusLag, TagView, Template as T, Wire,
+    Write, WriteKind as W, arn_names,
 };
 use crate::protocol::ParsedRequest;
 use crate::visibility::Mark;
@@ -102,6 +102,15 @@ pub(super) static RULES: ServiceRules = ServiceRules {
     hooks: Hooks { mark: Some(deleted_recently), needs_ready: Some(created_queue), ..Hooks::NONE },
     // `arn:aws:sqs:r:a:NAME`
     tag_view: Some(TagView { type_filter: "sqs", names: |key, arn| arn_names(key, arn, "sqs", ":") }),
+    // SQS's own (query-compatible) code, which its SDKs model and classify as throttling.
+    wire: Wire {
+        throttle: Some(ErrorShape {
+            status: 400,
+            code: "RequestThrottled",
+            message: "Request is throttled.",
+        }),
+        ..Wire::DEFAULT
+    },
 };
 
 /// AWS's refusal of a name deleted less than 60 s before.

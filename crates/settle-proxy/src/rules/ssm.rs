@@ -82,6 +82,7 @@ pub(super) static RULES: ServiceRules = ServiceRules {
     ],
     hooks: Hooks::NONE,
     tag_view: Some(TagView { type_filter: "ssm:parameter", names: parameter_arn }),
+    wire: super::Wire::DEFAULT,
 };
 
 /// `arn:aws:ssm:r:a:parameter/NAME` names `/NAME` and `NAME`.
