@@ -19,7 +19,7 @@ const ARN: K = K::TableArn("ResourceArn");
 pub(crate) const DATA_PLANE: &[&str] =
     &["PutItem", "GetItem", "UpdateItem", "DeleteItem", "Query", "Scan", "DescribeTimeToLive"];
 
-pub(super) static RULES: ServiceRules = ServiceRules {
+pub(crate) static RULES: ServiceRules = ServiceRules {
     service: "dynamodb",
     writes: &[
         Write {

@@ -108,7 +108,7 @@ const fn read(op: &'static str, prefix: &'static str, template: &'static str) ->
     Read { op, class: EC2, key: K::QueryList(prefix), template: T::Query(template), variant: None }
 }
 
-pub(super) static RULES: ServiceRules = ServiceRules {
+pub(crate) static RULES: ServiceRules = ServiceRules {
     service: "ec2",
     writes: &[
         RUN,

@@ -27,7 +27,7 @@ const ROLE_NAME: K = K::Query("RoleName");
 const INLINE: K = K::QueryPair("RoleName", "PolicyName");
 const ROLE_READS: &[&str] = &["GetRole", "ListRoleTags"];
 
-pub(super) static RULES: ServiceRules = ServiceRules {
+pub(crate) static RULES: ServiceRules = ServiceRules {
     service: "iam",
     writes: &[
         Write {

@@ -45,7 +45,7 @@ const NEW_KEY: Answer = Answer {
 };
 const NOT_FOUND: &str = "NotFoundException";
 
-pub(super) static RULES: ServiceRules = ServiceRules {
+pub(crate) static RULES: ServiceRules = ServiceRules {
     service: "kms",
     writes: &[
         Write { op: "CreateKey", key: K::Answer(&NEW_KEY), kind: W::Create, reads: &[], ..KEY_UPDATE },

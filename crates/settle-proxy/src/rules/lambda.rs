@@ -122,7 +122,7 @@ const TAG: Write = Write {
     ..UPDATE
 };
 
-pub(super) static RULES: ServiceRules = ServiceRules {
+pub(crate) static RULES: ServiceRules = ServiceRules {
     service: "lambda",
     writes: &[
         Write {

@@ -34,7 +34,7 @@ const TAG: Write = Write {
 const TAG_BY_NAME: Write =
     Write { op: "TagLogGroup", kind: W::Tag, reads: &["ListTagsLogGroup"], tagging: true, ..RETENTION };
 
-pub(super) static RULES: ServiceRules = ServiceRules {
+pub(crate) static RULES: ServiceRules = ServiceRules {
     service: "logs",
     writes: &[
         Write { op: "CreateLogGroup", kind: W::Create, ..RETENTION },

@@ -5,20 +5,33 @@
 //! A resource key is `class:name`, e.g. `ssm-parameter:/app/db`. A snapshot is kept per
 //! key and *read id* (the read operation, plus a variant such as `WithDecryption`).
 
-pub(crate) mod dynamodb;
-mod ec2;
-mod iam;
-mod kms;
-mod lambda;
-mod logs;
 pub(crate) mod propagation;
-pub(crate) mod route53;
-mod s3;
-mod secretsmanager;
-mod sns;
-mod sqs;
-mod ssm;
 pub(crate) mod tagging;
+
+/// Every service with built-in rules, one line each: its module (`rules/<module>.rs`, whose
+/// `RULES` is its table) becomes an entry of [`ALL`].
+macro_rules! services {
+    ($($module:ident),* $(,)?) => {
+        $(pub(crate) mod $module;)*
+        /// Every service with built-in rules.
+        pub(crate) const ALL: &[&ServiceRules] = &[$(&$module::RULES),*];
+    };
+}
+
+services! {
+    ssm,
+    secretsmanager,
+    s3,
+    iam,
+    dynamodb,
+    sqs,
+    kms,
+    logs,
+    sns,
+    ec2,
+    lambda,
+    route53,
+}
 
 use std::borrow::Cow;
 
@@ -326,22 +339,6 @@ impl Hooks {
     /// A service with tables only.
     pub(crate) const NONE: Hooks = Hooks { mark: None, needs_ready: None, show_status: None, answer: None };
 }
-
-/// Every service with built-in rules.
-pub(crate) const ALL: &[&ServiceRules] = &[
-    &ssm::RULES,
-    &secretsmanager::RULES,
-    &s3::RULES,
-    &iam::RULES,
-    &dynamodb::RULES,
-    &sqs::RULES,
-    &kms::RULES,
-    &logs::RULES,
-    &sns::RULES,
-    &ec2::RULES,
-    &lambda::RULES,
-    &route53::RULES,
-];
 
 /// The rules of a service.
 pub(crate) fn for_service(service: &str) -> Option<&'static ServiceRules> {

@@ -33,7 +33,7 @@ const RECORDS: Write = Write {
     tagging: false,
 };
 
-pub(super) static RULES: ServiceRules = ServiceRules {
+pub(crate) static RULES: ServiceRules = ServiceRules {
     service: "route53",
     writes: &[
         RECORDS,

@@ -7,7 +7,7 @@ const OBJECT: &str = "s3-object";
 const BUCKET_READS: &[&str] = &["HeadBucket", "GetBucketTagging", "GetBucketLocation"];
 const OBJECT_READS: &[&str] = &["HeadObject", "GetObject", "GetObjectTagging"];
 
-pub(super) static RULES: ServiceRules = ServiceRules {
+pub(crate) static RULES: ServiceRules = ServiceRules {
     service: "s3",
     writes: &[
         Write {

@@ -9,7 +9,7 @@ const SECRET: &str = "secretsmanager-secret";
 const ID: K = K::SecretId("SecretId");
 const ALL_READS: &[&str] = &["GetSecretValue", "DescribeSecret"];
 
-pub(super) static RULES: ServiceRules = ServiceRules {
+pub(crate) static RULES: ServiceRules = ServiceRules {
     service: "secretsmanager",
     writes: &[
         Write {

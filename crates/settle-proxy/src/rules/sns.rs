@@ -55,7 +55,7 @@ const SUBSCRIBE: Write = Write {
     ..UPDATE
 };
 
-pub(super) static RULES: ServiceRules = ServiceRules {
+pub(crate) static RULES: ServiceRules = ServiceRules {
     service: "sns",
     writes: &[
         Write { op: "CreateTopic", key: K::NameArn("Name", "sns"), kind: W::Create, ..UPDATE },

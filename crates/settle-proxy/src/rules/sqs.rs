@@ -37,7 +37,7 @@ const TAG_QUEUE: Write = Write {
     tagging: true,
 };
 
-pub(super) static RULES: ServiceRules = ServiceRules {
+pub(crate) static RULES: ServiceRules = ServiceRules {
     service: "sqs",
     writes: &[
         Write {

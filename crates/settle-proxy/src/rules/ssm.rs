@@ -6,7 +6,7 @@ const PARAM: &str = "ssm-parameter";
 const TAGGED: K = K::JsonIf("ResourceId", "ResourceType", "Parameter");
 const VALUE_READS: &[&str] = &["GetParameter", "ListTagsForResource"];
 
-pub(super) static RULES: ServiceRules = ServiceRules {
+pub(crate) static RULES: ServiceRules = ServiceRules {
     service: "ssm",
     writes: &[
         Write {
