@@ -14,8 +14,8 @@ use aws_settle::chain::{FileStore, Memo, MemoStore, MemoStoreError, Versioned};
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 
-use super::handler_request;
 use super::secret::{SECRET_VALUE, runtime};
+use super::{aws_like, forwarded, handler_request, patient_retries};
 
 /// What the handler process prints, after `memo-saved`, a memo save's number (from 1).
 const SAVED: &str = "cfn-child memo-saved ";
@@ -70,7 +70,9 @@ async fn handler_process() {
     let endpoint = env("CFN_CHILD_ENDPOINT");
     let inner: Arc<dyn MemoStore> = match std::env::var("CFN_CHILD_MEMO_TABLE") {
         Ok(table) => {
-            let ddb = aws_sdk_dynamodb::Client::new(&settle_emulator::sdk_config(&endpoint));
+            let config =
+                settle_emulator::sdk_config(&endpoint).into_builder().retry_config(patient_retries());
+            let ddb = aws_sdk_dynamodb::Client::new(&config.build());
             Arc::new(DynamoDbStore::new(ddb, table))
         }
         Err(_) => Arc::new(FileStore::new(env("CFN_CHILD_MEMO_DIR"))),
@@ -156,12 +158,18 @@ fn run_child(
     (saves, response)
 }
 
-/// Kills a CREATE after its first, second and third memo save (before CreateSecret, after it,
-/// after stabilization), resumes each, and checks one CreateSecret per secret.
-fn kill_after_each_save(endpoint: &str, proxy: &settle_proxy::ProxyHandle, store: &Store<'_>, prefix: &str) {
+/// The saves of one CREATE: the request before CreateSecret, its answer, stabilization.
+const SAVES: u64 = 3;
+
+/// Kills a CREATE after each memo save in turn (before CreateSecret, after it, after
+/// stabilization), through the AWS-like proxy, resumes each, and checks from the proxy's
+/// counters that CreateSecret reached moto once per secret, and from moto that each secret
+/// exists once with its value.
+fn kill_after_each_save(proxy: &settle_proxy::ProxyHandle, store: &Store<'_>, prefix: &str) {
+    let endpoint = proxy.endpoint();
     let name = settle_emulator::unique_name(prefix);
-    let creates = || proxy.counters().per_operation.get("secretsmanager:CreateSecret").copied().unwrap_or(0);
-    for kill_at in 1..=3u64 {
+    let creates = || forwarded(proxy, "secretsmanager:CreateSecret");
+    for kill_at in 1..=SAVES {
         let before = creates();
         let secret = format!("{name}-{kill_at}");
         let payload = handler_request(
@@ -170,7 +178,7 @@ fn kill_after_each_save(endpoint: &str, proxy: &settle_proxy::ProxyHandle, store
             json!({"Name": secret, "SecretString": SECRET_VALUE}),
             None,
         );
-        let (saves, response) = run_child(endpoint, store, &payload, Some(kill_at));
+        let (saves, response) = run_child(&endpoint, store, &payload, Some(kill_at));
         assert_eq!((saves, response), (kill_at, None), "killed at save {kill_at}");
         let made = if kill_at == 1 { 0 } else { 1 };
         assert_eq!(
@@ -180,19 +188,43 @@ fn kill_after_each_save(endpoint: &str, proxy: &settle_proxy::ProxyHandle, store
             if made == 0 { "before" } else { "after" }
         );
 
-        let (_, response) = run_child(endpoint, store, &payload, None);
+        let (resumed_saves, response) = run_child(&endpoint, store, &payload, None);
         let response = response.expect("the resumed process answers");
         assert_eq!(response["status"], "SUCCESS", "resumed after save {kill_at}: {response}");
         assert!(response["resourceModel"]["Id"].as_str().unwrap().contains(&secret), "{response}");
+        // Killed before CreateSecret, the call is made (and its request saved) again; after
+        // it, the run goes on from the next save.
+        let rest = if kill_at == 1 { SAVES } else { SAVES - kill_at };
+        assert_eq!(resumed_saves, rest, "the resumed run goes on from save {kill_at}");
         assert_eq!(creates() - before, 1, "one CreateSecret for {secret}");
     }
+
+    let counters = proxy.counters();
+    assert!(counters.throttled > 0 && counters.writes_lagged > 0, "AWS-like: {counters:?}");
+
+    // The final state, from moto itself: each secret once, with its value.
+    let sm = aws_sdk_secretsmanager::Client::new(&settle_emulator::moto_sdk_config());
+    block_on(async {
+        let listed = sm.list_secrets().send().await.unwrap();
+        let ours: Vec<&str> =
+            listed.secret_list().iter().filter_map(|s| s.name()).filter(|n| n.starts_with(&name)).collect();
+        assert_eq!(ours.len() as u64, SAVES, "{ours:?}");
+        for kill_at in 1..=SAVES {
+            let value = sm.get_secret_value().secret_id(format!("{name}-{kill_at}")).send().await.unwrap();
+            assert_eq!(value.secret_string(), Some(SECRET_VALUE));
+        }
+    });
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(future)
 }
 
 #[test]
 fn a_handler_killed_after_each_step_resumes_from_the_file_memo() {
-    let proxy = settle_emulator::proxy_in_front_of_moto(settle_proxy::Config::default());
+    let proxy = settle_emulator::proxy_in_front_of_moto(aws_like());
     let memos = tempfile::tempdir().unwrap();
-    kill_after_each_save(&proxy.endpoint(), &proxy, &Store::Dir(memos.path()), "cfn-crash-file");
+    kill_after_each_save(&proxy, &Store::Dir(memos.path()), "cfn-crash-file");
     assert_eq!(
         std::fs::read_dir(memos.path())
             .unwrap()
@@ -205,11 +237,12 @@ fn a_handler_killed_after_each_step_resumes_from_the_file_memo() {
 
 #[test]
 fn a_handler_killed_after_each_step_resumes_from_the_dynamodb_memo() {
-    let proxy = settle_emulator::proxy_in_front_of_moto(settle_proxy::Config::default());
+    let proxy = settle_emulator::proxy_in_front_of_moto(aws_like());
     let table = settle_emulator::unique_name("cfn-memos");
-    let ddb = aws_sdk_dynamodb::Client::new(&settle_emulator::sdk_config(&proxy.endpoint()));
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
+    // The table is made at moto directly (no lag to wait out); the memo store goes through the
+    // proxy, lag, throttling and all.
+    let ddb = aws_sdk_dynamodb::Client::new(&settle_emulator::moto_sdk_config());
+    block_on(async {
         use aws_sdk_dynamodb::types::*;
         ddb.create_table()
             .table_name(&table)
@@ -228,7 +261,8 @@ fn a_handler_killed_after_each_step_resumes_from_the_dynamodb_memo() {
             .await
             .unwrap();
     });
-    kill_after_each_save(&proxy.endpoint(), &proxy, &Store::Table(&table), "cfn-crash-ddb");
-    let items = rt.block_on(ddb.scan().table_name(&table).send()).unwrap();
+    kill_after_each_save(&proxy, &Store::Table(&table), "cfn-crash-ddb");
+    assert!(forwarded(&proxy, "dynamodb:PutItem") >= 2 * SAVES, "the memos went through the proxy");
+    let items = block_on(ddb.scan().table_name(&table).consistent_read(true).send()).unwrap();
     assert_eq!(items.count(), 0, "finished memos are removed");
 }

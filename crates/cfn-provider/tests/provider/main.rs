@@ -22,6 +22,31 @@ pub fn credentials() -> Value {
     json!({"accessKeyId": ACCESS_KEY_ID, "secretAccessKey": SECRET_ACCESS_KEY, "sessionToken": SESSION_TOKEN})
 }
 
+/// The proxy as the acceptance wants it, AWS-like: every write visible after 1–3 s, 20% of
+/// requests answered with the service's throttling error; seeded.
+pub fn aws_like() -> settle_proxy::Config {
+    let faults = settle_proxy::Faults {
+        lag: Some("1s..3s".parse().unwrap()),
+        throttle_share: Some(0.2),
+        ..settle_proxy::Faults::default()
+    };
+    settle_proxy::Config { seed: Some(13), faults, ..settle_proxy::Config::default() }
+}
+
+/// The SDK's standard retries with enough attempts that 20% throttling does not get through
+/// (0.2^10 per call), as a handler in a busy account would configure them.
+pub fn patient_retries() -> aws_types::sdk_config::RetryConfig {
+    aws_types::sdk_config::RetryConfig::standard().with_max_attempts(10)
+}
+
+/// Requests of `operation` (e.g. `secretsmanager:CreateSecret`) the proxy forwarded to moto:
+/// those it received less those it answered with a throttling error.
+pub fn forwarded(proxy: &settle_proxy::ProxyHandle, operation: &str) -> u64 {
+    let counters = proxy.counters();
+    let of = |map: &std::collections::BTreeMap<String, u64>| map.get(operation).copied().unwrap_or(0);
+    of(&counters.per_operation) - of(&counters.throttled_per_operation)
+}
+
 /// CloudFormation's handler request.
 pub fn handler_request(action: &str, token: &str, properties: Value, context: Option<Value>) -> Value {
     let mut request = json!({
