@@ -8,6 +8,7 @@
 mod example;
 
 mod crash;
+mod lambda;
 mod payloads;
 mod secret;
 
