@@ -4,7 +4,7 @@
 //! resource, and the resumed run answers SUCCESS.
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -15,7 +15,7 @@ use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 
 use super::secret::{SECRET_VALUE, runtime};
-use super::{aws_like, forwarded, handler_request, patient_retries};
+use super::{aws_like, child_process, forwarded, handler_request, patient_retries};
 
 /// What the handler process prints, after `memo-saved`, a memo save's number (from 1).
 const SAVED: &str = "cfn-child memo-saved ";
@@ -104,13 +104,11 @@ fn run_child(
     payload: &Value,
     kill_at: Option<u64>,
 ) -> (u64, Option<Value>) {
-    let mut command = Command::new(std::env::current_exe().unwrap());
+    let mut command = child_process("crash::handler_process");
     command
-        .args(["--ignored", "--exact", "crash::handler_process", "--nocapture", "--test-threads=1"])
         .env("CFN_CHILD_ENDPOINT", endpoint)
         .env("CFN_CHILD_PAYLOAD", payload.to_string())
         .env("CFN_CHILD_HANG_AFTER", kill_at.unwrap_or(u64::MAX).to_string())
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     match store {

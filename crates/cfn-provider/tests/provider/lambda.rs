@@ -6,7 +6,7 @@
 //! from the environment, which a test must not change in its own process.
 
 use std::convert::Infallible;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use tokio::sync::{Mutex, mpsc};
 
 use super::secret::{SECRET_VALUE, runtime};
-use super::{assert_no_secrets, handler_request};
+use super::{assert_no_secrets, child_process, handler_request};
 
 /// One invocation the Runtime API hands out.
 struct Invocation {
@@ -139,15 +139,13 @@ async fn serve_lambda_answers_with_the_deadline_of_the_runtime_api() {
     let (addr, invocations, mut posts) = runtime_api().await;
     let memos = tempfile::tempdir().unwrap();
     let logs = memos.path().join("handler.log");
-    let child = Command::new(std::env::current_exe().unwrap())
-        .args(["--ignored", "--exact", "lambda::lambda_process", "--nocapture", "--test-threads=1"])
+    let child = child_process("lambda::lambda_process")
         .env("AWS_LAMBDA_RUNTIME_API", &addr)
         .env("AWS_LAMBDA_FUNCTION_NAME", "secret-provider")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("CFN_LAMBDA_ENDPOINT", proxy.endpoint())
         .env("CFN_LAMBDA_MEMO_DIR", memos.path().join("memos"))
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&logs).unwrap())
         .spawn()

@@ -8,6 +8,7 @@
 mod example;
 
 mod crash;
+mod hostile;
 mod lambda;
 mod payloads;
 mod secret;
@@ -46,6 +47,16 @@ pub fn forwarded(proxy: &settle_proxy::ProxyHandle, operation: &str) -> u64 {
     let counters = proxy.counters();
     let of = |map: &std::collections::BTreeMap<String, u64>| map.get(operation).copied().unwrap_or(0);
     of(&counters.per_operation) - of(&counters.throttled_per_operation)
+}
+
+/// This test binary, re-run as a child process that runs only the ignored test `test` (its
+/// output uncaptured, one test thread, no stdin unless the caller pipes one).
+pub fn child_process(test: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command
+        .args(["--ignored", "--exact", test, "--nocapture", "--test-threads=1"])
+        .stdin(std::process::Stdio::null());
+    command
 }
 
 /// CloudFormation's handler request.
