@@ -17,6 +17,7 @@ use aws_settle::chain::{
 };
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_types::SdkConfig;
+use aws_types::sdk_config::RetryConfig;
 use futures_util::FutureExt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -46,6 +47,7 @@ pub struct Runtime<P> {
     store: Store,
     http_client: Option<SharedHttpClient>,
     endpoint_url: Option<String>,
+    retry: Option<RetryConfig>,
     margin: Duration,
     callback: Duration,
 }
@@ -102,6 +104,7 @@ impl<P: Provider> Runtime<P> {
             store: Store::Fixed(Arc::new(FileStore::default())),
             http_client: None,
             endpoint_url: None,
+            retry: None,
             margin: Duration::from_secs(5),
             callback: Duration::from_secs(5),
         }
@@ -140,6 +143,14 @@ impl<P: Provider> Runtime<P> {
     /// when set, else the service's own).
     pub fn with_endpoint_url(mut self, endpoint_url: impl Into<String>) -> Self {
         self.endpoint_url = Some(endpoint_url.into());
+        self
+    }
+
+    /// The retry configuration of every SDK configuration built for handlers (default: the
+    /// SDK's, standard mode with 3 attempts), e.g. more attempts for an account whose APIs are
+    /// often throttled.
+    pub fn with_retry_config(mut self, retry: RetryConfig) -> Self {
+        self.retry = Some(retry);
         self
     }
 
@@ -208,17 +219,21 @@ impl<P: Provider> Runtime<P> {
                 "requestData.callerCredentials is missing",
             );
         };
-        let config =
-            sdk_config(&invocation.region, caller, self.http_client.clone(), self.endpoint_url.as_deref());
-        let provider_config = match &invocation.provider_credentials {
-            Some(credentials) => sdk_config(
+        let config_for = |credentials| {
+            let config = sdk_config(
                 &invocation.region,
                 credentials,
                 self.http_client.clone(),
                 self.endpoint_url.as_deref(),
-            ),
-            None => config.clone(),
+            );
+            match &self.retry {
+                Some(retry) => config.into_builder().retry_config(retry.clone()).build(),
+                None => config,
+            }
         };
+        let config = config_for(caller);
+        let provider_config =
+            invocation.provider_credentials.as_ref().map_or_else(|| config.clone(), config_for);
         let store = match &self.store {
             Store::None => None,
             Store::Fixed(store) => Some(store.clone()),

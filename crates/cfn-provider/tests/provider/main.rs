@@ -8,6 +8,8 @@
 mod example;
 
 mod crash;
+mod hostile;
+mod lambda;
 mod payloads;
 mod secret;
 
@@ -20,6 +22,41 @@ pub const SESSION_TOKEN: &str = "cfn-SESSION-FwoGZXIvYXdzEJr//////////wEaDH7Exam
 
 pub fn credentials() -> Value {
     json!({"accessKeyId": ACCESS_KEY_ID, "secretAccessKey": SECRET_ACCESS_KEY, "sessionToken": SESSION_TOKEN})
+}
+
+/// The proxy as the acceptance wants it, AWS-like: every write visible after 1–3 s, 20% of
+/// requests answered with the service's throttling error; seeded.
+pub fn aws_like() -> settle_proxy::Config {
+    let faults = settle_proxy::Faults {
+        lag: Some("1s..3s".parse().unwrap()),
+        throttle_share: Some(0.2),
+        ..settle_proxy::Faults::default()
+    };
+    settle_proxy::Config { seed: Some(13), faults, ..settle_proxy::Config::default() }
+}
+
+/// The SDK's standard retries with enough attempts that 20% throttling does not get through
+/// (0.2^10 per call), as a handler in a busy account would configure them.
+pub fn patient_retries() -> aws_types::sdk_config::RetryConfig {
+    aws_types::sdk_config::RetryConfig::standard().with_max_attempts(10)
+}
+
+/// Requests of `operation` (e.g. `secretsmanager:CreateSecret`) the proxy forwarded to moto:
+/// those it received less those it answered with a throttling error.
+pub fn forwarded(proxy: &settle_proxy::ProxyHandle, operation: &str) -> u64 {
+    let counters = proxy.counters();
+    let of = |map: &std::collections::BTreeMap<String, u64>| map.get(operation).copied().unwrap_or(0);
+    of(&counters.per_operation) - of(&counters.throttled_per_operation)
+}
+
+/// This test binary, re-run as a child process that runs only the ignored test `test` (its
+/// output uncaptured, one test thread, no stdin unless the caller pipes one).
+pub fn child_process(test: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command
+        .args(["--ignored", "--exact", test, "--nocapture", "--test-threads=1"])
+        .stdin(std::process::Stdio::null());
+    command
 }
 
 /// CloudFormation's handler request.
