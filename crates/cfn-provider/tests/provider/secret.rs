@@ -164,9 +164,11 @@ async fn create_is_in_progress_while_the_secret_is_held_invisible_and_succeeds_a
     let payload =
         handler_request("CREATE", "tok-held", json!({"Name": name, "SecretString": SECRET_VALUE}), None);
 
-    // 3 s left, 0.3 s margin: the handler polls DescribeSecret (not found: held) until 2.7 s,
-    // then saves the memo and answers IN_PROGRESS. What it sees is decided by the hold.
-    let first = rt.handle(payload.to_string().as_bytes(), Some(Duration::from_secs(3))).await;
+    // 10 s left, 0.3 s margin: the handler creates the secret, polls DescribeSecret (not found:
+    // held) until 9.7 s, then saves the memo and answers IN_PROGRESS. What it sees is decided by
+    // the hold; the 10 s only need to outlast one CreateSecret round trip on a loaded machine
+    // (with 3 s, CI once saw the deadline come before moto answered the create).
+    let first = rt.handle(payload.to_string().as_bytes(), Some(Duration::from_secs(10))).await;
     assert_eq!((first.status, first.callback_delay_seconds), (OperationStatus::InProgress, 1), "{first:?}");
     let context = first.callback_context.clone().unwrap();
     assert_eq!(context["calls"]["create-secret"]["called"], true, "{context}");
