@@ -154,13 +154,14 @@ async fn serve_lambda_answers_with_the_deadline_of_the_runtime_api() {
         .unwrap();
     let _child = KillOnDrop(child);
 
-    // 5 s left by the deadline header: the new secret is held invisible, so the chain can only
+    // 10 s left by the deadline header (enough for one CreateSecret round trip on a loaded
+    // machine): the new secret is held invisible, so the chain can only
     // stop at its deadline (less the 0.3 s margin) and answer IN_PROGRESS. Without the header's
     // deadline it would poll for the waiter's 2 minutes, past the 120 s this test waits.
     let name = settle_emulator::unique_name("cfn-lambda");
     let mut payload =
         handler_request("CREATE", "tok-lambda", json!({"Name": name, "SecretString": SECRET_VALUE}), None);
-    let remaining = Duration::from_secs(5);
+    let remaining = Duration::from_secs(10);
     invocations.send(Invocation { request_id: "req-1".into(), remaining, payload: payload.clone() }).unwrap();
     let (id, first) = posted(&mut posts, &logs).await;
     let first = first.unwrap_or_else(|e| panic!("req-1 failed: {e}"));
