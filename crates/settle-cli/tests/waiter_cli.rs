@@ -434,3 +434,28 @@ fn wait_cuts_off_a_hanging_command_at_the_max_wait() {
         .success();
     assert!(!alive, "the hanging command {pid} is still running");
 }
+
+/// `lint` reports every error in a file, not the first: each bad acceptor (by its index in the
+/// file) and each bad waiter, with the good parts left unreported.
+#[test]
+fn lint_reports_every_error_in_one_file() {
+    let ok = json!({"expected": "ok", "matcher": "path", "argument": "Status", "state": "success"});
+    let model = json!({"version": 2, "waiters": {
+        "A": {"operation": "Describe", "delay": 5, "maxAttempts": 10, "acceptors": [
+            {"expected": "x", "matcher": "nope", "state": "success"},
+            ok,
+            {"expected": "y", "matcher": "path", "argument": "Status", "state": "maybe"}]},
+        "B": {"operation": "Describe", "delay": 5, "maxAttempts": 10, "acceptors": [ok]},
+        "C": {"operation": "Describe", "delay": 5, "maxAttempts": 10, "bogus": 1, "acceptors": [ok]}
+    }});
+    let path = response("many.waiters-2.json", &model);
+    let output = settle(&["waiter", "lint", path.to_str().unwrap()]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 3, "{err}");
+    assert!(errors[0].contains("waiter `A`") && errors[0].contains("acceptor 0"), "{err}");
+    assert!(errors[1].contains("waiter `A`") && errors[1].contains("acceptor 2"), "{err}");
+    assert!(errors[2].contains("waiter `C`") && errors[2].contains("bogus"), "{err}");
+    assert!(stdout(&output).contains("1 model(s), 3 errors"), "{}", stdout(&output));
+}
