@@ -17,10 +17,24 @@ use serde_json::Value;
 pub enum Command {
     /// Evaluate one response against a waiter: which acceptor matches, and the decision.
     /// Exit status: 0 success, 1 failure, 2 retry, 3 the response could not be evaluated.
+    #[command(after_help = "\
+Examples:
+  settle waiter test --model dynamodb.waiters-2.json --waiter TableExists --response describe.json
+  aws dynamodb describe-table --table-name t | settle waiter test --model m.json --waiter TableExists --response -
+  settle waiter test --model dynamodb.waiters-2.json --waiter TableNotExists --error ResourceNotFoundException
+  settle waiter test --model m.json --waiter Ready --response out.json --format json   # {\"state\", ...}
+
+Exit status: 0 success, 1 failure, 2 retry, 3 the response could not be evaluated.")]
     Test(TestArgs),
-    /// Validate waiters-2.json models (files, or directories of *.json files): every bad model is
-    /// reported, JSON found in a directory that is not a waiter model is skipped with a note, and
-    /// the exit status is 1 if any model is bad.
+    /// Validate waiters-2.json models (files, or directories of *.json files): every error of
+    /// every bad model is reported (each bad acceptor by its index), JSON found in a directory
+    /// that is not a waiter model is skipped with a note, and the exit status is 1 if any model
+    /// is bad.
+    #[command(after_help = "\
+Examples:
+  settle waiter lint my.waiters-2.json
+  settle waiter lint models/ more.waiters-2.json
+  settle waiter lint .venv/lib/python3*/site-packages/botocore/data   # every botocore model")]
     Lint {
         /// Model files or directories.
         #[arg(required = true)]
