@@ -55,3 +55,34 @@ fn boto3_through_the_intercepting_proxy_sees_lag_and_throttling_at_the_real_endp
     assert!(!text.contains("mitm-secret") && !text.contains("Signature="), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Sends one raw HTTP/1.1 request and reads the status line.
+fn status_of(addr: std::net::SocketAddr, request: &str) -> String {
+    use std::io::{BufRead, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(stream).read_line(&mut line).unwrap();
+    line
+}
+
+#[test]
+fn connect_needs_mitm_and_plain_requests_need_an_upstream() {
+    let dir = std::env::temp_dir().join(settle_emulator::unique_name("settle-mitm-plain"));
+    let plain = Proxy::builder().upstream("http://127.0.0.1:9").start_background().unwrap();
+    let connect =
+        "CONNECT ssm.us-east-1.amazonaws.com:443 HTTP/1.1\r\nHost: ssm.us-east-1.amazonaws.com:443\r\n\r\n";
+    assert!(status_of(plain.addr(), connect).starts_with("HTTP/1.1 405"), "CONNECT without --mitm");
+    assert_eq!(plain.ca_cert(), None);
+    let mitm = Proxy::builder().mitm(MitmConfig::new(dir.join("ca"))).start_background().unwrap();
+    assert!(status_of(mitm.addr(), connect).starts_with("HTTP/1.1 200"), "the tunnel opens");
+    let get = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    assert!(status_of(mitm.addr(), get).starts_with("HTTP/1.1 502"), "no upstream for plain requests");
+    let bad_root = dir.join("empty.pem");
+    std::fs::write(&bad_root, "").unwrap();
+    let err =
+        Proxy::builder().mitm(MitmConfig::new(dir.join("ca")).upstream_root(&bad_root)).start_background();
+    assert!(err.unwrap_err().to_string().contains("empty.pem"), "a bad upstream root names its file");
+    let _ = std::fs::remove_dir_all(&dir);
+}
