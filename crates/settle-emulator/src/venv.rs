@@ -142,6 +142,52 @@ pub fn ensure_valkey_server() -> Result<PathBuf, TestbedError> {
     Ok(binary)
 }
 
+/// The AWS CLI's pins (`python/awscli-constraints.txt`): awscli for moto's botocore, and its own
+/// dependencies.
+const AWSCLI_CONSTRAINTS: &str = include_str!("../python/awscli-constraints.txt");
+
+/// Makes sure the emulator's virtualenv also holds the AWS CLI (v1, from PyPI, the pinned
+/// version) and returns the path of its `aws` command.
+///
+/// An add-on with a marker of its own (`.settle-awscli-ready`, holding a hash of the pins),
+/// installed with moto's constraints too, so moto's botocore stays the one botocore: a warm venv
+/// gains the CLI without reinstalling moto, and a changed pin list installs again.
+pub fn ensure_awscli() -> Result<PathBuf, TestbedError> {
+    let python = ensure_moto_venv()?;
+    let venv = venv_dir();
+    let parent = venv.parent().unwrap_or(Path::new("."));
+    let lock_path = parent.join(format!("moto-{MOTO_VERSION}.lock"));
+    let lock = File::create(&lock_path).map_err(|e| TestbedError::io("creating", &lock_path, e))?;
+    lock.lock().map_err(|e| TestbedError::io("locking", &lock_path, e))?;
+
+    let aws = venv.join("bin").join("aws");
+    let marker = venv.join(".settle-awscli-ready");
+    let wanted = format!("{:016x}\n", fnv1a(AWSCLI_CONSTRAINTS.as_bytes()));
+    if fs::read_to_string(&marker).ok().as_deref() == Some(wanted.as_str()) && aws.is_file() {
+        return Ok(aws);
+    }
+    eprintln!("settle: installing the AWS CLI (awscli, about 15 MB) into {}", venv.display());
+    let (moto_pins, cli_pins) = (venv.join("moto-constraints.txt"), venv.join("awscli-constraints.txt"));
+    fs::write(&moto_pins, CONSTRAINTS).map_err(|e| TestbedError::io("writing", &moto_pins, e))?;
+    fs::write(&cli_pins, AWSCLI_CONSTRAINTS).map_err(|e| TestbedError::io("writing", &cli_pins, e))?;
+    run(
+        Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-c"])
+            .arg(&moto_pins)
+            .arg("-r")
+            .arg(&cli_pins),
+        "pip install awscli",
+    )?;
+    if !aws.is_file() {
+        return Err(TestbedError::Command {
+            what: "pip install awscli",
+            detail: format!("no {}", aws.display()),
+        });
+    }
+    fs::write(&marker, wanted).map_err(|e| TestbedError::io("writing", &marker, e))?;
+    Ok(aws)
+}
+
 /// The system python used to create the venv: `$SETTLE_PYTHON`, `python3` or `python`.
 fn find_python() -> Result<PathBuf, TestbedError> {
     let candidates: Vec<PathBuf> = match std::env::var_os("SETTLE_PYTHON") {

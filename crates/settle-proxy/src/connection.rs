@@ -86,24 +86,39 @@ pub(crate) async fn serve(
         let shared = shared.clone();
         let stop = stop.clone();
         tokio::spawn(async move {
-            connection(stream, shared, stop).await;
+            connection(stream, shared, stop, None).await;
             drop(slot);
         });
     }
 }
 
-/// Serves one connection: hyper closes slow headers; an idle watchdog closes it once no
-/// request has been in progress for the idle limit, or the proxy stops.
-async fn connection(stream: tokio::net::TcpStream, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+/// Serves one connection (a client's, or the decrypted inside of a `CONNECT` tunnel to
+/// `target`): hyper closes slow headers; an idle watchdog closes it once no request has been in
+/// progress for the idle limit, or the proxy stops.
+pub(crate) async fn connection<I>(
+    stream: I,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+    target: Option<crate::mitm::Target>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let limits = shared.limits;
     let activity = Arc::new(Activity::new());
     let service = {
-        let (shared, activity) = (shared.clone(), activity.clone());
-        hyper::service::service_fn(move |req| {
-            let (shared, activity) = (shared.clone(), activity.clone());
+        let (shared, activity, stop) = (shared.clone(), activity.clone(), stop.clone());
+        hyper::service::service_fn(move |req: Request<Incoming>| {
+            let (shared, activity, stop, target) =
+                (shared.clone(), activity.clone(), stop.clone(), target.clone());
             async move {
+                if req.method() == Method::CONNECT && target.is_none() {
+                    return Ok(crate::mitm::tunnel::connect(shared, req, stop));
+                }
                 activity.begin();
-                let response = handle(&shared, req).await;
+                let response = match target {
+                    Some(target) => crate::mitm::TARGET.scope(target, handle(&shared, req)).await,
+                    None => handle(&shared, req).await,
+                };
                 activity.end();
                 Ok::<_, Infallible>(response)
             }
@@ -114,7 +129,8 @@ async fn connection(stream: tokio::net::TcpStream, shared: Arc<Shared>, mut stop
         .header_read_timeout(limits.header_read)
         .keep_alive(true)
         .half_close(true)
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
     tokio::pin!(conn);
     loop {
         let idle_for = activity.idle_for();

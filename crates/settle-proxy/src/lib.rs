@@ -22,6 +22,8 @@
 //! # }
 //! ```
 //!
+//! [`mitm`] intercepts HTTPS (`CONNECT`) for SDKs that keep their real endpoints.
+//!
 //! See [`rules`] for what each service's writes do, [`control`] for the run-time
 //! endpoint, [`config`] for the TOML form.
 
@@ -31,6 +33,7 @@ pub mod config;
 mod connection;
 pub mod control;
 pub mod lag;
+pub mod mitm;
 mod pipeline;
 pub mod protocol;
 pub mod record;
@@ -44,6 +47,7 @@ pub use config::{Config, ConfigError, Faults, Flags, ServiceConfig};
 pub use connection::{Limits, TOKEN_HEADER};
 pub use control::{Counters, WriteVisibility};
 pub use lag::{Dist, Lag};
+pub use mitm::{MitmConfig, MitmError};
 pub use protocol::{Protocol, RequestInfo};
 pub use server::{Proxy, ProxyBuilder, ProxyError, ProxyHandle};
 pub use throttle::Throttle;

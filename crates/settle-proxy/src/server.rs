@@ -35,8 +35,13 @@ const FLUSH_BOUND: Duration = Duration::from_secs(10);
 #[derive(Debug, thiserror::Error)]
 pub enum ProxyError {
     /// No upstream was given, or it is not an `http://host:port` URL.
-    #[error("invalid upstream `{0}`: expected http://HOST:PORT (TLS upstreams are not supported)")]
+    #[error(
+        "invalid upstream `{0}`: expected http://HOST:PORT (for HTTPS endpoints, intercept with --mitm instead)"
+    )]
     Upstream(String),
+    /// The local CA for HTTPS interception could not be loaded or made.
+    #[error("HTTPS interception: {0}")]
+    Mitm(#[from] crate::mitm::MitmError),
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source} (is the port already taken?)")]
     Bind {
@@ -73,6 +78,7 @@ impl Proxy {
             record: None,
             limits: Limits::default(),
             control_token: ControlToken::Generated,
+            mitm: None,
         }
     }
 }
@@ -98,9 +104,17 @@ pub struct ProxyBuilder {
     record: Option<PathBuf>,
     limits: Limits,
     control_token: ControlToken,
+    mitm: Option<crate::mitm::MitmConfig>,
 }
 
 impl ProxyBuilder {
+    /// Also intercepts HTTPS: answers `CONNECT` with TLS ended by a leaf of the local CA (see
+    /// [`crate::mitm`]). The upstream becomes optional: tunnels go to their own targets.
+    pub fn mitm(mut self, mitm: crate::mitm::MitmConfig) -> Self {
+        self.mitm = Some(mitm);
+        self
+    }
+
     /// Time limits and the connection cap (see [`Limits`] for the defaults).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
@@ -152,12 +166,21 @@ impl ProxyBuilder {
 
     /// Binds and serves on the current tokio runtime.
     pub async fn start(self) -> Result<ProxyHandle, ProxyError> {
-        let upstream = self.upstream.clone().unwrap_or_default();
+        let upstream = match (&self.upstream, &self.mitm) {
+            (Some(upstream), _) => upstream.clone(),
+            // Plain requests have nowhere to go: answered 502 saying so.
+            (None, Some(_)) => "http://no-upstream.invalid".to_string(),
+            (None, None) => String::new(),
+        };
         let base: Uri =
             upstream.trim_end_matches('/').parse().map_err(|_| ProxyError::Upstream(upstream.clone()))?;
         if base.scheme_str() != Some("http") || base.authority().is_none() {
             return Err(ProxyError::Upstream(upstream));
         }
+        let mitm = match &self.mitm {
+            Some(config) => Some(Arc::new(crate::mitm::Mitm::new(config, self.limits.max_connections)?)),
+            None => None,
+        };
         let recorder = match &self.record {
             Some(path) => {
                 Recorder::to_file(path).map_err(|source| ProxyError::Record { path: path.clone(), source })?
@@ -191,6 +214,7 @@ impl ProxyBuilder {
             recorder,
             limits: self.limits,
             control_token,
+            mitm,
         });
         let (stop_tx, stop_rx) = watch::channel(false);
         tokio::spawn(crate::connection::serve(listener, shared.clone(), stop_rx));
@@ -251,6 +275,12 @@ impl ProxyHandle {
     /// `http://127.0.0.1:PORT`, for an SDK endpoint override.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The local CA's certificate when intercepting HTTPS ([`ProxyBuilder::mitm`]): what
+    /// clients trust (`AWS_CA_BUNDLE`).
+    pub fn ca_cert(&self) -> Option<&std::path::Path> {
+        self.shared.mitm.as_ref().map(|m| m.ca.cert_path())
     }
 
     /// The bound address.
@@ -373,6 +403,8 @@ pub(crate) struct Shared {
     pub(crate) recorder: Recorder,
     pub(crate) limits: Limits,
     pub(crate) control_token: Option<String>,
+    /// HTTPS interception, when on.
+    pub(crate) mitm: Option<Arc<crate::mitm::Mitm>>,
 }
 
 impl std::fmt::Debug for Shared {

@@ -32,7 +32,12 @@ impl Shared {
         headers: &HeaderMap,
         body: Bytes,
     ) -> Result<StoredResponse, UpstreamError> {
-        let uri = format!("{}{}", self.base, path_and_query);
+        // A request from an intercepted tunnel goes to the tunnel's target over TLS.
+        let tunnel = crate::mitm::current_target().zip(self.mitm.as_ref());
+        let uri = match &tunnel {
+            Some((target, mitm)) => mitm.url(target, path_and_query),
+            None => format!("{}{}", self.base, path_and_query),
+        };
         let mut builder = Request::builder().method(method).uri(&uri);
         for (name, value) in headers {
             if !is_hop_by_hop(name.as_str()) && name != http::header::CONTENT_LENGTH {
@@ -43,10 +48,11 @@ impl Shared {
         let request = builder.body(Full::new(body)).map_err(|e| UpstreamError::Unreachable(e.to_string()))?;
         let limit = self.limits.upstream;
         let exchange = async {
-            let response =
-                self.client.request(request).await.map_err(|e| {
-                    UpstreamError::Unreachable(format!("upstream {uri}: {}", error_chain(&e)))
-                })?;
+            let response = match &tunnel {
+                Some((_, mitm)) => mitm.client.request(request).await,
+                None => self.client.request(request).await,
+            }
+            .map_err(|e| UpstreamError::Unreachable(format!("upstream {uri}: {}", error_chain(&e))))?;
             let (parts, body) = response.into_parts();
             let body = Limited::new(body, MAX_RESPONSE).collect().await.map_err(|e| {
                 UpstreamError::Unreachable(format!(

@@ -93,6 +93,43 @@ impl Event {
         format!("{}:{}:{}", self.service, self.operation, self.kind.name())
     }
 
+    /// The event as one line of JSON (no newline): the event log [`Telemetry::log_to_file`]
+    /// writes and `settle report` reads. Fields: `time` (RFC 3339), `event` (the kind's name),
+    /// `call_id`, `service`, `operation`, `attempt`, `read_back`, and when known `duration_ms`,
+    /// `status`, `error_code`, `ok` (`attempt_end`, `call_end`), `backoff_ms` (`retry`).
+    ///
+    /// [`Telemetry::log_to_file`]: super::Telemetry::log_to_file
+    pub fn to_json_line(&self) -> String {
+        let time = aws_smithy_types::DateTime::from(self.at)
+            .fmt(aws_smithy_types::date_time::Format::DateTime)
+            .unwrap_or_default();
+        let mut line = serde_json::json!({
+            "time": time,
+            "event": self.kind.name(),
+            "call_id": self.call_id,
+            "service": self.service,
+            "operation": self.operation,
+            "attempt": self.attempt,
+            "read_back": self.read_back,
+        });
+        let ms = |d: Duration| serde_json::json!(d.as_secs_f64() * 1000.0);
+        if let Some(d) = self.duration {
+            line["duration_ms"] = ms(d);
+        }
+        if let Some(status) = self.status {
+            line["status"] = status.into();
+        }
+        if let Some(code) = &self.error_code {
+            line["error_code"] = code.as_str().into();
+        }
+        match self.kind {
+            EventKind::AttemptEnd { ok } | EventKind::CallEnd { ok } => line["ok"] = ok.into(),
+            EventKind::Retry { backoff } => line["backoff_ms"] = ms(backoff),
+            _ => {}
+        }
+        line.to_string()
+    }
+
     /// The backoff of a `Retry` event.
     pub fn backoff(&self) -> Option<Duration> {
         match self.kind {
@@ -124,5 +161,13 @@ mod tests {
         assert_eq!(event.backoff(), Some(Duration::from_millis(30)));
         assert_eq!(EventKind::AttemptEnd { ok: true }.to_string(), "attempt_end");
         assert_eq!(EventKind::GiveUp.name(), "give_up");
+        let at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_615_200_250);
+        let line: serde_json::Value = serde_json::from_str(&Event { at, ..event }.to_json_line()).unwrap();
+        assert_eq!(
+            line,
+            serde_json::json!({"time": "2026-11-25T14:00:00.25Z", "event": "retry", "call_id": 1, "service": "ssm",
+                "operation": "PutParameter", "attempt": 1, "read_back": false, "status": 400,
+                "error_code": "ThrottlingException", "backoff_ms": 30.0})
+        );
     }
 }

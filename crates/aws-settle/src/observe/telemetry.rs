@@ -85,6 +85,20 @@ impl Telemetry {
         *self.inner.aggregate.lock().unwrap_or_else(|e| e.into_inner()) = Aggregate::default();
     }
 
+    /// Appends every event to the file at `path`, one [`Event::to_json_line`] a line (written as
+    /// each event happens), for `settle report` to read. The file is created if absent; a failed
+    /// write is dropped, never an error of the call. [`Telemetry::off`] stops it.
+    pub fn log_to_file(&self, path: impl AsRef<std::path::Path>) -> std::io::Result<SubscriptionId> {
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        let out = Mutex::new(std::io::LineWriter::new(file));
+        let subscription = self.on("*", move |event| {
+            use std::io::Write;
+            let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = writeln!(out, "{}", event.to_json_line());
+        });
+        subscription.map_err(|e| std::io::Error::other(e.to_string()))
+    }
+
     /// Publishes `event` as an instrumented client does: to `tracing` (target
     /// `aws_settle::observe`), to the `metrics` facade, into the report, and to every matching
     /// subscriber.
@@ -223,6 +237,31 @@ mod tests {
                 format!("{RETRIES_TOTAL} service=ssm,operation=PutParameter,origin=call 2"),
                 format!("{THROTTLES_TOTAL} service=ssm,operation=PutParameter,origin=call 2"),
             ]
+        );
+    }
+
+    #[test]
+    fn the_event_log_gets_one_json_line_per_event_until_off() {
+        let path = std::env::temp_dir().join(format!("settle-events-{}.jsonl", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let telemetry = Telemetry::new();
+        let id = telemetry.log_to_file(&path).unwrap();
+        telemetry.emit(ev("ssm", "GetParameter", EventKind::AttemptEnd { ok: false }));
+        telemetry.emit(ev("ssm", "GetParameter", EventKind::CallEnd { ok: true }));
+        assert!(telemetry.off(id));
+        telemetry.emit(ev("ssm", "GetParameter", EventKind::CallStart));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(
+            (&lines[0]["event"], &lines[0]["ok"], &lines[0]["duration_ms"]),
+            (&"attempt_end".into(), &false.into(), &250.0.into())
+        );
+        assert_eq!(lines[1]["event"], "call_end");
+        assert!(
+            telemetry.log_to_file("/nonexistent/dir/events.jsonl").is_err(),
+            "an unwritable path is an error"
         );
     }
 }

@@ -1,10 +1,17 @@
 //! Stage 4: a timeline, one panel per operation (the busiest [`MAX_PANELS`]), of attempts,
-//! throttles, injected errors and lag answers per second, drawn with `plotters` to SVG (text
-//! is left to the viewer's fonts: no font files are read).
+//! throttles, injected errors and lag answers per second, drawn with `plotters` to SVG or, by the
+//! file's extension, PNG. Text is laid out (and, in a PNG, drawn) with DejaVu Sans, built into the
+//! binary (`assets/`, Bitstream Vera licence) and read by the pure-Rust `ab_glyph`: no system font
+//! or library is needed.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
+
+/// The font of every label.
+const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
 use super::kind::Kind;
 use super::read::Recording;
@@ -23,6 +30,9 @@ const PANEL_HEIGHT: u32 = 220;
 /// What could not be drawn.
 #[derive(Debug, thiserror::Error)]
 pub enum PlotError {
+    /// The extension is neither `.svg` nor `.png`.
+    #[error("--plot {0}: the file must end in .svg or .png")]
+    Extension(std::path::PathBuf),
     /// plotters failed to lay out or draw.
     #[error("drawing the plot: {0}")]
     Draw(String),
@@ -44,10 +54,45 @@ const SERIES: [(&str, RGBColor, Option<Kind>); 4] = [
     ("lag answers", RGBColor(255, 127, 14), Some(Kind::Lag)),
 ];
 
-/// Draws the timeline to `path` as SVG.
+/// Draws the timeline to `path`: SVG for `.svg`, PNG for `.png`.
 pub fn draw(recording: &Recording, summary: &Summary, path: &Path) -> Result<(), PlotError> {
-    let svg = render(recording, summary).map_err(PlotError::Draw)?;
-    std::fs::write(path, svg).map_err(|source| PlotError::Write { path: path.to_path_buf(), source })
+    let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let write = |source| PlotError::Write { path: path.to_path_buf(), source };
+    match extension.as_deref() {
+        Some("svg") => {
+            let svg = render(recording, summary).map_err(PlotError::Draw)?;
+            std::fs::write(path, svg).map_err(write)
+        }
+        Some("png") => render_png(recording, summary, path).map_err(PlotError::Draw),
+        _ => Err(PlotError::Extension(path.to_path_buf())),
+    }
+}
+
+/// Registers the built-in font under the family every label names, once.
+fn font() -> Result<(), String> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED
+        .get_or_init(|| plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_ok());
+    ok.then_some(()).ok_or_else(|| "the built-in font could not be read".to_string())
+}
+
+/// The panels drawn (the busiest first), how many were left out, and the picture's size.
+fn layout(summary: &Summary) -> (Vec<&super::summary::Row>, usize, (u32, u32)) {
+    let mut rows: Vec<_> = summary.operations.iter().collect();
+    rows.sort_by(|a, b| {
+        b.calls.cmp(&a.calls).then_with(|| (&a.service, &a.operation).cmp(&(&b.service, &b.operation)))
+    });
+    let left_out = rows.len().saturating_sub(MAX_PANELS);
+    rows.truncate(MAX_PANELS);
+    let height = 40 + PANEL_HEIGHT * rows.len().max(1) as u32;
+    (rows, left_out, (WIDTH, height))
+}
+
+/// The timeline as a PNG file (plotters' bitmap backend encodes and writes it).
+fn render_png(recording: &Recording, summary: &Summary, path: &Path) -> Result<(), String> {
+    let (_, _, size) = layout(summary);
+    draw_on(BitMapBackend::new(path, size).into_drawing_area(), recording, summary)
+        .map_err(|e| format!("{e} (writing {})", path.display()))
 }
 
 /// The bin width for a recording spanning `span_ms`.
@@ -84,20 +129,28 @@ fn binned(recording: &Recording, summary: &Summary, op: u32, bin_ms: u64) -> Vec
         .collect()
 }
 
+/// The timeline as SVG text.
 fn render(recording: &Recording, summary: &Summary) -> Result<String, String> {
-    let mut rows: Vec<_> = summary.operations.iter().collect();
-    rows.sort_by(|a, b| {
-        b.calls.cmp(&a.calls).then_with(|| (&a.service, &a.operation).cmp(&(&b.service, &b.operation)))
-    });
-    let left_out = rows.len().saturating_sub(MAX_PANELS);
-    rows.truncate(MAX_PANELS);
+    let (_, _, size) = layout(summary);
+    let mut svg = String::new();
+    draw_on(SVGBackend::with_string(&mut svg, size).into_drawing_area(), recording, summary)?;
+    Ok(svg)
+}
+
+/// Draws every panel on `root`, whatever the backend.
+fn draw_on<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    recording: &Recording,
+    summary: &Summary,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    font()?;
+    let (rows, left_out, _) = layout(summary);
     let bin_ms = bin_width(summary.span_ms);
     let span_s = (summary.span_ms + bin_ms) as f64 / 1000.0;
-
-    let mut svg = String::new();
     {
-        let height = 40 + PANEL_HEIGHT * rows.len().max(1) as u32;
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let mut title = format!(
             "settle report: {} requests over {:.1} s (per second, bins of {} ms)",
@@ -157,7 +210,7 @@ fn render(recording: &Recording, summary: &Summary) -> Result<String, String> {
         }
         root.present().map_err(|e| e.to_string())?;
     }
-    Ok(svg)
+    Ok(())
 }
 
 #[cfg(test)]

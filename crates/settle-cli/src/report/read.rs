@@ -1,5 +1,7 @@
-//! Stage 1: read proxy recordings (one `settle_proxy::record::RecordLine` JSON object a line)
-//! into [`Event`]s. Every problem names the file and, for content, the line.
+//! Stage 1: read proxy recordings (one `settle_proxy::record::RecordLine` JSON object a line) and
+//! the library's event logs (one `aws_settle::observe::Event::to_json_line` a line, written by
+//! `Telemetry::log_to_file`) into [`Event`]s; the two may be mixed, even in one file. Every
+//! problem names the file and, for content, the line.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -49,6 +51,27 @@ struct Line<'a> {
     #[serde(borrow)]
     fault: Option<Cow<'a, str>>,
     total_ms: f64,
+}
+
+/// The fields of a library event-log line the report reads. Only `attempt_end` lines become
+/// events (one per attempt, as the proxy records one per request); the other kinds are skipped.
+#[derive(Debug, Deserialize)]
+struct LibraryLine<'a> {
+    #[serde(borrow)]
+    time: Cow<'a, str>,
+    #[serde(borrow)]
+    event: Cow<'a, str>,
+    #[serde(borrow)]
+    service: Cow<'a, str>,
+    #[serde(borrow)]
+    operation: Cow<'a, str>,
+    duration_ms: Option<f64>,
+    status: Option<u16>,
+    #[serde(borrow)]
+    error_code: Option<Cow<'a, str>>,
+    ok: Option<bool>,
+    #[serde(default)]
+    read_back: bool,
 }
 
 /// A service and operation.
@@ -129,6 +152,15 @@ fn read_file(path: &Path, recording: &mut Recording) -> Result<(), ReadError> {
         if text.trim().is_empty() {
             continue;
         }
+        // An event-log line names its kind; a recording line never has that key.
+        if text.contains("\"event\":")
+            && let Ok(line) = serde_json::from_str::<LibraryLine>(&text)
+        {
+            if let Some(event) = library_event(&line, recording, &mut key).map_err(malformed)? {
+                recording.events.push(event);
+            }
+            continue;
+        }
         let line: Line = serde_json::from_str(&text).map_err(|e| malformed(e.to_string()))?;
         let at_ms = arrival(&line).map_err(malformed)?;
         let op = recording.op(&line.service, &line.operation, &mut key);
@@ -140,16 +172,51 @@ fn read_file(path: &Path, recording: &mut Recording) -> Result<(), ReadError> {
 
 /// The line's arrival time, ms since the Unix epoch, after checking its duration.
 fn arrival(line: &Line) -> Result<u64, String> {
-    let at = humantime::parse_rfc3339_weak(&line.time)
-        .map_err(|e| format!("`time` {:?} is not an RFC 3339 time: {e}", line.time))?;
-    let at_ms = at
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(|_| format!("`time` {:?} is before 1970", line.time))?
-        .as_millis() as u64;
-    if !line.total_ms.is_finite() || line.total_ms < 0.0 {
-        return Err(format!("`total_ms` {} is not a duration", line.total_ms));
-    }
+    let at_ms = unix_ms(&line.time)?;
+    duration("total_ms", line.total_ms)?;
     Ok(at_ms)
+}
+
+/// An RFC 3339 time as ms since the Unix epoch.
+fn unix_ms(time: &str) -> Result<u64, String> {
+    let at = humantime::parse_rfc3339_weak(time)
+        .map_err(|e| format!("`time` {time:?} is not an RFC 3339 time: {e}"))?;
+    Ok(at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|_| format!("`time` {time:?} is before 1970"))?
+        .as_millis() as u64)
+}
+
+fn duration(field: &str, ms: f64) -> Result<f64, String> {
+    if !ms.is_finite() || ms < 0.0 {
+        return Err(format!("`{field}` {ms} is not a duration"));
+    }
+    Ok(ms)
+}
+
+/// The event of a library `attempt_end` line (`None` for the other kinds): it began `duration_ms`
+/// before its `time`; a read-back's operation is named `Operation (read-back)`, apart from the
+/// program's own calls as in the library's report.
+fn library_event(
+    line: &LibraryLine,
+    recording: &mut Recording,
+    key: &mut String,
+) -> Result<Option<Event>, String> {
+    let end_ms = unix_ms(&line.time)?;
+    if line.event != "attempt_end" {
+        return Ok(None);
+    }
+    let total_ms = duration("duration_ms", line.duration_ms.unwrap_or(0.0))?;
+    let operation = match line.read_back {
+        true => Cow::Owned(format!("{} (read-back)", line.operation)),
+        false => Cow::Borrowed(line.operation.as_ref()),
+    };
+    let op = recording.op(&line.service, &operation, key);
+    // No response (a transport failure) is status 0: an error unless the attempt said ok.
+    let status = line.status.unwrap_or(if line.ok == Some(false) { 599 } else { 200 });
+    let status = if line.ok == Some(false) && status < 400 { 599 } else { status };
+    let kind = classify(None, line.error_code.as_deref(), status);
+    Ok(Some(Event { at_ms: end_ms.saturating_sub(total_ms as u64), op, kind, total_ms: total_ms as f32 }))
 }
 
 #[cfg(test)]
@@ -176,6 +243,36 @@ mod tests {
         let op = &recording.operations[0];
         assert_eq!((op.service.as_str(), op.operation.as_str()), ("ssm", "GetParameter"));
         assert_eq!(recording.operations.len(), 1, "each operation once");
+    }
+
+    #[test]
+    fn library_attempts_become_events_and_other_kinds_are_skipped() {
+        let lines = [
+            r#"{"time":"2026-11-25T14:00:00.1Z","event":"call_start","call_id":1,"service":"ssm","operation":"GetParameter","attempt":0,"read_back":false}"#,
+            r#"{"time":"2026-11-25T14:00:00.3Z","event":"attempt_end","call_id":1,"service":"ssm","operation":"GetParameter","attempt":1,"read_back":false,"duration_ms":50.0,"status":400,"error_code":"ThrottlingException","ok":false}"#,
+            r#"{"time":"2026-11-25T14:00:00.3Z","event":"retry","call_id":1,"service":"ssm","operation":"GetParameter","attempt":1,"read_back":false,"backoff_ms":40.0}"#,
+            r#"{"time":"2026-11-25T14:00:00.5Z","event":"attempt_end","call_id":1,"service":"ssm","operation":"GetParameter","attempt":2,"read_back":true,"duration_ms":20.0,"ok":false}"#,
+            r#"{"time":"2026-11-25T14:00:00.6Z","event":"attempt_end","call_id":2,"service":"ssm","operation":"GetParameter","attempt":1,"read_back":false,"duration_ms":10.0,"status":200,"ok":true}"#,
+            GOOD,
+        ];
+        let path = write("library", &lines.join("\n"));
+        let recording = read_all(std::slice::from_ref(&path)).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let kinds: Vec<_> = recording.events.iter().map(|e| (e.op, e.kind)).collect();
+        assert_eq!(
+            kinds,
+            [(0, Kind::Throttled), (1, Kind::OtherError), (0, Kind::Ok), (0, Kind::Throttled)],
+            "attempts only, mixed with a recording line"
+        );
+        assert_eq!(recording.events[0].at_ms, 1_795_615_200_250, "the attempt began 50 ms before its end");
+        assert_eq!(recording.operations[1].operation, "GetParameter (read-back)");
+        let bad = write(
+            "library-bad",
+            &lines[1].replace("\"time\":\"2026-11-25T14:00:00.3Z\"", "\"time\":\"soon\""),
+        );
+        let err = read_all(std::slice::from_ref(&bad)).unwrap_err();
+        std::fs::remove_file(&bad).unwrap();
+        assert!(err.to_string().contains("\"soon\""), "{err}");
     }
 
     #[test]
