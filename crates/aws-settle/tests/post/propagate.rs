@@ -295,3 +295,97 @@ async fn until_assumable_probes_sts_until_a_role_that_trusts_the_caller_can_be_a
     let again = propagation.until_assumable(&sts, &arn).await.unwrap();
     assert_eq!((again.retries, again.succeeded), (0, true));
 }
+
+/// Answers each request with the next scripted `(status, error type, body)`, then `200 {}`.
+#[derive(Debug, Clone, Default)]
+struct Scripted {
+    script: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<(u16, &'static str, &'static str)>>>,
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Scripted {
+    fn push(&self, times: usize, answer: (u16, &'static str, &'static str)) {
+        self.script.lock().unwrap().extend(std::iter::repeat_n(answer, times));
+    }
+
+    fn requests(&self) -> usize {
+        self.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl aws_smithy_runtime_api::client::http::HttpConnector for Scripted {
+    fn call(
+        &self,
+        _request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+    ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+        use aws_smithy_runtime_api::http::{Response, StatusCode};
+        self.requests.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let (status, kind, body) = self.script.lock().unwrap().pop_front().unwrap_or((200, "", "{}"));
+        let mut response =
+            Response::new(StatusCode::try_from(status).unwrap(), aws_smithy_types::body::SdkBody::from(body));
+        if !kind.is_empty() {
+            response.headers_mut().insert("x-amzn-errortype", kind);
+        }
+        aws_smithy_runtime_api::client::http::HttpConnectorFuture::ready(Ok(response))
+    }
+}
+
+/// The SDK's standard strategy takes 5 tokens of the client's retry partition (500) for each retry
+/// and refuses one when the bucket is empty: past 100 retries it would refuse a propagation retry
+/// the hook had decided. Propagation retries draw on a bucket of their own; the client's quota is
+/// left to the SDK's own retries. Scripted answers and tokio's paused clock: no wall-clock window.
+#[tokio::test(start_paused = true)]
+async fn more_than_100_propagation_retries_on_one_client_neither_spend_nor_hit_the_sdk_quota() {
+    use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
+    let scripted = Scripted::default();
+    let role = "The role defined for the function cannot be assumed by Lambda.";
+    let refusal: &'static str =
+        Box::leak(format!(r#"{{"Type":"User","message":"{role}"}}"#).into_boxed_str());
+    let config = aws_sdk_lambda::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("AKIDTEST", "test-secret", None, None, "test"))
+        .retry_partition(aws_smithy_runtime::client::retries::RetryPartition::new(unique("settle-quota")))
+        .http_client(aws_smithy_runtime_api::client::http::http_client_fn({
+            let scripted = scripted.clone();
+            move |_, _| aws_smithy_runtime_api::client::http::SharedHttpConnector::new(scripted.clone())
+        }))
+        .build();
+    let propagation = quick();
+    let lambda = attach(aws_sdk_lambda::Client::from_conf(config), &propagation);
+    let arn = "arn:aws:iam::123456789012:role/new";
+
+    // Twice 150 propagation retries on the one client: 1,500 tokens' worth of retries.
+    for call in 1..=2 {
+        scripted.push(150, (400, "InvalidParameterValueException", refusal));
+        let before = scripted.requests();
+        create_function(&lambda, &unique("settle-quota-fn"), arn).send().await.unwrap();
+        assert_eq!(scripted.requests() - before, 151, "call {call}: 150 refusals, then the answer");
+        let waited = propagation.waits().last().cloned().unwrap();
+        assert!(waited.succeeded && waited.retries == 150, "call {call}: {waited:?}");
+    }
+    // The SDK's own retries still have the client's quota: a throttled call gets its 3 attempts.
+    scripted.push(2, (429, "TooManyRequestsException", r#"{"message":"Rate exceeded"}"#));
+    let before = scripted.requests();
+    lambda.list_functions().send().await.unwrap();
+    assert_eq!(scripted.requests() - before, 3, "2 throttled attempts and the answer");
+    assert_eq!(propagation.waits().len(), 2, "the throttled call waited for nothing");
+
+    // Past its budget the row's error ends the call with the service's error, no SDK retry on
+    // top, and the record counts the retries made (one request each, after the first).
+    let spent = Propagation::new()
+        .with_delays(Delays::smithy(Duration::from_secs(1), Duration::from_secs(1)))
+        .with_signature(Signature { budget: Duration::from_secs(3), ..signatures()[0] });
+    let lambda = attach(lambda, &spent);
+    scripted.push(1_000, (400, "InvalidParameterValueException", refusal));
+    let before = scripted.requests();
+    let err = create_function(&lambda, &unique("settle-quota-fn"), arn).send().await.unwrap_err();
+    assert_eq!(err.code(), Some("InvalidParameterValueException"));
+    let waited = spent.waits().last().cloned().unwrap();
+    assert_eq!(scripted.requests() - before, waited.retries as usize + 1, "{waited:?}");
+    assert!(
+        !waited.succeeded && waited.retries >= 2 && waited.waited <= Duration::from_secs(3),
+        "{waited:?}"
+    );
+    scripted.script.lock().unwrap().clear();
+}
