@@ -296,15 +296,18 @@ async fn until_assumable_probes_sts_until_a_role_that_trusts_the_caller_can_be_a
     assert_eq!((again.retries, again.succeeded), (0, true));
 }
 
+/// One scripted answer: HTTP status, `x-amzn-errortype` (empty: none), body.
+type Answer = (u16, &'static str, &'static str);
+
 /// Answers each request with the next scripted `(status, error type, body)`, then `200 {}`.
 #[derive(Debug, Clone, Default)]
 struct Scripted {
-    script: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<(u16, &'static str, &'static str)>>>,
+    script: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<Answer>>>,
     requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Scripted {
-    fn push(&self, times: usize, answer: (u16, &'static str, &'static str)) {
+    fn push(&self, times: usize, answer: Answer) {
         self.script.lock().unwrap().extend(std::iter::repeat_n(answer, times));
     }
 
@@ -501,7 +504,7 @@ async fn an_attached_kms_client_creates_a_key_and_puts_its_policy_once_the_princ
         let call = |kms: &aws_sdk_kms::Client| {
             let (kms, policy, key) = (kms.clone(), policy.clone(), key.clone());
             async move {
-                let result = if operation == "kms:CreateKey" {
+                if operation == "kms:CreateKey" {
                     kms.create_key()
                         .policy(policy)
                         .send()
@@ -511,8 +514,7 @@ async fn an_attached_kms_client_creates_a_key_and_puts_its_policy_once_the_princ
                 } else {
                     let put = kms.put_key_policy().key_id(key).policy_name("default").policy(policy);
                     put.send().await.map(drop).map_err(|e| e.code().map(str::to_string))
-                };
-                result
+                }
             }
         };
         let naive = call(&plain).await.unwrap_err();
