@@ -30,7 +30,8 @@ pub enum ErrorClass {
     /// a read-back retries it, a chain fails with `NotFound`.
     NotFound,
     /// A consumer call that fails only until an earlier change has propagated (an IAM role not yet
-    /// usable by Lambda, …): the [`PROPAGATION`] table, matched by code *and* message.
+    /// usable by Lambda, …): the [`propagate::signatures`](crate::propagate::signatures) table,
+    /// matched by code *and* message ([`propagation`]).
     Propagation,
     /// Anything else: retrying will not help.
     Other,
@@ -91,53 +92,16 @@ pub const NOT_FOUND_CODES: &[&str] = &[
     "NoSuchKey",
 ];
 
-/// One eventual-consistency propagation error: the consumer's error code and a fragment of its
-/// message, while a change it depends on has not yet reached it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Propagation {
-    /// The consumer's service (its cargo feature spelling, or the SDK's service name).
-    pub service: &'static str,
-    /// The error code it answers with.
-    pub code: &'static str,
-    /// A fragment of its message (compared without case) that tells this case from a real error.
-    pub message: &'static str,
-    /// What has not propagated yet.
-    pub waits_for: &'static str,
-}
+/// One eventual-consistency propagation error: the [`propagate`](crate::propagate) table's
+/// row type (consumer service and operation, error code, message fragment, what it waits for, budget).
+#[deprecated(
+    note = "the one propagation table is `aws_settle::propagate::signatures()`; use `propagate::Signature`"
+)]
+pub type Propagation = crate::propagate::Signature;
 
-/// The propagation errors known: code and message, as the services word them.
-pub const PROPAGATION: &[Propagation] = &[
-    Propagation {
-        service: "lambda",
-        code: "InvalidParameterValueException",
-        message: "cannot be assumed by Lambda",
-        waits_for: "a new IAM role's trust policy",
-    },
-    Propagation {
-        service: "lambda",
-        code: "InvalidParameterValueException",
-        message: "execution role does not have permissions",
-        waits_for: "a policy attached to the execution role",
-    },
-    Propagation {
-        service: "ec2",
-        code: "InvalidParameterValue",
-        message: "Invalid IAM Instance Profile",
-        waits_for: "a new instance profile",
-    },
-    Propagation {
-        service: "kms",
-        code: "MalformedPolicyDocumentException",
-        message: "invalid principals",
-        waits_for: "a new IAM principal named in a key policy",
-    },
-    Propagation {
-        service: "sns",
-        code: "InvalidParameter",
-        message: "is not authorized to",
-        waits_for: "a new IAM role or policy",
-    },
-];
+/// The propagation errors known: the [`propagate::signatures`](crate::propagate::signatures) table.
+#[deprecated(note = "the one propagation table is `aws_settle::propagate::signatures()`")]
+pub const PROPAGATION: &[crate::propagate::Signature] = crate::propagate::table::SIGNATURES;
 
 /// Whether an attempt was throttled: a throttling code, or HTTP 429.
 pub fn is_throttling(code: Option<&str>, status: Option<u16>) -> bool {
@@ -158,7 +122,7 @@ pub fn is_retryable(code: Option<&str>, status: Option<u16>) -> bool {
 }
 
 /// The [`ErrorClass`] of an error with this code, status and message (the message only matters
-/// for [`PROPAGATION`]). Throttling first (S3's `SlowDown` comes with a 503), then propagation,
+/// for [`propagation`]). Throttling first (S3's `SlowDown` comes with a 503), then propagation,
 /// not found and transient.
 ///
 /// ```
@@ -185,10 +149,21 @@ pub fn classify(code: Option<&str>, status: Option<u16>, message: Option<&str>) 
     }
 }
 
-/// The [`PROPAGATION`] entry an error with this code and message matches.
-pub fn propagation(code: Option<&str>, message: Option<&str>) -> Option<&'static Propagation> {
+/// The first row of the [`propagate::signatures`](crate::propagate::signatures) table an error
+/// with this code and message matches: the code exactly, the row's message fragment without case.
+///
+/// Without the consumer service and operation (which the attached retry of
+/// [`propagate::attach`](crate::propagate::attach) knows), a row that matches any message of its
+/// code (an empty fragment: KMS's `MalformedPolicyDocumentException`, SNS's `InvalidParameter` on
+/// SetTopicAttributes) would call every such error propagation, so only rows with a fragment count.
+pub fn propagation(
+    code: Option<&str>,
+    message: Option<&str>,
+) -> Option<&'static crate::propagate::Signature> {
     let (code, message) = (code?, message?.to_lowercase());
-    PROPAGATION.iter().find(|p| p.code == code && message.contains(&p.message.to_lowercase()))
+    crate::propagate::signatures()
+        .iter()
+        .find(|s| s.code == code && !s.message.is_empty() && message.contains(&s.message.to_lowercase()))
 }
 
 /// At most this many characters of an error message are kept in a [`ErrorSummary`].
@@ -314,11 +289,29 @@ mod tests {
         for code in NOT_FOUND_CODES {
             assert_eq!(classify(Some(code), Some(404), None), ErrorClass::NotFound, "{code}");
         }
-        for p in PROPAGATION {
+        let with_fragment = crate::propagate::signatures().iter().filter(|s| !s.message.is_empty());
+        for p in with_fragment {
             let message = format!("Some words. {} more words", p.message.to_uppercase());
-            assert_eq!(classify(Some(p.code), Some(400), Some(&message)), ErrorClass::Propagation, "{p:?}");
-            assert_eq!(classify(Some(p.code), Some(400), Some("unrelated")), ErrorClass::Other, "{p:?}");
+            let class = classify(Some(p.code), Some(400), Some(&message));
+            let expected = if THROTTLING_CODES.contains(&p.code) {
+                ErrorClass::Throttling
+            } else {
+                ErrorClass::Propagation
+            };
+            assert_eq!(class, expected, "{p:?}");
+            let other =
+                if NOT_FOUND_CODES.contains(&p.code) { ErrorClass::NotFound } else { ErrorClass::Other };
+            assert_eq!(classify(Some(p.code), Some(400), Some("unrelated")), other, "{p:?}");
         }
+        // A row that matches any message of its code needs the service to tell: not classified.
+        let kms = "MalformedPolicyDocumentException";
+        assert_eq!(classify(Some(kms), Some(400), Some("The policy is malformed")), ErrorClass::Other);
+        let lambda = "The role defined for the function cannot be assumed by Lambda.";
+        let found = propagation(Some("InvalidParameterValueException"), Some(lambda)).unwrap();
+        assert_eq!(
+            (found.service, found.operation, found.waits_for),
+            ("lambda", "CreateFunction", "IAM role")
+        );
         assert_eq!(classify(None, Some(429), None), ErrorClass::Throttling);
         assert_eq!(classify(Some("Whatever"), Some(502), None), ErrorClass::Transient);
         assert_eq!(classify(Some("ValidationException"), Some(400), None), ErrorClass::Other);

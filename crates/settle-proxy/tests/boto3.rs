@@ -62,6 +62,15 @@ fn boto3_sees_lambda_states_and_propagation_errors() {
     assert_eq!((counters.propagation_refusals, counters.blocked), (2, 1), "{counters:?}");
 }
 
+/// Each propagation rule not covered above: the same code, message and status through botocore.
+#[test]
+fn boto3_parses_every_propagation_refusal() {
+    let proxy = proxy_in_front_of_moto(Config::held());
+    run("boto3_propagation.py", &[proxy.endpoint(), proxy.control_token().unwrap().to_string()]);
+    // Lambda, EC2, KMS ×2, SNS ×2, SQS ×2, STS: one refusal each.
+    assert_eq!(proxy.counters().propagation_refusals, 9, "{:?}", proxy.counters());
+}
+
 #[test]
 fn boto3_sees_dynamodb_items_lag_for_eventually_consistent_reads_only() {
     let proxy = proxy_in_front_of_moto(Config::held());

@@ -91,7 +91,7 @@ pub enum ErrorAction {
 
 /// The default of [`Step::handle_error`](super::Step::handle_error): retry what waiting can get
 /// past — throttling, transient faults (5xx, no response: [`HandlerErrorCode::is_transient`]) and
-/// eventual-consistency [propagation](crate::errors::PROPAGATION) errors, told by code and
+/// eventual-consistency [propagation](crate::propagate::signatures) errors, told by code and
 /// message —, fail with the mapped code otherwise.
 pub fn default_action<E: PollError + std::error::Error>(error: &E) -> ErrorAction {
     let code = classify_error(error);

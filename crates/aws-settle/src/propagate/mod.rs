@@ -38,7 +38,7 @@
 #[cfg(feature = "sts")]
 pub mod probe;
 mod retry;
-mod table;
+pub(crate) mod table;
 
 use std::fmt;
 use std::sync::{Arc, Mutex};

@@ -7,9 +7,18 @@
 //! there one more attempt and the wait engine's next delay while a row matches and its budget
 //! lasts, no further attempt once it is spent, and the client's own `RetryConfig` otherwise
 //! (with its attempts counted after the propagation retries).
+//!
+//! The standard strategy also takes a permit from the call's `TokenBucket` (the client's retry
+//! partition: 500 tokens, 5 a retry) before each retry, and refuses the retry when there is none.
+//! A propagation retry is not a fault the quota protects against, so for it the hook puts an
+//! unlimited bucket of the call's own in the config bag (it shadows the partition's), and puts the
+//! partition's back for every other decision: propagation retries neither spend the client's
+//! quota nor are refused by it, and the SDK's own retries keep it. The retry count recorded is
+//! the retries made (a retry decided but not made, after the last attempt, is not counted).
 
 use std::fmt;
 
+use aws_smithy_runtime::client::retries::TokenBucket;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
@@ -94,8 +103,12 @@ struct CallState {
     started: Instant,
     /// The client's own retry config.
     base: RetryConfig,
+    /// Propagation retries decided (the last one not made yet while `pending`).
     retries: u32,
+    pending: bool,
     waits_for: Option<&'static str>,
+    /// The client's retry-partition bucket, put back for every retry that is not ours.
+    partition: Option<TokenBucket>,
 }
 
 impl Storable for CallState {
@@ -126,7 +139,14 @@ impl Intercept for Hook {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let base = cfg.load::<RetryConfig>().cloned().unwrap_or_else(RetryConfig::standard);
-        let state = CallState { started: Instant::now(), base, retries: 0, waits_for: None };
+        let state = CallState {
+            started: Instant::now(),
+            base,
+            retries: 0,
+            pending: false,
+            waits_for: None,
+            partition: None,
+        };
         cfg.interceptor_state().store_put(state);
         Ok(())
     }
@@ -138,6 +158,12 @@ impl Intercept for Hook {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let Some(mut state) = cfg.load::<CallState>().cloned() else { return Ok(()) };
+        // The retry decided after the previous attempt was this attempt.
+        state.pending = false;
+        if state.partition.is_none() {
+            // Before the hook ever shadows it: the bucket the SDK put in for the client's partition.
+            state.partition = cfg.load::<TokenBucket>().cloned();
+        }
         let operation = cfg.load::<Metadata>().map(|m| m.name().to_string()).unwrap_or_default();
         let attempts = cfg.load::<RequestAttempts>().map(|a| a.attempts()).unwrap_or(1);
         let error = context.response().and_then(error_of);
@@ -155,9 +181,15 @@ impl Intercept for Hook {
             let delays = self.propagation.delays.clone().max_wait(row.budget);
             delays.next_delay(state.retries + 1, state.started.elapsed(), &mut rand::rng())
         });
+        let ours = row.is_some() && delay.is_some();
+        if let (false, Some(partition)) = (ours, &state.partition) {
+            cfg.interceptor_state().store_put(partition.clone());
+        }
         let config = match (row, delay) {
             (Some(row), Some(delay)) => {
                 state.retries += 1;
+                state.pending = true;
+                cfg.interceptor_state().store_put(TokenBucket::unlimited());
                 state.waits_for = Some(row.waits_for);
                 tracing::debug!(
                     target: "aws_settle::propagate",
@@ -195,7 +227,7 @@ impl Intercept for Hook {
             service: self.service,
             operation,
             waits_for,
-            retries: state.retries,
+            retries: state.retries - u32::from(state.pending),
             waited: state.started.elapsed(),
             succeeded,
         };

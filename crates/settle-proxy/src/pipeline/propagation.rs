@@ -19,7 +19,7 @@ pub(crate) fn refuse_if_propagating(request: &Request<'_>) -> Option<Outcome> {
     let mut state = request.shared.lock();
     let (_, sent) = named.iter().find(|(key, _)| state.book.propagating(&key.id(), now))?;
     state.counters.propagation_refusals += 1;
-    let message = consumer.message.replace("{name}", sent);
+    let message = propagation::message(consumer, sent);
     Some(match consumer.shape {
         Shape::Protocol => refuse(&parsed.info, consumer.code, &message, "propagation"),
         Shape::Ec2 => Outcome::local(ec2_error(consumer.code, &message), "propagation"),

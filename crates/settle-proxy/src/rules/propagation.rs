@@ -54,7 +54,8 @@ pub(crate) struct Consumer {
     pub op: &'static str,
     pub names: Names,
     pub code: &'static str,
-    /// The message; `{name}` is the principal as sent.
+    /// The message; `{name}` is the principal as sent, `{field}`/`{kind}` how it was sent
+    /// (`name`/`name`, or `arn`/`ARN` for an ARN): see [`message`].
     pub message: &'static str,
     pub shape: Shape,
 }
@@ -101,7 +102,8 @@ pub(crate) const CONSUMERS: &[Consumer] = &[
         op: "RunInstances",
         names: Names::InstanceProfile,
         code: "InvalidParameterValue",
-        message: "Value ({name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name",
+        // EC2 names the field the request used: `.name` with a name, `.arn` with an ARN.
+        message: "Value ({name}) for parameter iamInstanceProfile.{field} is invalid. Invalid IAM Instance Profile {kind}",
         shape: Shape::Ec2,
     },
     Consumer {
@@ -163,6 +165,12 @@ pub(crate) const CONSUMERS: &[Consumer] = &[
         shape: Shape::Denied,
     },
 ];
+
+/// The refusal's message for the principal as the request named it.
+pub(crate) fn message(consumer: &Consumer, sent: &str) -> String {
+    let (field, kind) = if sent.starts_with("arn:") { ("arn", "ARN") } else { ("name", "name") };
+    consumer.message.replace("{name}", sent).replace("{field}", field).replace("{kind}", kind)
+}
 
 /// The principal keys an IAM write makes new to its consumers.
 pub(crate) fn produced(req: &ParsedRequest) -> Vec<Key> {
@@ -285,6 +293,17 @@ mod tests {
         let arn = "arn:aws:iam::123456789012:instance-profile/p/web";
         let ec2 = request("ec2", "RunInstances", None, &[("IamInstanceProfile.Arn", arn)]);
         assert_eq!(names(&ec2), ["iam-instance-profile:web"]);
+        let (run, _) = consumed(&ec2).unwrap();
+        assert_eq!(
+            message(run, arn),
+            format!(
+                "Value ({arn}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN"
+            )
+        );
+        assert_eq!(
+            message(run, "web"),
+            "Value (web) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name"
+        );
         let policy = serde_json::json!({ "Statement": [
             { "Principal": { "AWS": [role, "*"] } }, { "Principal": { "Service": "x" } }
         ] })
