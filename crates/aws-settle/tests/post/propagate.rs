@@ -112,41 +112,36 @@ async fn a_malformed_role_arn_is_not_retried() {
     assert!(propagation.waits().is_empty());
 }
 
-#[tokio::test]
+/// A user row is matched before the built-in one for the same error, and its budget bounds the
+/// retries. Scripted answers and tokio's paused clock: the count of retries is exact.
+#[tokio::test(start_paused = true)]
 async fn a_user_row_is_matched_first_and_its_budget_bounds_the_retries() {
-    let held = Held::new();
-    // moto answers a role that does not exist with the propagation wording, forever.
-    let missing = format!("arn:aws:iam::123456789012:role/{}", unique("settle-never"));
+    let scripted = Scripted::default();
     let row = Signature {
         service: "lambda",
         operation: "CreateFunction",
         code: "InvalidParameterValueException",
         message: "cannot be assumed by Lambda",
         waits_for: "test role",
-        // Long enough that the first call (moto loads IAM's managed policies on first use) leaves
-        // room for a retry even on a busy machine.
         budget: Duration::from_secs(3),
     };
-    // 100–200 ms apart: at most 30 retries in 3 s, far from the SDK's retry quota (500 tokens,
-    // 5 a retry), which would refuse a retry the interceptor has already counted.
     let propagation = Propagation::new()
-        .with_delays(Delays::smithy(Duration::from_millis(100), Duration::from_millis(200)))
+        .with_delays(Delays::smithy(Duration::from_secs(1), Duration::from_secs(1)))
         .with_signature(row);
     assert_eq!(propagation.signatures()[0], row);
-    let lambda = attach(aws_sdk_lambda::Client::new(&held.config), &propagation);
-    let err = create_function(&lambda, &unique("settle-prop-fn"), &missing).send().await.unwrap_err();
+    let lambda = attach(scripted_lambda(&scripted), &propagation);
+    scripted.push(1_000, (400, "InvalidParameterValueException", role_refusal()));
+    let arn = "arn:aws:iam::123456789012:role/never";
+    let err = create_function(&lambda, &unique("settle-prop-fn"), arn).send().await.unwrap_err();
     assert_eq!(err.code(), Some("InvalidParameterValueException"), "the service's own error: {err:?}");
-    let waits = propagation.waits();
-    let waited = &waits[0];
-    assert!(!waited.succeeded && waited.retries >= 1 && waited.waits_for == "test role", "{waited:?}");
-    // No retry starts past the budget; `waited` is the whole call, so it adds the last attempt's
-    // own time (generously bounded here: a busy machine). Unbounded retries would run far past it.
-    assert!(
-        waited.waited <= row.budget + Duration::from_secs(2),
-        "the sleeps stay within the budget: {waited:?}"
-    );
-    let attempts = held.proxy.counters().per_operation.get("lambda:CreateFunction").copied();
-    assert_eq!(attempts, Some(u64::from(waited.retries) + 1));
+    let waited = propagation.waits().last().cloned().unwrap();
+    assert_eq!(waited.waits_for, "test role", "the user's row, not the built-in one: {waited:?}");
+    // Delays of at most 1 s (the SDK sleeps a jittered share of each) within 3 s: several
+    // retries, none started past the budget.
+    assert!(!waited.succeeded && waited.retries >= 2, "{waited:?}");
+    assert!(waited.waited <= row.budget, "the sleeps stay within the budget: {waited:?}");
+    assert_eq!(scripted.requests(), waited.retries as usize + 1, "one request an attempt");
+    scripted.script.lock().unwrap().clear();
 }
 
 #[test]
@@ -333,17 +328,14 @@ impl aws_smithy_runtime_api::client::http::HttpConnector for Scripted {
     }
 }
 
-/// The SDK's standard strategy takes 5 tokens of the client's retry partition (500) for each retry
-/// and refuses one when the bucket is empty: past 100 retries it would refuse a propagation retry
-/// the hook had decided. Propagation retries draw on a bucket of their own; the client's quota is
-/// left to the SDK's own retries. Scripted answers and tokio's paused clock: no wall-clock window.
-#[tokio::test(start_paused = true)]
-async fn more_than_100_propagation_retries_on_one_client_neither_spend_nor_hit_the_sdk_quota() {
+/// Lambda's refusal of a role it cannot assume yet, as a scripted body.
+fn role_refusal() -> &'static str {
+    r#"{"Type":"User","message":"The role defined for the function cannot be assumed by Lambda."}"#
+}
+
+/// A Lambda client whose every request `scripted` answers, with a retry partition of its own.
+fn scripted_lambda(scripted: &Scripted) -> aws_sdk_lambda::Client {
     use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
-    let scripted = Scripted::default();
-    let role = "The role defined for the function cannot be assumed by Lambda.";
-    let refusal: &'static str =
-        Box::leak(format!(r#"{{"Type":"User","message":"{role}"}}"#).into_boxed_str());
     let config = aws_sdk_lambda::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -354,8 +346,19 @@ async fn more_than_100_propagation_retries_on_one_client_neither_spend_nor_hit_t
             move |_, _| aws_smithy_runtime_api::client::http::SharedHttpConnector::new(scripted.clone())
         }))
         .build();
+    aws_sdk_lambda::Client::from_conf(config)
+}
+
+/// The SDK's standard strategy takes 5 tokens of the client's retry partition (500) for each retry
+/// and refuses one when the bucket is empty: past 100 retries it would refuse a propagation retry
+/// the hook had decided. Propagation retries draw on a bucket of their own; the client's quota is
+/// left to the SDK's own retries. Scripted answers and tokio's paused clock: no wall-clock window.
+#[tokio::test(start_paused = true)]
+async fn more_than_100_propagation_retries_on_one_client_neither_spend_nor_hit_the_sdk_quota() {
+    let scripted = Scripted::default();
+    let refusal = role_refusal();
     let propagation = quick();
-    let lambda = attach(aws_sdk_lambda::Client::from_conf(config), &propagation);
+    let lambda = attach(scripted_lambda(&scripted), &propagation);
     let arn = "arn:aws:iam::123456789012:role/new";
 
     // Twice 150 propagation retries on the one client: 1,500 tokens' worth of retries.
