@@ -61,6 +61,11 @@ impl Args {
     }
 }
 
+/// [`strategies::reads_needed`] on the exponential lag (mean 1 s), for the smoke test.
+pub fn strategies_reads_needed(h: f64) -> f64 {
+    strategies::reads_needed(strategies::Lag::Exp1s, h)
+}
+
 /// Runs every table (or those `--only` names).
 pub fn run(args: &Args) -> Report {
     let wanted = |name: &str| args.only.is_empty() || args.only.iter().any(|o| o == name);
