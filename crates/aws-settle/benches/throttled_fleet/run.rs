@@ -9,6 +9,7 @@
 //! stdout once its client is built, starts at the time the parent writes to its stdin (the same
 //! for all), and ends with its [`MemberReport`] as one JSON line.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -149,6 +150,8 @@ pub struct MemberReport {
     pacing_us: u64,
     /// Attempts after the first.
     retries: u64,
+    /// Failed calls by what they said (the error's story, cut short).
+    errors: BTreeMap<String, u64>,
 }
 
 /// One variant's figures.
@@ -177,6 +180,8 @@ pub struct Figures {
     pub pacing_sleep_s: f64,
     /// The fault run's phases (`None` for other variants).
     pub fault: Option<Fault>,
+    /// Failed calls by what they said, most frequent first.
+    pub errors: Vec<(String, u64)>,
 }
 
 /// The fault run: Valkey killed at 1/3 of the run, restarted at 2/3.
@@ -315,11 +320,18 @@ async fn member(spec: MemberSpec) -> MemberReport {
                 let t0 = Instant::now();
                 let result = client.get_parameter().name(&name).send().await;
                 report.latencies_us.push(t0.elapsed().as_micros() as u64);
-                if result.is_ok() {
-                    report.ok += 1;
-                    report.ok_at_ms.push(started.elapsed().as_millis() as u64);
-                } else {
-                    report.failed += 1;
+                match result {
+                    Ok(_) => {
+                        report.ok += 1;
+                        report.ok_at_ms.push(started.elapsed().as_millis() as u64);
+                    }
+                    Err(e) => {
+                        report.failed += 1;
+                        let story = format!("{}", aws_smithy_types::error::display::DisplayErrorContext(&e));
+                        // The root cause is at the end of the story.
+                        let tail: Vec<char> = story.chars().rev().take(300).collect();
+                        *report.errors.entry(tail.into_iter().rev().collect()).or_default() += 1;
+                    }
                 }
             }
             report
@@ -332,6 +344,9 @@ async fn member(spec: MemberSpec) -> MemberReport {
         all.failed += r.failed;
         all.latencies_us.extend(r.latencies_us);
         all.ok_at_ms.extend(r.ok_at_ms);
+        for (story, n) in r.errors {
+            *all.errors.entry(story).or_default() += n;
+        }
     }
     all.backoff_us = sleeps.backoff_us.load(Ordering::Relaxed);
     all.pacing_us = sleeps.pacing_us.load(Ordering::Relaxed);
@@ -480,6 +495,12 @@ pub fn run(variant: Variant, shape: Shape, launcher: &Launcher) -> Figures {
     });
     proxy.shutdown();
     let ok_calls = sum(|r| r.ok);
+    let mut errors: BTreeMap<String, u64> = BTreeMap::new();
+    for (story, n) in reports.iter().flat_map(|r| &r.errors) {
+        *errors.entry(story.clone()).or_default() += n;
+    }
+    let mut errors: Vec<(String, u64)> = errors.into_iter().collect();
+    errors.sort_by(|a, b| b.1.cmp(&a.1));
     Figures {
         variant: variant.name(),
         goodput_over_rate: ok_calls as f64 / shape.seconds / shape.rate,
@@ -492,6 +513,7 @@ pub fn run(variant: Variant, shape: Shape, launcher: &Launcher) -> Figures {
         backoff_sleep_s: sum(|r| r.backoff_us) as f64 / 1e6,
         pacing_sleep_s: sum(|r| r.pacing_us) as f64 / 1e6,
         fault,
+        errors,
     }
 }
 
@@ -525,6 +547,11 @@ pub fn table(shape: Shape, rows: &[Figures]) -> String {
             r.backoff_sleep_s,
             r.pacing_sleep_s,
         );
+    }
+    for r in rows {
+        if let Some((story, n)) = r.errors.first() {
+            out += &format!("\n{}: {} of {} failed calls said: {story}\n", r.variant, n, r.failed_calls);
+        }
     }
     for r in rows {
         if let Some(f) = &r.fault {
