@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::types::ParameterType;
 use aws_settle::govern::{FleetOptions, Governor, Limits, Sharing, govern};
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -327,10 +328,13 @@ async fn member(spec: MemberSpec) -> MemberReport {
                     }
                     Err(e) => {
                         report.failed += 1;
-                        let story = format!("{}", aws_smithy_types::error::display::DisplayErrorContext(&e));
-                        // The root cause is at the end of the story.
-                        let tail: Vec<char> = story.chars().rev().take(300).collect();
-                        *report.errors.entry(tail.into_iter().rev().collect()).or_default() += 1;
+                        // The service's error code, or the first words of what else happened.
+                        let what = e.code().map(str::to_string).unwrap_or_else(|| {
+                            let story =
+                                format!("{}", aws_smithy_types::error::display::DisplayErrorContext(&e));
+                            story.chars().take(120).collect()
+                        });
+                        *report.errors.entry(what).or_default() += 1;
                     }
                 }
             }
@@ -550,7 +554,7 @@ pub fn table(shape: Shape, rows: &[Figures]) -> String {
     }
     for r in rows {
         if let Some((story, n)) = r.errors.first() {
-            out += &format!("\n{}: {} of {} failed calls said: {story}\n", r.variant, n, r.failed_calls);
+            out += &format!("\n{}: {n} of {} failed calls ended with {story}.\n", r.variant, r.failed_calls);
         }
     }
     for r in rows {
