@@ -82,7 +82,7 @@ pub fn run(args: &Args) -> Report {
             ..settle_proxy::Config::with_lag(lag)
         });
         let (sizes, serial_max): (&[usize], usize) =
-            if args.quick { (&[10, 100], 10) } else { (&[10, 100, 1000], 100) };
+            if args.quick { (&[10, 100], 10) } else { (&[10, 100, 1000], 1000) };
         tables.push(batch::table(&proxy, sizes, serial_max));
         proxy.shutdown();
     }
