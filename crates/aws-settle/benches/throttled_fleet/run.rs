@@ -373,8 +373,9 @@ impl Running {
     fn next_line(&mut self) -> String {
         for line in self.lines.by_ref() {
             let line = line.expect("a member's stdout reads");
-            if let Some(ours) = line.strip_prefix(LINE) {
-                return ours.to_string();
+            // Anywhere in the line: a test binary starts its line `test NAME ... ` before ours.
+            if let Some(at) = line.find(LINE) {
+                return line[at + LINE.len()..].to_string();
             }
         }
         let status = self.child.wait();
