@@ -206,9 +206,8 @@ pub fn median_frontier(lag: Lag, h: f64) -> f64 {
         for i in (0..n).rev() {
             let s = if i == 0 { 1.0 } else { 1.0 - f[i] };
             let mut choice = (s, s, 0.0); // one more read, late: it sees the change, catches nothing
-            for j in i + 1..n {
+            for (j, &(cost, reads, got)) in best.iter().enumerate().skip(i + 1) {
                 let c = caught(i, j);
-                let (cost, reads, got) = best[j];
                 let total = s - lambda * c + cost;
                 if total < choice.0 {
                     choice = (total, s + reads, c + got);

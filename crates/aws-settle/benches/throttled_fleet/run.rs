@@ -505,7 +505,7 @@ pub fn run(variant: Variant, shape: Shape, launcher: &Launcher) -> Figures {
         *errors.entry(story.clone()).or_default() += n;
     }
     let mut errors: Vec<(String, u64)> = errors.into_iter().collect();
-    errors.sort_by(|a, b| b.1.cmp(&a.1));
+    errors.sort_by_key(|e| std::cmp::Reverse(e.1));
     Figures {
         variant: variant.name(),
         goodput_over_rate: ok_calls as f64 / shape.seconds / shape.rate,
