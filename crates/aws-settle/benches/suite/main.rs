@@ -5,7 +5,7 @@
 //! Prints markdown tables, and writes the same values as JSON to FILE when asked. Tables:
 //! strategies (overshoot and reads per write, simulated in virtual time), batch (a scope vs
 //! serial, through settle-proxy to moto), overhead (calls/s, pass-through proxy to moto), cache.
-//! `--quick` (under a minute) is what the smoke test runs: fewer writes and calls.
+//! `--quick` (about a minute on a loaded 2-core machine) is what the smoke test runs: fewer writes and calls.
 
 mod batch;
 mod cache;
