@@ -252,9 +252,19 @@ mod throttled_fleet;
 /// The benchmark's smoke run: every variant runs and the table has a row for each.
 #[test]
 fn throttled_fleet_quick_emits_the_table() {
+    // Its members are this test binary run again, this test only, as member processes.
+    if throttled_fleet::member_main_if_asked() {
+        return;
+    }
+    let launcher = throttled_fleet::Launcher::this_binary(&[
+        "throttled_fleet_quick_emits_the_table",
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
     let shape = throttled_fleet::Shape::quick();
     let rows: Vec<_> =
-        throttled_fleet::Variant::ALL.iter().map(|v| throttled_fleet::run(*v, shape)).collect();
+        throttled_fleet::Variant::ALL.iter().map(|v| throttled_fleet::run(*v, shape, &launcher)).collect();
     let table = throttled_fleet::table(shape, &rows);
     println!("{table}");
     assert!(table.contains("| variant | goodput/R |"), "{table}");

@@ -5,7 +5,7 @@
 //! Prints markdown tables, and writes the same values as JSON to FILE when asked. Tables:
 //! strategies (overshoot and reads per write, simulated in virtual time), batch (a scope vs
 //! serial, through settle-proxy to moto), overhead (calls/s, pass-through proxy to moto), cache.
-//! `--quick` (under a minute) is what the smoke test runs: fewer writes and calls.
+//! `--quick` (about a minute on a loaded 2-core machine) is what the smoke test runs: fewer writes and calls.
 
 mod batch;
 mod cache;
@@ -61,6 +61,11 @@ impl Args {
     }
 }
 
+/// [`strategies::reads_needed`] on the exponential lag (mean 1 s), for the smoke test.
+pub fn strategies_reads_needed(h: f64) -> f64 {
+    strategies::reads_needed(strategies::Lag::Exp1s, h)
+}
+
 /// Runs every table (or those `--only` names).
 pub fn run(args: &Args) -> Report {
     let wanted = |name: &str| args.only.is_empty() || args.only.iter().any(|o| o == name);
@@ -77,7 +82,7 @@ pub fn run(args: &Args) -> Report {
             ..settle_proxy::Config::with_lag(lag)
         });
         let (sizes, serial_max): (&[usize], usize) =
-            if args.quick { (&[10, 100], 10) } else { (&[10, 100, 1000], 100) };
+            if args.quick { (&[10, 100], 10) } else { (&[10, 100, 1000], 1000) };
         tables.push(batch::table(&proxy, sizes, serial_max));
         proxy.shutdown();
     }

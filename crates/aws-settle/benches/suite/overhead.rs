@@ -1,9 +1,11 @@
-//! Overhead: calls per second on loopback with nothing attached, telemetry, and the enforcer.
+//! Overhead: calls per second on loopback with nothing attached, telemetry, the enforcer and the
+//! governor.
 //!
 //! Through settle-proxy with no faults (pass-through to moto), one task, the same run:
 //! GetParameter (a read: the enforcer records nothing) and PutParameter with overwrite (a write:
 //! `.settled()` adds its read-back), each on a plain client, an instrumented client, and an
-//! instrumented client with an enforcer attached. Ratios are against the plain client in the same
+//! instrumented client with an enforcer attached, and a governed client (local, and shared on
+//! Valkey). Ratios are against the plain client in the same
 //! run; the variants are interleaved three times so drift in the machine's load hits all alike.
 //!
 //! Then the report's own costs, without the network: ns per event emitted into a telemetry (the
@@ -14,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::types::ParameterType;
+use aws_settle::govern::{FleetOptions, Governor, Limits, govern};
 use aws_settle::observe::{Event, EventKind, Telemetry, instrument};
 use aws_settle::post::{Enforcer, SettleExt, attach};
 
@@ -73,6 +76,14 @@ fn report_costs() -> (f64, f64) {
     (per_event, per_report)
 }
 
+/// What a variant's calls are.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Calls {
+    Reads,
+    Writes,
+    SettledWrites,
+}
+
 /// The overhead table: `calls` calls per variant against `endpoint` (the pass-through proxy).
 pub fn table(endpoint: &str, calls: usize) -> Table {
     let config = settle_emulator::sdk_config(endpoint);
@@ -82,33 +93,47 @@ pub fn table(endpoint: &str, calls: usize) -> Table {
     let observed = instrument(plain.clone(), &telemetry);
     let enforcer = Enforcer::new();
     let both = attach(observed.clone(), &enforcer);
+    // A rate no variant reaches: what pacing costs when it never has to wait.
+    let limits = Limits::new(1e6).with_account(&settle_emulator::unique_name("overhead"));
+    let local = govern(plain.clone(), &Governor::local(limits.clone()));
+    let valkey = settle_emulator::ValkeyServer::start().expect("valkey starts");
+    let shared = {
+        let _entered = runtime.enter();
+        let fleet =
+            Governor::fleet(&valkey.url(), limits, FleetOptions::default()).expect("the fleet governor");
+        govern(plain.clone(), &fleet)
+    };
     let name = format!("/settle/bench/{}", settle_emulator::unique_name("overhead"));
+    let variants = [
+        ("GetParameter, plain client", &plain, Calls::Reads),
+        ("GetParameter, + telemetry (instrumented)", &observed, Calls::Reads),
+        ("GetParameter, + telemetry + enforcer", &both, Calls::Reads),
+        ("GetParameter, + governor (local, rate never reached)", &local, Calls::Reads),
+        ("GetParameter, + governor (shared on Valkey, lease)", &shared, Calls::Reads),
+        ("PutParameter, plain client", &plain, Calls::Writes),
+        ("PutParameter, + telemetry (instrumented)", &observed, Calls::Writes),
+        ("PutParameter, + telemetry + enforcer, .settled()", &both, Calls::SettledWrites),
+        ("PutParameter, + governor (local, rate never reached)", &local, Calls::Writes),
+    ];
 
     let totals = runtime.block_on(async {
         plain.put_parameter().name(&name).value("v").r#type(ParameterType::String).send().await.unwrap();
         // Warm up connections and caches on every client.
-        for client in [&plain, &observed, &both] {
+        for (_, client, _) in &variants {
             reads(client, &name, 20).await;
         }
-        let mut totals = [Duration::ZERO; 6];
+        let mut totals = vec![Duration::ZERO; variants.len()];
         for _ in 0..3 {
-            totals[0] += reads(&plain, &name, calls / 3).await;
-            totals[1] += reads(&observed, &name, calls / 3).await;
-            totals[2] += reads(&both, &name, calls / 3).await;
-            totals[3] += writes(&plain, &name, calls / 3, false).await;
-            totals[4] += writes(&observed, &name, calls / 3, false).await;
-            totals[5] += writes(&both, &name, calls / 3, true).await;
+            for (total, (_, client, kind)) in totals.iter_mut().zip(&variants) {
+                *total += match kind {
+                    Calls::Reads => reads(client, &name, calls / 3).await,
+                    Calls::Writes => writes(client, &name, calls / 3, false).await,
+                    Calls::SettledWrites => writes(client, &name, calls / 3, true).await,
+                };
+            }
         }
         totals
     });
-    let labels = [
-        "GetParameter, plain client",
-        "GetParameter, + telemetry (instrumented)",
-        "GetParameter, + telemetry + enforcer",
-        "PutParameter, plain client",
-        "PutParameter, + telemetry (instrumented)",
-        "PutParameter, + telemetry + enforcer, .settled()",
-    ];
     let per_variant = 3 * (calls / 3);
     let mut table = Table::new(
         "overhead",
@@ -117,8 +142,8 @@ pub fn table(endpoint: &str, calls: usize) -> Table {
         ),
         &["variant", "calls/s", "ms per call", "ratio to plain"],
     );
-    for (i, label) in labels.iter().enumerate() {
-        let base = if i < 3 { totals[0] } else { totals[3] };
+    for (i, (label, _, kind)) in variants.iter().enumerate() {
+        let base = if *kind == Calls::Reads { totals[0] } else { totals[5] };
         table.row(vec![
             text(*label),
             num(per_variant as f64 / totals[i].as_secs_f64()),
@@ -126,14 +151,16 @@ pub fn table(endpoint: &str, calls: usize) -> Table {
             num(totals[i].as_secs_f64() / base.as_secs_f64()),
         ]);
     }
+    drop(valkey);
     let stats = enforcer.stats();
     assert_eq!(stats.checks_passed as usize, per_variant, "every settled write read back once: {stats:?}");
     let (per_event, per_report) = report_costs();
     table.note = format!(
         "A settled write is the write plus its read-back: about 2x the plain write is the expected cost. \
+         The governor rows pace at a rate they never reach, so they show what taking a slot costs \
+         (the shared one leases its share from Valkey once a second, off the request path). \
          Telemetry without the network: {per_event:.0} ns per event emitted; `report()` over 100 rows \
-         after 400,000 calls: {per_report:.0} µs. The governor (issue #15) is not \
-         on this branch: no row for it yet."
+         after 400,000 calls: {per_report:.0} µs."
     );
     table
 }

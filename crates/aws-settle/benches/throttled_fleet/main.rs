@@ -6,10 +6,15 @@
 //! cargo bench -p aws-settle --features fleet,ssm --bench throttled_fleet -- --quick # the CI smoke shape
 //!   options: --rate R --members P --tasks T --seconds S --only <substring of a variant>
 //! ```
+//!
+//! Each member is this binary run again as an OS process (see `run.rs`).
 
 mod run;
 
 fn main() {
+    if run::member_main_if_asked() {
+        return;
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut shape =
         if args.iter().any(|a| a == "--quick") { run::Shape::quick() } else { run::Shape::full() };
@@ -26,6 +31,8 @@ fn main() {
             _ => {} // --quick, and cargo bench's own --bench
         }
     }
+    let launcher = run::Launcher::this_binary(&[]);
+    let before = run::machine();
     let mut rows = Vec::new();
     for variant in run::Variant::ALL {
         let figures_name = format!("{variant:?}");
@@ -33,8 +40,13 @@ fn main() {
             continue;
         }
         eprintln!("throttled_fleet: {figures_name} ...");
-        rows.push(run::run(variant, shape));
+        rows.push(run::run(variant, shape, &launcher));
     }
+    let after = run::machine();
+    println!("Machine: {before} at the start, {after} at the end.\n");
     println!("{}", run::table(shape, &rows));
-    println!("{}", serde_json::json!({ "shape": shape, "rows": rows }));
+    println!(
+        "{}",
+        serde_json::json!({ "shape": shape, "machine": { "start": before, "end": after }, "rows": rows })
+    );
 }

@@ -218,6 +218,11 @@ pub(crate) struct Bucket {
     key: Key,
     ceiling: f64,
     state: Mutex<BucketState>,
+    /// Waiters for a slot, in arrival order (tokio's mutex is fair): without it every waiter
+    /// sleeps until the next slot and they race for it, so one request can lose many times in a
+    /// row (a 13 s p99 at 16 tasks on 12.5/s) and, waiting in the connector with its body unread
+    /// for more than the SDK's stalled-stream grace period (5 s), fail as a stalled upload.
+    queue: tokio::sync::Mutex<()>,
     /// Set once the key's first lease was asked for (shared only).
     #[cfg(feature = "fleet")]
     joined: tokio::sync::OnceCell<()>,
@@ -339,6 +344,12 @@ impl Governor {
             }
         }
         let mut waited = Duration::ZERO;
+        let started = Instant::now();
+        // One waiter at a time takes the key's slots, first come first served.
+        let _turn = bucket.queue.lock().await;
+        if started.elapsed() >= Duration::from_millis(1) {
+            waited += started.elapsed();
+        }
         loop {
             let next = bucket.lock().pace.take();
             match next {
@@ -435,6 +446,7 @@ impl Bucket {
             key,
             ceiling,
             state: Mutex::new(state),
+            queue: tokio::sync::Mutex::new(()),
             #[cfg(feature = "fleet")]
             joined: tokio::sync::OnceCell::new(),
         };

@@ -36,11 +36,21 @@ fn the_quick_suite_emits_every_table_with_sane_values() {
         "four lag distributions"
     );
 
+    // On a memoryless lag the bound is (½ − 1%) / (1 − e^(−h)): every window catches the same share.
+    let h = 0.125;
+    let needed = suite::strategies_reads_needed(h);
+    let exact = 0.49 / (1.0 - (-h).exp());
+    assert!((needed - exact).abs() < 0.01 * exact, "{needed} vs {exact}");
+
     let batch = report.table("batch").unwrap();
     assert!(batch.column("reads/write").iter().all(|r| *r >= 1.0));
     assert!(batch.column("wall s").iter().all(|w| *w > 0.0));
     let overhead = report.table("overhead").unwrap();
-    assert_eq!(overhead.column("calls/s").len(), 6);
+    assert_eq!(overhead.column("calls/s").len(), 9);
+    assert_eq!(
+        overhead.rows.iter().filter(|r| r[0].as_str().is_some_and(|v| v.contains("governor"))).count(),
+        3
+    );
     assert!(overhead.column("calls/s").iter().all(|c| *c > 0.0));
     let cache = report.table("cache").unwrap();
     assert!(cache.column("ClientCache").iter().all(|v| *v > 0.0), "{:?}", cache.rows);
