@@ -147,7 +147,7 @@ pub fn parse(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Pa
     {
         query::parse(&mut parsed, uri, body);
     } else if REST_JSON.contains(&parsed.info.service.as_str()) || content_type.contains("json") {
-        restjson::parse(&mut parsed, method, uri, body);
+        restjson::parse(&mut parsed, method, uri, headers, body);
     }
     parsed
 }

@@ -3,11 +3,17 @@
 //! request parameter; without one the operation is named by the method and the first
 //! non-version path segment, e.g. `GET:functions`.
 
-use http::{Method, Uri};
+use http::{HeaderMap, Method, Uri};
 
 use super::{ParsedRequest, Protocol, StoredResponse};
 
-pub(super) fn parse(parsed: &mut ParsedRequest, method: &Method, uri: &Uri, body: &[u8]) {
+pub(super) fn parse(
+    parsed: &mut ParsedRequest,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) {
     let segment = uri
         .path()
         .split('/')
@@ -21,6 +27,9 @@ pub(super) fn parse(parsed: &mut ParsedRequest, method: &Method, uri: &Uri, body
         parsed.params = labels;
         if let Some(query) = uri.query() {
             parsed.params.extend(super::query::parse_form(query.as_bytes()));
+        }
+        if let Some(add) = crate::rules::wire(&parsed.info.service).parsed {
+            add(parsed, headers, body);
         }
     }
 }
