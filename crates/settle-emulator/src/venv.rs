@@ -48,9 +48,7 @@ pub fn ensure_moto_venv() -> Result<PathBuf, TestbedError> {
     let venv = venv_dir();
     let parent = venv.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(|e| TestbedError::io("creating", parent, e))?;
-    let lock_path = parent.join(format!("moto-{MOTO_VERSION}.lock"));
-    let lock = File::create(&lock_path).map_err(|e| TestbedError::io("creating", &lock_path, e))?;
-    lock.lock().map_err(|e| TestbedError::io("locking", &lock_path, e))?;
+    let _lock = lock_venv(parent)?; // held to the end of the install
 
     let marker = venv.join(".settle-ready");
     if fs::read_to_string(&marker).ok().as_deref() == Some(marker_text().as_str()) {
@@ -100,9 +98,7 @@ pub fn ensure_valkey_server() -> Result<PathBuf, TestbedError> {
     let python = ensure_moto_venv()?;
     let venv = venv_dir();
     let parent = venv.parent().unwrap_or(Path::new("."));
-    let lock_path = parent.join(format!("moto-{MOTO_VERSION}.lock"));
-    let lock = File::create(&lock_path).map_err(|e| TestbedError::io("creating", &lock_path, e))?;
-    lock.lock().map_err(|e| TestbedError::io("locking", &lock_path, e))?;
+    let _lock = lock_venv(parent)?; // held to the end of the install
 
     let marker = venv.join(".settle-valkey-ready");
     if let Ok(text) = fs::read_to_string(&marker)
@@ -156,9 +152,7 @@ pub fn ensure_awscli() -> Result<PathBuf, TestbedError> {
     let python = ensure_moto_venv()?;
     let venv = venv_dir();
     let parent = venv.parent().unwrap_or(Path::new("."));
-    let lock_path = parent.join(format!("moto-{MOTO_VERSION}.lock"));
-    let lock = File::create(&lock_path).map_err(|e| TestbedError::io("creating", &lock_path, e))?;
-    lock.lock().map_err(|e| TestbedError::io("locking", &lock_path, e))?;
+    let _lock = lock_venv(parent)?; // held to the end of the install
 
     let aws = venv.join("bin").join("aws");
     let marker = venv.join(".settle-awscli-ready");
@@ -214,4 +208,13 @@ fn run(cmd: &mut Command, what: &'static str) -> Result<(), TestbedError> {
     let tail: Vec<&str> = stderr.lines().rev().take(20).collect();
     let detail = tail.into_iter().rev().collect::<Vec<_>>().join("\n");
     Err(TestbedError::Command { what, detail: format!("{}: {detail}", out.status) })
+}
+
+/// Takes the venv's install lock (one file beside it, per moto version), held until the returned
+/// file is dropped: the moto install and every add-on install take turns, across processes.
+fn lock_venv(parent: &Path) -> Result<File, TestbedError> {
+    let lock_path = parent.join(format!("moto-{MOTO_VERSION}.lock"));
+    let lock = File::create(&lock_path).map_err(|e| TestbedError::io("creating", &lock_path, e))?;
+    lock.lock().map_err(|e| TestbedError::io("locking", &lock_path, e))?;
+    Ok(lock)
 }
