@@ -52,7 +52,7 @@ fn run(
 
 #[test]
 fn with_too_few_observations_it_is_the_fixed_schedule() {
-    let learned = LearnedSchedule::new().with_min_observations(5);
+    let learned = LearnedSchedule::new().with_seed(7).with_min_observations(5);
     for _ in 0..4 {
         let wait = learned.start(key(), Duration::ZERO, fixed());
         assert!(!wait.is_learned());
@@ -68,9 +68,11 @@ fn with_too_few_observations_it_is_the_fixed_schedule() {
 
 #[test]
 fn a_fixed_lag_is_learned_to_one_or_two_reads_and_little_overshoot() {
-    let learned = LearnedSchedule::new();
+    let learned = LearnedSchedule::new().with_seed(7);
     let fixed_run =
-        run(&LearnedSchedule::new().with_min_observations(usize::MAX), 0, 100, || Duration::from_secs(1));
+        run(&LearnedSchedule::new().with_seed(7).with_min_observations(usize::MAX), 0, 100, || {
+            Duration::from_secs(1)
+        });
     let (median, reads) = run(&learned, 50, 200, || Duration::from_secs(1));
     assert!(median <= 0.15, "median overshoot {median} s after 50 warm-up writes");
     assert!(reads <= 2.0, "{reads} reads per write");
@@ -81,9 +83,9 @@ fn a_fixed_lag_is_learned_to_one_or_two_reads_and_little_overshoot() {
 fn seeded_exponential_lags_cost_no_more_reads_than_fixed_and_less_overshoot() {
     let mut rng = StdRng::seed_from_u64(14);
     let mut exp = move || Duration::from_secs_f64(-rng.random::<f64>().max(1e-12).ln());
-    let baseline = LearnedSchedule::new().with_min_observations(usize::MAX);
+    let baseline = LearnedSchedule::new().with_seed(7).with_min_observations(usize::MAX);
     let (fixed_median, fixed_reads) = run(&baseline, 0, 400, &mut exp);
-    let learned = LearnedSchedule::new();
+    let learned = LearnedSchedule::new().with_seed(7);
     let (median, reads) = run(&learned, 50, 400, &mut exp);
     assert!(median < fixed_median, "learned {median} s vs fixed {fixed_median} s");
     assert!(reads <= fixed_reads + 0.25, "learned {reads} reads vs fixed {fixed_reads}");
@@ -95,15 +97,21 @@ fn a_higher_read_cost_buys_fewer_reads_with_more_overshoot() {
         let mut rng = StdRng::seed_from_u64(seed);
         move || Duration::from_secs_f64(rng.random_range(0.2..3.0))
     };
-    let cheap = run(&LearnedSchedule::new().with_read_cost(Duration::from_millis(10)), 50, 300, uniform(1));
-    let precious = run(&LearnedSchedule::new().with_read_cost(Duration::from_secs(2)), 50, 300, uniform(1));
+    let cheap = run(
+        &LearnedSchedule::new().with_seed(7).with_read_cost(Duration::from_millis(10)),
+        50,
+        300,
+        uniform(1),
+    );
+    let precious =
+        run(&LearnedSchedule::new().with_seed(7).with_read_cost(Duration::from_secs(2)), 50, 300, uniform(1));
     assert!(precious.1 < cheap.1, "reads: precious {} vs cheap {}", precious.1, cheap.1);
     assert!(precious.0 > cheap.0, "overshoot: precious {} vs cheap {}", precious.0, cheap.0);
 }
 
 #[test]
 fn timeouts_are_right_censored_and_move_the_first_read_later() {
-    let learned = LearnedSchedule::new();
+    let learned = LearnedSchedule::new().with_seed(7);
     for _ in 0..30 {
         learned.observe(
             &key(),
@@ -123,7 +131,7 @@ fn timeouts_are_right_censored_and_move_the_first_read_later() {
 
 #[test]
 fn a_wait_that_outlives_what_was_learned_falls_back_to_the_fixed_schedule() {
-    let learned = LearnedSchedule::new();
+    let learned = LearnedSchedule::new().with_seed(7);
     for _ in 0..30 {
         settle_once(&learned, Duration::from_secs(1));
     }
@@ -134,7 +142,7 @@ fn a_wait_that_outlives_what_was_learned_falls_back_to_the_fixed_schedule() {
 
 #[test]
 fn a_wait_that_starts_late_reads_at_once_when_the_first_read_is_past() {
-    let learned = LearnedSchedule::new();
+    let learned = LearnedSchedule::new().with_seed(7);
     for _ in 0..30 {
         settle_once(&learned, Duration::from_secs(1));
     }
@@ -163,13 +171,13 @@ fn memory_is_bounded_by_the_window_and_the_key_count() {
 
 #[test]
 fn a_summary_round_trips_through_json_and_merges_into_another_learner() {
-    let learned = LearnedSchedule::new();
+    let learned = LearnedSchedule::new().with_seed(7);
     for _ in 0..30 {
         settle_once(&learned, Duration::from_millis(800));
     }
     let summary = learned.summary(&key()).unwrap();
     let json = serde_json::to_string(&summary).unwrap();
-    let other = LearnedSchedule::new();
+    let other = LearnedSchedule::new().with_seed(7);
     other.merge(&key(), &serde_json::from_str(&json).unwrap());
     assert_eq!(other.summary(&key()), Some(summary));
     // Estimated at once rather than step by step: near, not necessarily equal.
